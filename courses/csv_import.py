@@ -1,0 +1,704 @@
+"""Parse a CSV file of training completions into validated rows, streaming.
+
+Pure: no Flask, no database. The caller passes lookups and decides what to write.
+
+Two formats are recognised from the header row:
+
+(a) Our template. A header holding at least ``email,training_code,date,hours`` (any order,
+    any case, surrounding spaces ignored, spaces or hyphens inside a name read as ``_``),
+    optionally ``areas`` (competency area ids separated by ``;``) and ``external_id``.
+    Other columns are ignored. ``date`` must be ``YYYY-MM-DD``; ``hours`` a positive decimal
+    with a dot. Empty ``areas`` means the training's own areas.
+
+        email,training_code,date,hours,areas,external_id
+        ana@example.org,NBO-101,2024-04-05,3,TF-ATT;DSS-OBS,roster-7781
+
+(b) Moodle's course-completion report ("Download in text format (UTF-8 .csv)"). Its header
+    holds the learner's name column(s), the identity fields (we need "Email address"), a
+    column per criterion and a final "Course complete" column. That column holds the
+    completion time as Moodle prints it ("Friday, 5 April 2024, 10:15 AM", with or without
+    weekday and time) or a status ("Not completed", empty). Rows not completed come back with
+    ``skipped`` set and no errors. The training is the one the importer chose
+    (``default_training_code``); hours and areas are the training's. Moodle's short date
+    setting prints day and month as numbers whose order depends on the site's language, so a
+    numeric date like 05/04/24 is refused as ambiguous.
+
+File-level problems raise :class:`CsvFileError`: header problems at call time, encoding, size
+and quoting problems while iterating (the import is all-or-nothing, so the caller discards
+the rows it already received).
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import hashlib
+import io
+import math
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import date
+from functools import lru_cache
+from typing import BinaryIO, NamedTuple, Protocol
+
+__all__ = [
+    "ClinicianRef",
+    "CsvFileError",
+    "FileProblem",
+    "RowError",
+    "RowOutcome",
+    "TrainingRef",
+    "parse_completions",
+]
+
+REQUIRED_COLUMNS = ("email", "training_code", "date", "hours")
+OPTIONAL_COLUMNS = ("areas", "external_id")
+MOODLE_EMAIL = "email_address"
+MOODLE_COMPLETE = "course_complete"
+MAX_EXTERNAL_ID = 200
+
+_FORMULA_STARTS = frozenset("=+-@\t\r")
+_ISO_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
+_NUMERIC_DATE = re.compile(r"(\d{1,4})[/.\-](\d{1,2})[/.\-](\d{1,4})")
+_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+_MOODLE_DATE = re.compile(
+    r"(?:[A-Za-z]+,?\s+)?(\d{1,2})\s+([A-Za-z]+)\.?,?\s+(\d{4})"
+    r"(?:,?\s+(\d{1,2}):(\d{2})(?::\d{2})?(?:\s*([AaPp]\.?[Mm]\.?))?)?"
+)
+_MONTHS = {
+    name: number
+    for number, full in enumerate(
+        (
+            "january",
+            "february",
+            "march",
+            "april",
+            "may",
+            "june",
+            "july",
+            "august",
+            "september",
+            "october",
+            "november",
+            "december",
+        ),
+        start=1,
+    )
+    for name in (full, full[:3], full[:4])
+}
+_NOT_COMPLETED = frozenset({"", "-", "not completed", "not complete", "incomplete", "no"})
+_COMPLETED_WORDS = frozenset({"completed", "complete", "yes"})
+_MOODLE_USED = frozenset({MOODLE_EMAIL, MOODLE_COMPLETE})
+
+
+@dataclass(frozen=True, slots=True)
+class ClinicianRef:
+    """A clinician found by email; ``association_ok`` is False when they belong elsewhere."""
+
+    id: int
+    email: str
+    association_ok: bool
+
+
+@dataclass(frozen=True, slots=True)
+class TrainingRef:
+    """A training in the catalogue, with its full clock hours and competency areas."""
+
+    id: int
+    code: str
+    hours: float
+    areas: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True)
+class FileProblem:
+    """One file-level problem: ``where`` names the place (``file``, ``header``, ``line 7``)."""
+
+    where: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.message}"
+
+
+class RowError(NamedTuple):
+    """One problem in a row; compares equal to a plain ``(column, message)`` tuple."""
+
+    column: str
+    message: str
+
+    @property
+    def where(self) -> str:
+        return self.column
+
+
+class CsvFileError(ValueError):
+    """The file as a whole cannot be imported; ``errors`` lists every problem found."""
+
+    def __init__(self, errors: list[FileProblem]) -> None:
+        self.errors = errors
+        super().__init__("; ".join(str(e) for e in errors))
+
+
+@dataclass(frozen=True, slots=True)
+class RowOutcome:
+    """One data row: the parsed values and every problem found in it.
+
+    ``line`` is the physical line where the record starts (the header is line 1).
+    ``clinician`` is set only for a clinician of the importer's association.
+    ``skipped`` says why a row without errors carries no completion (Moodle: not completed).
+    """
+
+    line: int
+    email: str
+    training_code: str
+    date: date | None
+    hours: float | None
+    areas: frozenset[str]
+    external_id: str | None
+    clinician: ClinicianRef | None
+    training: TrainingRef | None
+    errors: list[RowError]
+    skipped: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors and self.skipped is None
+
+
+def parse_completions(
+    stream: BinaryIO,
+    *,
+    lookup_clinician: Callable[[str], ClinicianRef | None],
+    lookup_training: Callable[[str], TrainingRef | None],
+    today: date,
+    max_bytes: int | None = None,
+    default_training_code: str | None = None,
+) -> Iterator[RowOutcome]:
+    """Check the header now and return an iterator yielding one outcome per data row.
+
+    ``lookup_clinician`` receives the lowercased email; ``lookup_training`` a training code
+    (results are cached per call, so it runs once per distinct code). Blank lines are
+    skipped. Raises :class:`CsvFileError` for file-level problems.
+    """
+    _check_declared_size(stream, max_bytes)
+    guard = _GuardedSource(stream, max_bytes)
+    text = io.TextIOWrapper(io.BufferedReader(guard), encoding="utf-8-sig", newline="")
+    reader = csv.reader(text, strict=True)
+    header, width = _read_header(reader)
+    training_lookup = lru_cache(maxsize=1024)(lookup_training)
+    if MOODLE_COMPLETE in header and MOODLE_EMAIL in header:
+        training = _moodle_training(default_training_code, training_lookup)
+        rows = _moodle_rows(reader, header, training, lookup_clinician, today)
+    else:
+        _check_template_header(header)
+        rows = _template_rows(reader, header, width, lookup_clinician, training_lookup, today)
+    return rows
+
+
+# --- the byte source: size limit, encoding checks, line counting -------------------------------
+
+
+class _GuardedSource(io.RawIOBase):
+    """Feed the text layer while enforcing the size limit and catching non-UTF-8 bytes.
+
+    Validating here (not in TextIOWrapper) lets an encoding error name its exact line.
+    """
+
+    def __init__(self, source: BinaryIO, max_bytes: int | None) -> None:
+        self._source = source
+        self._max = max_bytes
+        self._total = 0
+        self._newlines = 0
+        self._first = True
+        self._decoder = codecs.getincrementaldecoder("utf-8")("strict")
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
+        data = self._source.read(len(buffer))
+        if self._first:
+            data = self._check_head(data, len(buffer))
+        if not data:
+            self._decode(b"", final=True)
+            return 0
+        self._total += len(data)
+        if self._max is not None and self._total > self._max:
+            raise CsvFileError(
+                [FileProblem("file", f"the file is larger than the {self._max:,}-byte limit")]
+            )
+        if b"\x00" in data:
+            line = self._newlines + data[: data.index(b"\x00")].count(b"\n") + 1
+            raise CsvFileError(
+                [FileProblem(f"line {line}", "contains a NUL byte; save the file as CSV UTF-8")]
+            )
+        self._decode(data, final=False)
+        self._newlines += data.count(b"\n")
+        buffer[: len(data)] = data
+        return len(data)
+
+    def _check_head(self, data: bytes, size: int) -> bytes:
+        self._first = False
+        # A short first read (pipes, sockets) could hide the BOM; top it up to 4 bytes.
+        while 0 < len(data) < min(4, size):
+            more = self._source.read(min(4, size) - len(data))
+            if not more:
+                break
+            data += more
+        if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or (b"\x00" in data[:4]):
+            raise CsvFileError([FileProblem("file", "the file is UTF-16; save it as UTF-8")])
+        if data.startswith(b"PK\x03\x04"):
+            raise CsvFileError(
+                [FileProblem("file", "this is an Excel workbook, not CSV; save it as CSV UTF-8")]
+            )
+        return data
+
+    def _decode(self, data: bytes, *, final: bool) -> None:
+        try:
+            self._decoder.decode(data, final)
+        except UnicodeDecodeError as err:
+            # The decoder may hold up to 3 bytes of an unfinished character from the last
+            # read; ``err.object`` is those bytes followed by ``data``.
+            at = max(0, err.start - (len(err.object) - len(data)))
+            line = self._newlines + data[:at].count(b"\n") + 1
+            raise CsvFileError(
+                [FileProblem(f"line {line}", "is not valid UTF-8; save the file as CSV UTF-8")]
+            ) from None
+
+
+def _check_declared_size(stream: BinaryIO, max_bytes: int | None) -> None:
+    if max_bytes is None:
+        return
+    try:
+        if not stream.seekable():
+            return
+        here = stream.tell()
+        size = stream.seek(0, io.SEEK_END) - here
+        stream.seek(here)
+    except (OSError, AttributeError, ValueError):
+        return  # not every upload stream can seek; the streaming guard still applies
+    if size > max_bytes:
+        raise CsvFileError(
+            [FileProblem("file", f"the file is larger than the {max_bytes:,}-byte limit")]
+        )
+
+
+class _Reader(Protocol):
+    line_num: int
+
+    def __next__(self) -> list[str]: ...
+
+
+def _rows(reader: _Reader) -> Iterator[tuple[int, list[str]]]:
+    """Yield (start line, fields) for each non-blank record."""
+    last = reader.line_num
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as err:
+            where = f"line {last + 1}"
+            raise CsvFileError([FileProblem(where, f"cannot be read as CSV: {err}")]) from None
+        except UnicodeDecodeError:  # pragma: no cover - the guard validates first
+            where = f"line {last + 1}"
+            raise CsvFileError([FileProblem(where, "is not valid UTF-8")]) from None
+        start = last + 1
+        last = reader.line_num
+        if any(row):
+            yield start, row
+
+
+# --- header ------------------------------------------------------------------------------------
+
+
+def _normalise(name: str) -> str:
+    return re.sub(r"[\s\-]+", "_", name.strip().lower())
+
+
+def _read_header(reader: _Reader) -> tuple[dict[str, int], int]:
+    """Return the column index of each normalised name, and the header's field count."""
+    first = next(_rows(reader), None)
+    if first is None:
+        raise CsvFileError([FileProblem("file", "the file is empty")])
+    line, names = first
+    header: dict[str, int] = {}
+    repeated: list[tuple[str, FileProblem]] = []
+    for column, raw in enumerate(names, start=1):
+        name = _normalise(raw)
+        if not name:
+            continue
+        if name in header:
+            where = f"header (line {line}), column {column}"
+            message = f"'{raw.strip()}' appears twice (also column {header[name] + 1})"
+            repeated.append((name, FileProblem(where, message)))
+            continue
+        header[name] = column - 1
+    # Moodle names columns after activities, which may repeat; only our columns must be unique.
+    is_moodle = MOODLE_COMPLETE in header and MOODLE_EMAIL in header
+    problems = [p for name, p in repeated if not is_moodle or name in _MOODLE_USED]
+    if len(names) == 1 and (";" in names[0] or "\t" in names[0]):
+        sep = "';'" if ";" in names[0] else "tabs"
+        problems.append(
+            FileProblem("header", f"the columns are separated by {sep}; save as comma-separated")
+        )
+    if problems:
+        raise CsvFileError(problems)
+    return header, len(names)
+
+
+def _check_template_header(header: dict[str, int]) -> None:
+    if MOODLE_COMPLETE in header:
+        raise CsvFileError(
+            [
+                FileProblem(
+                    "header",
+                    "this Moodle report has no 'Email address' column; add email to the "
+                    "report's identity fields and export it again",
+                )
+            ]
+        )
+    missing = [c for c in REQUIRED_COLUMNS if c not in header]
+    if len(missing) == len(REQUIRED_COLUMNS):
+        raise CsvFileError(
+            [
+                FileProblem(
+                    "header",
+                    "unknown format: expected our template (email,training_code,date,hours) "
+                    "or a Moodle course-completion report",
+                )
+            ]
+        )
+    if missing:
+        raise CsvFileError(
+            [FileProblem("header", f"missing required column(s): {', '.join(missing)}")]
+        )
+
+
+# --- field checks ------------------------------------------------------------------------------
+
+
+def _formula(column: str, value: str) -> RowError:
+    shown = {"\t": "a tab", "\r": "a carriage return"}.get(value[0], f"'{value[0]}'")
+    return RowError(column, f"starts with {shown} — formulas are not accepted")
+
+
+def _parse_iso_date(raw: str, today: date, column: str, errors: list[RowError]) -> date | None:
+    text = raw.strip()
+    if not text:
+        errors.append(RowError(column, "missing; use YYYY-MM-DD"))
+        return None
+    match = _ISO_DATE.fullmatch(text)
+    if match is None:
+        errors.append(RowError(column, _bad_date_message(text)))
+        return None
+    try:
+        value = date(int(match[1]), int(match[2]), int(match[3]))
+    except ValueError:
+        errors.append(RowError(column, f"{text} is not a real date; use YYYY-MM-DD"))
+        return None
+    return _not_future(value, text, today, column, errors)
+
+
+def _bad_date_message(text: str) -> str:
+    match = _NUMERIC_DATE.fullmatch(text)
+    if match is None or len(match[1]) == 4:
+        return f"{text} is not a date in YYYY-MM-DD form"
+    first, second, year = int(match[1]), int(match[2]), match[3]
+    if first <= 12 and second <= 12 and first != second:
+        return f"{text} is ambiguous; use YYYY-MM-DD"
+    if len(year) == 4 and first != second:
+        day, month = (first, second) if first > 12 else (second, first)
+        try:
+            guess = date(int(year), month, day).isoformat()
+        except ValueError:
+            return f"{text} is not a real date; use YYYY-MM-DD"
+        return f"{text} is not in YYYY-MM-DD form (did you mean {guess}?)"
+    return f"{text} is not a date in YYYY-MM-DD form"
+
+
+def _not_future(
+    value: date, text: str, today: date, column: str, errors: list[RowError]
+) -> date | None:
+    if value > today:
+        errors.append(RowError(column, f"{text} is in the future"))
+        return None
+    return value
+
+
+def _parse_hours(raw: str, training: TrainingRef | None, errors: list[RowError]) -> float | None:
+    text = raw.strip()
+    number = _NUMBER.fullmatch(text) is not None
+    # A signed number ("-1", "+2") is judged as hours; anything else starting like a formula
+    # (and any leading tab or CR) is refused as one.
+    if raw and raw[0] in _FORMULA_STARTS and (raw[0] in "\t\r" or not number):
+        errors.append(_formula("hours", raw))
+        return None
+    if not text:
+        errors.append(RowError("hours", "missing; give the clock hours, e.g. 3 or 1.5"))
+        return None
+    if not number:
+        lowered = text.lower()
+        if lowered == "nan":
+            message = f"{text} is not a number"
+        elif lowered in ("inf", "infinity"):
+            message = f"{text} is not a finite number"
+        elif re.fullmatch(r"\d+,\d+", text):
+            message = f"{text} is not a number; use a dot for decimals"
+        else:
+            message = f"{text} is not a number"
+        errors.append(RowError("hours", message))
+        return None
+    hours = float(text)
+    if not math.isfinite(hours):
+        errors.append(RowError("hours", f"{text} is not a finite number"))
+        return None
+    if hours <= 0:
+        errors.append(RowError("hours", f"{text} is not a positive number of hours"))
+        return None
+    if training is not None and hours > training.hours:
+        errors.append(
+            RowError("hours", f"{text} is more than the training's {training.hours:g} hours")
+        )
+        return None
+    return hours
+
+
+def _check_clinician(
+    email: str,
+    lookup: Callable[[str], ClinicianRef | None],
+    column: str,
+    errors: list[RowError],
+) -> ClinicianRef | None:
+    if not email:
+        errors.append(RowError(column, "missing"))
+        return None
+    if "@" not in email or " " in email:
+        errors.append(RowError(column, f"{email} is not an email address"))
+        return None
+    found = lookup(email)
+    if found is None:
+        errors.append(RowError(column, "no clinician with this email in your association"))
+        return None
+    if not found.association_ok:
+        errors.append(RowError(column, f"{email} belongs to another association"))
+        return None
+    return found
+
+
+class _Duplicates:
+    """Remember each natural key as a 16-byte digest, so memory stays small per row."""
+
+    def __init__(self) -> None:
+        self._seen: dict[bytes, int] = {}
+
+    def check(self, line: int, email: str, code: str, when: date, errors: list[RowError]) -> None:
+        key = hashlib.blake2b(
+            f"{email}\x1f{code}\x1f{when.isoformat()}".encode(), digest_size=16
+        ).digest()
+        first = self._seen.setdefault(key, line)
+        if first != line:
+            errors.append(RowError("row", f"same as line {first}"))
+
+
+# --- format (a): our template ------------------------------------------------------------------
+
+
+def _template_rows(
+    reader: _Reader,
+    header: dict[str, int],
+    width: int,
+    lookup_clinician: Callable[[str], ClinicianRef | None],
+    lookup_training: Callable[[str], TrainingRef | None],
+    today: date,
+) -> Iterator[RowOutcome]:
+    i_email, i_code, i_date, i_hours = (header[c] for c in REQUIRED_COLUMNS)
+    i_areas = header.get("areas")
+    i_external = header.get("external_id")
+    needed = max(i_email, i_code, i_date, i_hours) + 1
+    duplicates = _Duplicates()
+
+    for line, row in _rows(reader):
+        errors: list[RowError] = []
+        # Missing trailing optional fields and extra empty ones (a stray comma) are harmless;
+        # anything else means the columns are shifted and no value can be trusted.
+        if len(row) < needed or (len(row) > width and any(row[width:])):
+            errors.append(RowError("row", f"has {len(row)} fields; the header has {width}"))
+            yield RowOutcome(line, "", "", None, None, frozenset(), None, None, None, errors)
+            continue
+        if len(row) < width:
+            row += [""] * (width - len(row))
+
+        # A field refused as a formula is not parsed further, so it gets one message only.
+        email = row[i_email]
+        clinician = None
+        if email and email[0] in _FORMULA_STARTS:
+            errors.append(_formula("email", email))
+            email = ""
+        else:
+            email = email.strip().lower()
+            clinician = _check_clinician(email, lookup_clinician, "email", errors)
+
+        code = row[i_code]
+        training = None
+        if code and code[0] in _FORMULA_STARTS:
+            errors.append(_formula("training_code", code))
+            code = ""
+        else:
+            code = code.strip()
+            if not code:
+                errors.append(RowError("training_code", "missing"))
+            else:
+                training = lookup_training(code)
+                if training is None:
+                    errors.append(RowError("training_code", "unknown training"))
+
+        when = None
+        raw = row[i_date]
+        if raw and raw[0] in _FORMULA_STARTS:
+            errors.append(_formula("date", raw))
+        else:
+            when = _parse_iso_date(raw, today, "date", errors)
+
+        # _parse_hours tells a signed number ("-1") from a formula itself.
+        hours = _parse_hours(row[i_hours], training, errors)
+
+        areas: frozenset[str] = frozenset()
+        if i_areas is not None:
+            raw = row[i_areas]
+            if raw and raw[0] in _FORMULA_STARTS:
+                errors.append(_formula("areas", raw))
+            else:
+                areas = frozenset(a.strip() for a in raw.split(";") if a.strip())
+            if areas and training is not None:
+                stray = sorted(areas - training.areas)
+                if stray:
+                    errors.append(
+                        RowError("areas", f"{', '.join(stray)} not among this training's areas")
+                    )
+        if not areas and training is not None:
+            areas = training.areas
+
+        external_id = None
+        if i_external is not None:
+            raw = row[i_external]
+            if raw and raw[0] in _FORMULA_STARTS:
+                errors.append(_formula("external_id", raw))
+            else:
+                external_id = raw.strip() or None
+            if external_id is not None and len(external_id) > MAX_EXTERNAL_ID:
+                errors.append(RowError("external_id", f"longer than {MAX_EXTERNAL_ID} characters"))
+
+        if email and code and when is not None:
+            duplicates.check(line, email, code, when, errors)
+
+        yield RowOutcome(
+            line, email, code, when, hours, areas, external_id, clinician, training, errors
+        )
+
+
+# --- format (b): Moodle course-completion report -----------------------------------------------
+
+
+def _moodle_training(code: str | None, lookup: Callable[[str], TrainingRef | None]) -> TrainingRef:
+    if not code or not code.strip():
+        raise CsvFileError(
+            [
+                FileProblem(
+                    "default_training_code",
+                    "this is a Moodle completion report; choose the training it is for",
+                )
+            ]
+        )
+    training = lookup(code.strip())
+    if training is None:
+        raise CsvFileError([FileProblem("default_training_code", f"{code} is not a training")])
+    return training
+
+
+def _parse_moodle_date(raw: str, today: date, errors: list[RowError]) -> date | None:
+    """Read Moodle's printed completion time; the time of day is dropped."""
+    column = "Course complete"
+    text = " ".join(raw.split())
+    match = _MOODLE_DATE.fullmatch(text)
+    if match is not None:
+        month = _MONTHS.get(match[2].lower())
+        if month is None:
+            errors.append(RowError(column, f"{text}: unknown month '{match[2]}'"))
+            return None
+        try:
+            value = date(int(match[3]), month, int(match[1]))
+        except ValueError:
+            errors.append(RowError(column, f"{text} is not a real date"))
+            return None
+        return _not_future(value, text, today, column, errors)
+    iso = _ISO_DATE.match(text)
+    if iso is not None:
+        return _parse_iso_date(iso[0], today, column, errors)
+    if _NUMERIC_DATE.match(text):
+        errors.append(
+            RowError(
+                column,
+                f"{text} is ambiguous; export with long dates (e.g. 5 April 2024) "
+                "or use YYYY-MM-DD",
+            )
+        )
+        return None
+    errors.append(RowError(column, f"{text} is not a completion date or status"))
+    return None
+
+
+def _moodle_rows(
+    reader: _Reader,
+    header: dict[str, int],
+    training: TrainingRef,
+    lookup_clinician: Callable[[str], ClinicianRef | None],
+    today: date,
+) -> Iterator[RowOutcome]:
+    i_email, i_done = header[MOODLE_EMAIL], header[MOODLE_COMPLETE]
+    width = max(i_email, i_done) + 1
+    duplicates = _Duplicates()
+    code, hours, areas = training.code, training.hours, training.areas
+
+    for line, row in _rows(reader):
+        errors: list[RowError] = []
+        if len(row) < width:
+            errors.append(
+                RowError("row", f"has {len(row)} fields; the header needs at least {width}")
+            )
+            yield RowOutcome(line, "", code, None, None, areas, None, None, training, errors)
+            continue
+        raw_email, raw_done = row[i_email], row[i_done]
+        email = ""
+        clinician = None
+        if raw_email and raw_email[0] in _FORMULA_STARTS:
+            errors.append(_formula("Email address", raw_email))
+        else:
+            email = raw_email.strip().lower()
+        status = " ".join(raw_done.split()).lower()
+        if status in _NOT_COMPLETED:
+            yield RowOutcome(
+                line, email, code, None, None, areas, None, None, training, errors, "not completed"
+            )
+            continue
+        if email:
+            clinician = _check_clinician(email, lookup_clinician, "Email address", errors)
+        elif not errors:
+            errors.append(RowError("Email address", "missing"))
+        when = None
+        if raw_done[0] in _FORMULA_STARTS:
+            errors.append(_formula("Course complete", raw_done))
+        elif status in _COMPLETED_WORDS:
+            errors.append(
+                RowError(
+                    "Course complete",
+                    f"says '{raw_done.strip()}' without a date; export the report with dates",
+                )
+            )
+        else:
+            when = _parse_moodle_date(raw_done, today, errors)
+        if email and when is not None:
+            duplicates.check(line, email, code, when, errors)
+        yield RowOutcome(line, email, code, when, hours, areas, None, clinician, training, errors)

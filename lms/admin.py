@@ -1,0 +1,376 @@
+"""Pages for admins and coordinators: associations, agencies, users, invitations, audit log."""
+
+from __future__ import annotations
+
+import json
+
+import peewee as pw
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+
+from lms import accounts, audit
+from lms.db import transactional
+from lms.forms import (
+    AgencyForm,
+    AssociationForm,
+    ConfirmForm,
+    InviteForm,
+    UserEditForm,
+    choices,
+)
+from lms.mail import send_mail
+from lms.models import Agency, Association, AuditLog, Membership, User
+from lms.permissions import ALL, current_actor, ensure_in_association, require
+from lms.plugins import NavItem
+
+bp = Blueprint("admin", __name__)
+
+NAV = (
+    NavItem("Administration", "admin.index", "lms:manage_users", order=90),
+    NavItem("Audit log", "admin.audit_log", "lms:view_audit", order=95),
+)
+PER_PAGE = 50
+
+
+def _association_or_404(association_id: int, capability: str = "lms:manage_users") -> Association:
+    association = Association.get_or_none(Association.id == association_id)
+    if association is None:
+        abort(404)
+    ensure_in_association(current_actor(), capability, association.id)
+    return association
+
+
+@bp.route("/")
+@require("lms:manage_users")
+def index():
+    actor = current_actor()
+    ids = actor.association_ids("lms:manage_users")
+    query = Association.select().order_by(Association.name)
+    if ids is not ALL:
+        query = query.where(Association.id.in_(ids))
+    return render_template(
+        "lms/admin/index.html",
+        associations=list(query),
+        can_create=actor.can("lms:manage_associations"),
+    )
+
+
+@transactional
+def _save_association(association: Association | None, form: AssociationForm, actor) -> Association:
+    code = form.code.data.strip().upper()
+    clash = Association.select().where(Association.code == code)
+    if association is not None:
+        clash = clash.where(Association.id != association.id)
+    if clash.exists():
+        raise accounts.AccountError("Another association already uses this code.", "code")
+    before = (
+        None if association is None else audit.snapshot(association, "code", "name", "renewal_due")
+    )
+    association = association or Association()
+    association.code, association.name = code, form.name.data.strip()
+    association.renewal_due = form.renewal_due.data.strip()
+    association.save()
+    audit.record(
+        "association.save",
+        association,
+        actor=actor.user,
+        association_id=association.id,
+        before=before,
+        after=audit.snapshot(association, "code", "name", "renewal_due"),
+    )
+    return association
+
+
+def _valid_mmdd(value: str) -> bool:
+    import datetime as dt
+
+    try:
+        dt.date(2024, int(value[:2]), int(value[3:])) if value[2] == "-" else None
+    except (ValueError, IndexError):
+        return False
+    return len(value) == 5 and value[2] == "-"
+
+
+@bp.route("/associations/new", methods=["GET", "POST"])
+@require("lms:manage_associations")
+def association_new():
+    form = AssociationForm()
+    if form.validate_on_submit():
+        if not _valid_mmdd(form.renewal_due.data):
+            form.renewal_due.errors.append("Write the date as MM-DD, e.g. 12-31.")
+        else:
+            try:
+                association = _save_association(None, form, current_actor())
+            except accounts.AccountError as exc:
+                getattr(form, exc.field).errors.append(str(exc))
+            else:
+                flash(f"Association {association.name} created.", "success")
+                return redirect(url_for("admin.association", association_id=association.id))
+    return render_template("lms/admin/association_form.html", form=form), (
+        400 if form.errors else 200
+    )
+
+
+@bp.route("/associations/<int:association_id>", methods=["GET", "POST"])
+@require("lms:manage_users")
+def association(association_id: int):
+    association = _association_or_404(association_id)
+    actor = current_actor()
+    can_edit = actor.can("lms:manage_associations", association.id)
+    form = AssociationForm(obj=association)
+    agency_form = AgencyForm(prefix="agency")
+    if request.method == "POST" and can_edit and "code" in request.form:
+        if form.validate_on_submit():
+            if not _valid_mmdd(form.renewal_due.data):
+                form.renewal_due.errors.append("Write the date as MM-DD, e.g. 12-31.")
+            else:
+                try:
+                    _save_association(association, form, actor)
+                except accounts.AccountError as exc:
+                    getattr(form, exc.field).errors.append(str(exc))
+                else:
+                    flash("Association saved.", "success")
+                    return redirect(url_for("admin.association", association_id=association.id))
+    elif request.method == "POST" and "agency-name" in request.form:
+        if agency_form.validate_on_submit():
+            try:
+                _add_agency(association, agency_form, actor)
+            except accounts.AccountError as exc:
+                agency_form.name.errors.append(str(exc))
+            else:
+                flash("Agency added.", "success")
+                return redirect(url_for("admin.association", association_id=association.id))
+    elif request.method == "POST":
+        abort(403)
+    agencies = list(association.agencies.order_by(Agency.name))
+    status = 400 if (form.errors or agency_form.errors) else 200
+    return (
+        render_template(
+            "lms/admin/association.html",
+            association=association,
+            form=form,
+            agency_form=agency_form,
+            agencies=agencies,
+            can_edit=can_edit,
+        ),
+        status,
+    )
+
+
+@transactional
+def _add_agency(association: Association, form: AgencyForm, actor) -> Agency:
+    name = form.name.data.strip()
+    if association.agencies.where(Agency.name == name).exists():
+        raise accounts.AccountError("This association already has an agency of that name.")
+    agency = Agency.create(association=association, name=name, city=(form.city.data or "").strip())
+    audit.record(
+        "agency.create",
+        agency,
+        actor=actor.user,
+        association_id=association.id,
+        after={"name": agency.name, "city": agency.city},
+    )
+    return agency
+
+
+def _agency_choices(association: Association) -> list:
+    return choices(
+        [(0, "— none —")] + [(a.id, a.name) for a in association.agencies.order_by(Agency.name)]
+    )
+
+
+@bp.route("/associations/<int:association_id>/users", methods=["GET", "POST"])
+@require("lms:manage_users")
+def users(association_id: int):
+    association = _association_or_404(association_id)
+    actor = current_actor()
+    form = InviteForm()
+    form.agency.choices = _agency_choices(association)
+    invite_link = None
+    if form.validate_on_submit():
+        agency = Agency.get_or_none(
+            (Agency.id == form.agency.data) & (Agency.association == association)
+        )
+        try:
+            user = accounts.create_user(
+                form.email.data,
+                form.display_name.data,
+                roles=tuple(form.roles.data),
+                association=association,
+                agency=agency,
+                actor=actor.user,
+            )
+            issued = accounts.invite(user, actor=actor.user, association=association)
+        except accounts.AccountError as exc:
+            getattr(form, exc.field or "email").errors.append(str(exc))
+        else:
+            invite_link = url_for("auth.accept_invitation", token=issued.token, _external=True)
+            _send_invitation(user, invite_link)
+            flash(f"{user.display_name} is invited. The link is shown below, once.", "success")
+            form = InviteForm(formdata=None)
+            form.agency.choices = _agency_choices(association)
+    q = request.args.get("q", "").strip()
+    page = max(request.args.get("page", 1, type=int), 1)
+    query = (
+        User.select(User, pw.fn.GROUP_CONCAT(Membership.role).alias("role_list"))
+        if _sqlite()
+        else User.select(User, pw.fn.STRING_AGG(Membership.role, ",").alias("role_list"))
+    )
+    query = (
+        query.join(Membership)
+        .where(Membership.association == association)
+        .group_by(User.id)
+        .order_by(User.display_name)
+    )
+    if q:
+        query = query.where(User.display_name.contains(q) | User.email.contains(q.lower()))
+    total = query.count()
+    people = list(query.paginate(page, PER_PAGE))
+    return (
+        render_template(
+            "lms/admin/users.html",
+            association=association,
+            form=form,
+            people=people,
+            invite_link=invite_link,
+            q=q,
+            page=page,
+            pages=max((total + PER_PAGE - 1) // PER_PAGE, 1),
+        ),
+        400 if form.errors else 200,
+    )
+
+
+def _sqlite() -> bool:
+    from lms.db import is_sqlite
+
+    return is_sqlite()
+
+
+def _send_invitation(user: User, link: str) -> None:
+    send_mail(
+        user.email,
+        "Your IMH Pathway account",
+        f"Hello {user.display_name},\n\nAn account was created for you. Set your password here "
+        f"(the link works once and expires in a few days):\n{link}\n",
+    )
+
+
+def _user_in_association(association: Association, user_id: int) -> User:
+    user = (
+        User.select()
+        .join(Membership)
+        .where((User.id == user_id) & (Membership.association == association))
+        .first()
+    )
+    if user is None:
+        abort(404)
+    return user
+
+
+@bp.route("/associations/<int:association_id>/users/<int:user_id>", methods=["GET", "POST"])
+@require("lms:manage_users")
+def user(association_id: int, user_id: int):
+    association = _association_or_404(association_id)
+    person = _user_in_association(association, user_id)
+    actor = current_actor()
+    memberships = list(person.memberships.where(Membership.association == association))
+    form = UserEditForm(
+        data={
+            "display_name": person.display_name,
+            "city": person.city,
+            "roles": [m.role for m in memberships],
+            "agency": next((m.agency_id for m in memberships if m.agency_id), 0),
+        }
+        if request.method == "GET"
+        else None
+    )
+    form.agency.choices = _agency_choices(association)
+    if form.validate_on_submit():
+        agency = Agency.get_or_none(
+            (Agency.id == form.agency.data) & (Agency.association == association)
+        )
+        try:
+            accounts.update_profile(
+                person,
+                display_name=form.display_name.data,
+                city=form.city.data or "",
+                actor=actor.user,
+                association_id=association.id,
+            )
+            accounts.set_roles(
+                person, association, list(form.roles.data), agency=agency, actor=actor.user
+            )
+        except accounts.AccountError as exc:
+            form.roles.errors.append(str(exc))
+        else:
+            flash("Saved.", "success")
+            return redirect(url_for("admin.user", association_id=association.id, user_id=person.id))
+    return (
+        render_template(
+            "lms/admin/user.html",
+            association=association,
+            person=person,
+            form=form,
+            confirm=ConfirmForm(),
+        ),
+        400 if form.errors else 200,
+    )
+
+
+@bp.route("/associations/<int:association_id>/users/<int:user_id>/active", methods=["POST"])
+@require("lms:manage_users")
+def user_active(association_id: int, user_id: int):
+    association = _association_or_404(association_id)
+    person = _user_in_association(association, user_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    actor = current_actor()
+    if person.id == actor.user.id:
+        flash("You cannot deactivate yourself.", "danger")
+    else:
+        accounts.set_active(
+            person, not person.active, actor=actor.user, association_id=association.id
+        )
+        state = "active" if person.active else "deactivated; every session ended"
+        flash(f"{person.display_name} is {state}.", "success")
+    return redirect(url_for("admin.user", association_id=association.id, user_id=person.id))
+
+
+@bp.route("/associations/<int:association_id>/users/<int:user_id>/invite", methods=["POST"])
+@require("lms:manage_users")
+def user_invite(association_id: int, user_id: int):
+    association = _association_or_404(association_id)
+    person = _user_in_association(association, user_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    issued = accounts.invite(person, actor=current_actor().user, association=association)
+    link = url_for("auth.accept_invitation", token=issued.token, _external=True)
+    _send_invitation(person, link)
+    return render_template(
+        "lms/admin/invited.html", association=association, person=person, link=link
+    )
+
+
+@bp.route("/audit")
+@require("lms:view_audit")
+def audit_log():
+    actor = current_actor()
+    ids = actor.association_ids("lms:view_audit")
+    page = max(request.args.get("page", 1, type=int), 1)
+    query = AuditLog.select().order_by(AuditLog.id.desc())
+    if ids is not ALL:
+        query = query.where(AuditLog.association_id.in_(ids))
+    rows = list(query.paginate(page, PER_PAGE))
+    for row in rows:
+        row.after_pretty = _pretty(row.after)
+        row.before_pretty = _pretty(row.before)
+    return render_template("lms/admin/audit.html", rows=rows, page=page)
+
+
+def _pretty(value: str | None) -> str:
+    if not value:
+        return ""
+    try:
+        return ", ".join(f"{k}: {v}" for k, v in json.loads(value).items())
+    except (ValueError, AttributeError):
+        return value

@@ -1,0 +1,131 @@
+"""Command-line commands of the platform: migrate, status, demo, tokens, audit."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from flask import Flask, current_app
+from flask.cli import with_appcontext
+
+from lms.db import connection
+
+
+def init_app(app: Flask) -> None:
+    """Add the platform's commands to `flask --app lms`."""
+    app.cli.add_command(migrate_command)
+    app.cli.add_command(status_command)
+    app.cli.add_command(demo_command)
+    app.cli.add_command(token_group)
+    app.cli.add_command(audit_group)
+
+
+@click.command("migrate")
+@with_appcontext
+def migrate_command() -> None:
+    """Apply pending migrations of the core and every plugin."""
+    from lms.db import migrate_all
+
+    with connection():
+        applied = migrate_all(current_app)
+    total = sum(len(v) for v in applied.values())
+    for name, migrations in applied.items():
+        for migration in migrations:
+            click.echo(f"applied {name}/{migration}")
+    click.echo(f"{total} migration(s) applied." if total else "Database is up to date.")
+
+
+@click.command("status")
+@with_appcontext
+def status_command() -> None:
+    """List every migration and whether it is applied."""
+    from lms.db import migration_status
+
+    pending = 0
+    with connection():
+        for plugin, name, applied in migration_status(current_app):
+            pending += applied is None
+            click.echo(f"{plugin:14} {name:40} {applied or 'PENDING'}")
+    click.echo(f"{pending} pending." if pending else "All migrations applied.")
+
+
+@click.command("demo")
+@with_appcontext
+def demo_command() -> None:
+    """Create the demo association and one account per role (idempotent)."""
+    from lms.demo import load_demo
+
+    with connection():
+        result = load_demo(current_app)
+    click.echo(f"Demo association: {result.association.name} ({result.association.code})")
+    click.echo("Demo log-ins (password: " + result.password_hint + "):")
+    for role, user in result.users.items():
+        click.echo(f"  {role:15} {user.email}")
+
+
+@click.group("token")
+def token_group() -> None:
+    """Manage personal API tokens."""
+
+
+@token_group.command("create")
+@click.argument("email")
+@click.option("--role", required=True, help="The role the token acts as.")
+@click.option("--association", "association_code", help="Association code (default: the only one).")
+@click.option("--name", default="command line", show_default=True)
+@with_appcontext
+def token_create(email: str, role: str, association_code: str | None, name: str) -> None:
+    """Create a token for EMAIL and print it once."""
+    from lms.accounts import AccountError, create_api_token
+    from lms.models import Association, Membership, User
+
+    with connection():
+        user = User.by_email(email).first()
+        if user is None:
+            raise click.ClickException(f"No user with email {email}.")
+        association = None
+        if role != "admin":
+            if association_code:
+                association = Association.get_or_none(Association.code == association_code.upper())
+                if association is None:
+                    raise click.ClickException(f"No association with code {association_code}.")
+            else:
+                held = list(
+                    Membership.select()
+                    .where((Membership.user == user) & (Membership.role == role))
+                    .limit(2)
+                )
+                if len(held) != 1:
+                    raise click.ClickException(
+                        f"{email} holds the role {role} in {len(held)} associations; "
+                        "name one with --association."
+                    )
+                association = held[0].association
+        try:
+            issued = create_api_token(user, role=role, association=association, name=name)
+        except AccountError as exc:
+            raise click.ClickException(str(exc)) from exc
+    click.echo(issued.secret)
+
+
+@click.group("audit")
+def audit_group() -> None:
+    """Work with the audit log."""
+
+
+@audit_group.command("verify")
+@with_appcontext
+def audit_verify() -> None:
+    """Check the audit log's hash chain; exit 1 when any row was changed or removed."""
+    from lms.audit import verify_chain
+    from lms.models import AuditLog
+
+    with connection():
+        breaks = list(verify_chain())
+        total = AuditLog.select().count()
+    if breaks:
+        for item in breaks:
+            click.echo(f"row {item.row_id}: {item.problem}", err=True)
+        click.echo(f"Audit chain BROKEN at {len(breaks)} row(s) of {total}.", err=True)
+        sys.exit(1)
+    click.echo(f"Audit chain intact: {total} row(s).")

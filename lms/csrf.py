@@ -1,0 +1,5 @@
+"""The application's CSRF protection (Flask-WTF), shared by every plugin's forms."""
+
+from flask_wtf.csrf import CSRFProtect
+
+csrf = CSRFProtect()

@@ -1,0 +1,140 @@
+"""Hold the database: a peewee proxy bound at app start, per-request connections, migrations."""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import importlib
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+from typing import Any, TypeVar
+from urllib.parse import parse_qsl, urlparse
+
+import peewee
+from flask import Flask, g
+from playhouse.migrations import Runner
+
+db = peewee.DatabaseProxy()
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+SQLITE_PRAGMAS = (
+    ("journal_mode", "wal"),
+    ("busy_timeout", 15000),
+    ("foreign_keys", 1),
+    ("synchronous", "normal"),
+)
+
+
+def _table_name(model_class: type[peewee.Model]) -> str:
+    # One name per plugin: the package a model lives in prefixes its table.
+    package = model_class.__module__.split(".")[0]
+    return f"{package}_{model_class.__name__.lower()}"
+
+
+class BaseModel(peewee.Model):
+    """Base of every model: bound to the proxy, table named `<plugin>_<model>`."""
+
+    class Meta:
+        database = db
+        table_function = _table_name
+        legacy_table_names = False
+
+
+def make_database(url: str) -> peewee.Database:
+    """Return an unconnected database for a `sqlite:///path` or `postgresql://` URL."""
+    parsed = urlparse(url)
+    if parsed.scheme == "sqlite":
+        path = url[len("sqlite:///") :] if url.startswith("sqlite:///") else parsed.path
+        path = path.split("?", 1)[0] or ":memory:"
+        if path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        # IMMEDIATE: a write transaction takes the write lock at BEGIN, so two writers queue on
+        # the busy timeout instead of failing later with "database is locked" on upgrade.
+        return peewee.SqliteDatabase(
+            path, pragmas=SQLITE_PRAGMAS, lock_type="IMMEDIATE", check_same_thread=False
+        )
+    if parsed.scheme in {"postgres", "postgresql"}:
+        options = dict(parse_qsl(parsed.query))
+        return peewee.PostgresqlDatabase(
+            (parsed.path or "/").lstrip("/"),
+            user=parsed.username,
+            password=parsed.password,
+            host=parsed.hostname,
+            port=parsed.port,
+            **options,
+        )
+    raise ValueError(f"LMS_DATABASE_URL has an unsupported scheme {parsed.scheme!r}")
+
+
+def is_sqlite() -> bool:
+    """Tell whether the bound database is SQLite."""
+    return isinstance(db.obj, peewee.SqliteDatabase)
+
+
+def transactional(func: F) -> F:
+    """Run a write service in one transaction (IMMEDIATE on SQLite); nested calls share it."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        with db.atomic():
+            return func(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+@contextlib.contextmanager
+def connection() -> Iterator[None]:
+    """Hold a connection for a block; close it only if this block opened it."""
+    opened = db.connect(reuse_if_open=True)
+    try:
+        yield
+    finally:
+        if opened and not db.is_closed():
+            db.close()
+
+
+def init_app(app: Flask) -> None:
+    """Bind the proxy to the configured database and open a connection per request."""
+    db.initialize(make_database(app.config["DATABASE_URL"]))
+
+    @app.before_request
+    def _open() -> None:
+        # False when someone (a test, a CLI command) already holds the connection.
+        g._db_opened = db.connect(reuse_if_open=True)
+
+    @app.teardown_request
+    def _close(exc: BaseException | None) -> None:
+        if g.pop("_db_opened", False) and not db.is_closed():
+            db.close()
+
+
+# --- migrations -----------------------------------------------------------------------------
+
+
+def migration_runner(name: str, package: str) -> Runner:
+    """Return the migration runner of one plugin (`<package>/migrations`, `<name>_migration`)."""
+    module = importlib.import_module(package)
+    directory = Path(module.__file__).parent / "migrations"  # type: ignore[arg-type]
+    return Runner(db.obj, directory=str(directory), table_name=f"{name}_migration")
+
+
+def migrate_all(app: Flask) -> dict[str, list[str]]:
+    """Apply pending migrations of the core and every loaded plugin, in load order."""
+    applied: dict[str, list[str]] = {}
+    for name, package in migration_targets(app):
+        applied[name] = migration_runner(name, package).up()
+    return applied
+
+
+def migration_status(app: Flask) -> Iterable[tuple[str, str, Any]]:
+    """Yield (plugin, migration, applied-at or None) for every migration known."""
+    for name, package in migration_targets(app):
+        for migration in migration_runner(name, package).status():
+            yield name, migration.name, migration.applied
+
+
+def migration_targets(app: Flask) -> list[tuple[str, str]]:
+    """Return (name, package) of the core and each loaded plugin, in order."""
+    plugins = app.extensions["lms.plugins"]
+    return [("lms", "lms")] + [(p.name, p.package) for p in plugins]

@@ -1,0 +1,52 @@
+"""Error pages that say what happened and leak nothing; JSON on API paths."""
+
+from __future__ import annotations
+
+from flask import Flask, render_template
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from lms.api import api_http_error, is_api_request
+
+MESSAGES = {
+    400: ("Bad request", "The request could not be understood. Go back and try again."),
+    401: ("Sign in needed", "Please sign in to continue."),
+    403: ("Not allowed", "Your account may not do this."),
+    404: ("Not found", "There is nothing at this address, or you may not see it."),
+    405: ("Not allowed", "This address does not accept that kind of request."),
+    409: ("Conflict", "This changed in the meantime. Reload and try again."),
+    410: ("Gone", "This link is no longer valid."),
+    413: ("Too large", "The file or form you sent is too large."),
+    429: ("Too many requests", "Too many attempts. Wait a few minutes and try again."),
+    500: ("Something went wrong", "The error is logged. Please try again later."),
+}
+
+
+def _render(status: int, detail: str | None = None):
+    title, message = MESSAGES.get(status, MESSAGES[500])
+    return render_template(
+        "lms/error.html", status=status, title=title, message=detail or message
+    ), status
+
+
+def init_app(app: Flask) -> None:
+    """Register the error handlers."""
+
+    @app.errorhandler(CSRFError)
+    def _csrf(exc: CSRFError):
+        if is_api_request():
+            return api_http_error(exc)
+        return _render(400, "The form expired or was sent from elsewhere. Reload it and try again.")
+
+    @app.errorhandler(HTTPException)
+    def _http(exc: HTTPException):
+        if is_api_request():
+            return api_http_error(exc)
+        return _render(exc.code or 500)
+
+    @app.errorhandler(InternalServerError)
+    def _unexpected(exc: InternalServerError):
+        # Flask logs the original exception; the page says nothing about it.
+        if is_api_request():
+            return api_http_error(InternalServerError())
+        return _render(500)

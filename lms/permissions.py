@@ -1,0 +1,149 @@
+"""Check declared capabilities: one decorator for pages and API, one actor per request."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from flask import abort, current_app, g, redirect, request, url_for
+from flask_login import current_user
+
+from lms.models import Membership, User
+from lms.plugins import Capability
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+CORE_CAPABILITIES: dict[str, Capability] = {
+    "lms:manage_users": Capability(
+        "write", ("coordinator", "admin"), "Invite, edit and deactivate users of an association"
+    ),
+    "lms:manage_associations": Capability(
+        "write", ("admin",), "Create and edit associations and agencies"
+    ),
+    "lms:view_audit": Capability("read", ("coordinator", "admin"), "Read the audit log"),
+    "lms:view_people": Capability(
+        "read",
+        ("trainer", "rsc_provider", "agency_manager", "reviewer", "coordinator", "admin"),
+        "Look up people of the association",
+    ),
+}
+
+ALL = None  # "every association", for a global admin
+
+
+@dataclass
+class Actor:
+    """Who is acting and with which roles where; built from memberships or an API token."""
+
+    user: User
+    grants: dict[int | None, set[str]] = field(default_factory=dict)
+    token: Any = None
+
+    @property
+    def is_admin(self) -> bool:
+        return "admin" in self.grants.get(None, set())
+
+    def roles(self, association_id: int | None = None) -> set[str]:
+        """Return the roles held in one association (plus global ones)."""
+        roles = set(self.grants.get(None, set()))
+        if association_id is None:
+            for assoc_roles in self.grants.values():
+                roles |= assoc_roles
+        else:
+            roles |= self.grants.get(association_id, set())
+        return roles
+
+    def can(self, capability: str, association_id: int | None = None) -> bool:
+        """Tell whether any held role is granted the capability (in that association)."""
+        cap = capabilities().get(capability)
+        if cap is None:
+            raise KeyError(f"undeclared capability {capability!r}")
+        return bool(self.roles(association_id) & set(cap.roles))
+
+    def association_ids(self, capability: str) -> list[int] | None:
+        """Return the associations where the capability holds (None: all, for admins)."""
+        cap = capabilities()[capability]
+        if self.grants.get(None, set()) & set(cap.roles):
+            return ALL
+        return sorted(
+            a for a, roles in self.grants.items() if a is not None and roles & set(cap.roles)
+        )
+
+    def primary_association_id(self) -> int | None:
+        """Return the first association the actor belongs to (for pages that need one)."""
+        ids = sorted(a for a in self.grants if a is not None)
+        return ids[0] if ids else None
+
+
+def capabilities() -> dict[str, Capability]:
+    """Return every declared capability of the running app."""
+    return current_app.extensions["lms.capabilities"]
+
+
+def actor_for(user: User, token: Any = None) -> Actor:
+    """Build the actor of a user; an API token narrows it to the token's role and association."""
+    if token is not None:
+        return Actor(user, {token.association_id: {token.role}}, token)
+    grants: dict[int | None, set[str]] = {}
+    for association_id, role in (
+        Membership.select(Membership.association, Membership.role)
+        .where(Membership.user == user)
+        .tuples()
+    ):
+        grants.setdefault(association_id, set()).add(role)
+    return Actor(user, grants)
+
+
+def current_actor() -> Actor | None:
+    """Return the actor of this request (token or session), or None when anonymous."""
+    if "lms_actor" not in g:
+        token = g.get("api_token")
+        if token is not None:
+            g.lms_actor = actor_for(token.user, token)
+        elif _is_api():
+            # The API trusts tokens only: a session cookie there would bypass CSRF protection.
+            g.lms_actor = None
+        elif current_user and current_user.is_authenticated:
+            g.lms_actor = actor_for(current_user._get_current_object())
+        else:
+            g.lms_actor = None
+    return g.lms_actor
+
+
+def _is_api() -> bool:
+    return request.path.startswith("/api/") or request.path.startswith("/xapi/")
+
+
+def require(capability: str | None = None) -> Callable[[F], F]:
+    """Let a view run only for a signed-in actor holding the capability somewhere.
+
+    Object-level checks (same association, own record) stay in the services.
+    """
+
+    def decorator(view: F) -> F:
+        @functools.wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            actor = current_actor()
+            if actor is None:
+                if _is_api():
+                    abort(401)
+                return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+            if capability is not None and not actor.can(capability):
+                abort(403)
+            return view(*args, **kwargs)
+
+        wrapper.lms_capability = capability  # type: ignore[attr-defined]
+        return wrapper  # type: ignore[return-value]
+
+    return decorator
+
+
+def ensure_in_association(actor: Actor, capability: str, association_id: int | None) -> None:
+    """Answer 404 unless the actor holds the capability in that association.
+
+    404, not 403: a user of another association must not learn the record exists.
+    """
+    if association_id is None or not actor.can(capability, association_id):
+        abort(404)

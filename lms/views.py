@@ -1,0 +1,120 @@
+"""The platform's own pages: home, account and API tokens."""
+
+from __future__ import annotations
+
+import peewee as pw
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from lms import accounts
+from lms.forms import ConfirmForm, TokenForm, choices
+from lms.models import ApiToken, Association, Membership
+from lms.permissions import current_actor
+from lms.signals import dashboard_panels
+
+bp = Blueprint("lms", __name__)
+
+
+@bp.route("/")
+def home():
+    if not current_user.is_authenticated:
+        return render_template("lms/welcome.html")
+    user = current_user._get_current_object()
+    panels = []
+    for _receiver, result in dashboard_panels.send(user):
+        panels.extend(result or [])
+    panels.sort(key=lambda p: p[0])
+    memberships = list(
+        Membership.select(Membership, Association)
+        .join(Association, join_type=pw.JOIN.LEFT_OUTER)
+        .where(Membership.user == user)
+        .order_by(Membership.role)
+    )
+    return render_template("lms/home.html", panels=panels, memberships=memberships)
+
+
+def _scope_choices(user) -> list:
+    pairs = []
+    for m in (
+        Membership.select(Membership, Association)
+        .join(Association, join_type=pw.JOIN.LEFT_OUTER)
+        .where(Membership.user == user)
+        .order_by(Membership.role)
+    ):
+        key = f"{m.role}@{m.association_id or ''}"
+        where = m.association.name if m.association_id else "all associations"
+        label = f"{m.role.replace('_', ' ')} — {where}"
+        pairs.append((key, label))
+    return choices(pairs)
+
+
+@bp.route("/account", methods=["GET", "POST"])
+@login_required
+def account():
+    user = current_user._get_current_object()
+    form = TokenForm()
+    form.scope.choices = _scope_choices(user)
+    new_secret = None
+    if form.validate_on_submit():
+        role, _, assoc_id = form.scope.data.partition("@")
+        association = Association.get_or_none(Association.id == int(assoc_id)) if assoc_id else None
+        try:
+            issued = accounts.create_api_token(
+                user, role=role, association=association, name=form.name.data
+            )
+        except accounts.AccountError as exc:
+            form.scope.errors.append(str(exc))
+        else:
+            new_secret = issued.secret
+            form = TokenForm(formdata=None)
+            form.scope.choices = _scope_choices(user)
+    tokens = list(
+        ApiToken.select().where(ApiToken.user == user).order_by(ApiToken.created_at.desc())
+    )
+    status = 400 if form.errors else 200
+    return (
+        render_template(
+            "lms/account.html",
+            form=form,
+            tokens=tokens,
+            new_secret=new_secret,
+            revoke_form=ConfirmForm(),
+        ),
+        status,
+    )
+
+
+@bp.route("/account/tokens/<int:token_id>/revoke", methods=["POST"])
+@login_required
+def revoke_token(token_id: int):
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        abort(400)
+    token = ApiToken.get_or_none((ApiToken.id == token_id) & (ApiToken.user == current_user.id))
+    if token is None:
+        abort(404)
+    accounts.revoke_api_token(token, actor=current_actor().user)
+    flash(f"The token “{token.name}” is revoked.", "success")
+    return redirect(url_for("lms.account"))
+
+
+@bp.route("/healthz")
+def healthz():
+    """Answer load balancers: the app runs and reaches its database."""
+    from lms.db import db
+
+    db.execute_sql("SELECT 1")
+    return {"status": "ok"}, 200, {"Cache-Control": "no-store"}
+
+
+@bp.app_context_processor
+def _nav():
+    from flask import current_app
+
+    actor = current_actor() if request.endpoint else None
+    items = []
+    if actor is not None:
+        for item in sorted(current_app.extensions["lms.nav"], key=lambda i: (i.order, i.label)):
+            if item.capability is None or actor.can(item.capability):
+                items.append(item)
+    return {"nav_items": items, "actor": actor}

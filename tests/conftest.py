@@ -1,0 +1,211 @@
+"""Fixtures shared by every test: the app on each database backend, clients and factories.
+
+The suite runs on SQLite always and, when LMS_TEST_DATABASE_URL names a PostgreSQL database,
+every database test runs on PostgreSQL too. LMS_TEST_REQUIRE=postgresql,browser (CI) makes
+those backends mandatory: a missing server or browser fails the run instead of skipping.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections import Counter
+
+import pytest
+
+from lms import create_app
+from lms.db import db, migrate_all
+
+PG_URL = os.environ.get("LMS_TEST_DATABASE_URL", "")
+REQUIRED = {r.strip() for r in os.environ.get("LMS_TEST_REQUIRE", "").split(",") if r.strip()}
+BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
+PASSWORD = "correct horse battery staple"
+
+_counts: Counter[str] = Counter()
+
+
+def pytest_configure(config):
+    if "postgresql" in REQUIRED and not PG_URL:
+        raise pytest.UsageError(
+            "LMS_TEST_REQUIRE asks for PostgreSQL but LMS_TEST_DATABASE_URL is unset."
+        )
+
+
+def pytest_runtest_logreport(report):
+    if report.when != "call" or not report.passed:
+        return
+    if "[postgresql" in report.nodeid or "-postgresql" in report.nodeid:
+        _counts["postgresql"] += 1
+    if "tests/browser/" in report.nodeid.replace("\\", "/"):
+        _counts["browser"] += 1
+
+
+def pytest_terminal_summary(terminalreporter):
+    terminalreporter.write_line(
+        f"PostgreSQL tests passed: {_counts['postgresql']}; "
+        f"browser tests passed: {_counts['browser']}"
+    )
+
+
+_pg_ready = False
+
+
+def _pg_prepare(config: dict) -> None:
+    """Drop and rebuild the test schema once per run."""
+    global _pg_ready
+    if _pg_ready:
+        return
+    app = create_app(config)
+    with db.connection_context():
+        db.execute_sql("DROP SCHEMA IF EXISTS public CASCADE")
+        db.execute_sql("CREATE SCHEMA public")
+        migrate_all(app)
+    _pg_ready = True
+
+
+def _pg_truncate() -> None:
+    tables = [t for t in db.get_tables() if not t.endswith("_migration")]
+    if tables:
+        db.execute_sql(
+            "TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"
+        )
+
+
+def app_config(backend: str, **extra) -> dict:
+    config = {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret-key-not-for-production",
+        "WTF_CSRF_ENABLED": False,
+        "DATABASE_URL": PG_URL if backend == "postgresql" else "sqlite:///:memory:",
+        "RATELIMIT_STORAGE_URI": "memory://",
+        "PUBLIC_URL": "http://localhost",
+    }
+    config.update(extra)
+    return config
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request) -> str:
+    return request.param
+
+
+@pytest.fixture
+def app_factory(backend, tmp_path):
+    """Return a function that builds a migrated app on this test's backend."""
+
+    def make(**extra):
+        extra.setdefault("INSTANCE_PATH", str(tmp_path / "instance"))
+        config = app_config(backend, **extra)
+        if backend == "postgresql":
+            _pg_prepare(config)
+            application = create_app(config)
+            db.connect(reuse_if_open=True)
+            _pg_truncate()
+        else:
+            application = create_app(config)
+            db.connect(reuse_if_open=True)
+            migrate_all(application)
+        return application
+
+    yield make
+    if not db.is_closed():
+        if backend == "postgresql":
+            db.rollback() if db.in_transaction() else None
+            _pg_truncate()
+        db.close()
+
+
+@pytest.fixture
+def app(app_factory):
+    application = app_factory()
+    with application.app_context():
+        yield application
+
+
+@pytest.fixture
+def csrf_app(app_factory):
+    """An app with CSRF protection on, as in production."""
+    application = app_factory(WTF_CSRF_ENABLED=True)
+    with application.app_context():
+        yield application
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def make_association(app):
+    from lms.models import Association
+
+    def make(code="ASSOC", name=None, **kw):
+        return Association.create(code=code, name=name or f"{code} Association", **kw)
+
+    return make
+
+
+@pytest.fixture
+def association(make_association):
+    return make_association("MI", "Michigan-style Association")
+
+
+@pytest.fixture
+def make_user(app, association):
+    from lms.accounts import create_user
+
+    counter = iter(range(1, 10_000))
+
+    def make(email=None, roles=("clinician",), assoc=association, password=PASSWORD, **kw):
+        email = email or f"user{next(counter)}@example.test"
+        name = kw.pop("display_name", None) or email.split("@")[0].title()
+        return create_user(
+            email, name, roles=tuple(roles), association=assoc, password=password, **kw
+        )
+
+    return make
+
+
+class Auth:
+    def __init__(self, client):
+        self.client = client
+
+    def login(self, email, password=PASSWORD, **extra):
+        return self.client.post("/login", data={"email": email, "password": password, **extra})
+
+    def logout(self):
+        return self.client.post("/logout")
+
+
+@pytest.fixture
+def auth(client):
+    return Auth(client)
+
+
+@pytest.fixture
+def api_token(app):
+    """Return a function that creates an API token for a user and returns the header."""
+    from lms.accounts import create_api_token
+    from lms.models import Membership
+
+    def make(user, role=None, association=None):
+        membership = Membership.select().where(Membership.user == user).first()
+        role = role or membership.role
+        association = association if association is not None else membership.association
+        issued = create_api_token(user, role=role, association=association, name="test")
+        return {"Authorization": f"Bearer {issued.secret}"}
+
+    return make
+
+
+def csrf_token_from(html: str) -> str:
+    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html) or re.search(
+        r'value="([^"]+)"[^>]*name="csrf_token"', html
+    )
+    assert match, "no CSRF token in the page"
+    return match.group(1)
