@@ -1,0 +1,172 @@
+"""Define the evaluator's input: ledger items, per-clinician summaries and framework areas.
+
+`details` keys by evidence kind (all optional unless the evaluator needs them):
+
+- rsc: ``format`` ("individual" | "group" | "peer"), ``facilitated`` (bool),
+  ``about_giving_rsc`` (bool: the session is about the RSC the clinician gives),
+  ``provider_credentials`` (list of str: "IMHS", "IMHM-C", "IFRS", "IFS", "IFS:master",
+  "ERS" for the Endorsed Reflective Supervisor add-on, ...), ``provider_name``.
+- work: ``years`` (float), ``kind`` (one of WORK_KINDS), ``families`` (int).
+- education: ``level`` (one of EDUCATION_LEVELS), ``field``.
+- reference: ``void`` (bool), ``not_enough_info`` (int: "not enough information" answers),
+  ``rater_role``.
+- exam: ``score`` (float, 0-100).
+- membership: ``valid_until`` (ISO date str).
+- agreement: ``document`` ("code_of_ethics" | "endorsement_agreement").
+- any kind: ``reject_reason`` (str) when the status is "rejected".
+"""
+
+from __future__ import annotations
+
+import datetime
+import math
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+COUNTED = frozenset({"verified", "attested"})  # ledger statuses that count
+STATUSES = frozenset({"pending", "verified", "attested", "rejected", "void"})
+KINDS = frozenset(
+    {"training", "rsc", "work", "education", "reference", "exam", "membership", "agreement"}
+)
+RSC_FORMATS = frozenset({"individual", "group", "peer"})
+WORK_KINDS = (
+    "paid_infant_family",
+    "dyadic_clinical",
+    "leadership",
+    "rsc_giving",
+    "policy_leadership",
+    "university_teaching_research",
+)
+# Ordered lowest to highest; "mh_license" ranks with graduate degrees for eligibility.
+EDUCATION_LEVELS = ("cda", "associate_related", "bachelor", "master", "doctorate", "mh_license")
+GRADUATE_LEVELS = frozenset({"master", "doctorate", "mh_license"})
+AGREEMENT_DOCUMENTS = ("code_of_ethics", "endorsement_agreement")
+AREA_IDS_KEPT = 5  # evidence ids an AreaEvidence keeps, enough for a reviewer to spot-check
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One error found in an input, and where it is."""
+
+    where: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.message}"
+
+
+@dataclass(frozen=True)
+class EvidenceItem:
+    """One ledger row; used for every kind except counted training (which is aggregated)."""
+
+    id: int
+    kind: str
+    date: datetime.date
+    status: str
+    hours: float = 0.0
+    areas: frozenset[str] = frozenset()
+    tags: frozenset[str] = frozenset()
+    provider_id: int | None = None  # rsc: the provider's user id
+    # Left out of the hash (a dict cannot be hashed) so items still work in sets.
+    details: Mapping[str, Any] = field(default_factory=dict, hash=False)
+    label: str = ""  # human text, e.g. training title or provider name
+
+    @property
+    def counted(self) -> bool:
+        """Tell whether the ledger status lets this row count."""
+        return self.status in COUNTED
+
+
+@dataclass(frozen=True)
+class AreaEvidence:
+    """Aggregate of the counted evidence covering one area."""
+
+    count: int
+    hours: float
+    evidence_ids: tuple[int, ...]  # at most AREA_IDS_KEPT, the latest first
+    kinds: frozenset[str]
+
+
+@dataclass(frozen=True)
+class AreaInfo:
+    """One competency area of a framework: identifier, name, domain and where it applies."""
+
+    id: str
+    name: str
+    domain: str
+    categories: frozenset[str]
+
+
+@dataclass(frozen=True)
+class Summary:
+    """One clinician's evidence as the evaluator reads it.
+
+    The aggregates (training_*, areas) are taken as given: build them over the evidence up to
+    the evaluation date (or over one calendar year for a renewal). `items` are filtered by
+    date in the evaluator.
+    """
+
+    clinician_id: int
+    training_hours: Mapping[str, float]  # "*" = all counted training hours; one key per tag
+    training_count: int
+    training_monthly: Mapping[str, float]  # "YYYY-MM" -> counted training hours that month
+    areas: Mapping[str, AreaEvidence]  # from counted evidence of any kind
+    items: tuple[EvidenceItem, ...]  # every non-training row + non-counted training rows
+
+    @classmethod
+    def from_items(
+        cls,
+        clinician_id: int,
+        items: Iterable[EvidenceItem],
+        *,
+        start: datetime.date | None = None,
+        end: datetime.date | None = None,
+    ) -> Summary:
+        """Build a summary from every ledger row, keeping rows dated within [start, end].
+
+        Sums use math.fsum so the result does not depend on the order of the rows.
+        """
+        kept = [
+            it
+            for it in items
+            if (start is None or it.date >= start) and (end is None or it.date <= end)
+        ]
+        kept.sort(key=lambda it: (it.date, it.id))
+        hours: dict[str, list[float]] = defaultdict(list)
+        monthly: dict[str, list[float]] = defaultdict(list)
+        training_count = 0
+        by_area: dict[str, list[EvidenceItem]] = defaultdict(list)
+        rest: list[EvidenceItem] = []
+        for it in kept:
+            if it.counted:
+                for area in it.areas:
+                    by_area[area].append(it)
+            if it.kind == "training" and it.counted:
+                training_count += 1
+                hours["*"].append(it.hours)
+                for tag in it.tags:
+                    hours[tag].append(it.hours)
+                monthly[f"{it.date.year:04d}-{it.date.month:02d}"].append(it.hours)
+            else:
+                rest.append(it)
+        areas = {
+            area: AreaEvidence(
+                count=len(rows),
+                hours=math.fsum(r.hours for r in rows),
+                evidence_ids=tuple(r.id for r in reversed(rows[-AREA_IDS_KEPT:])),
+                kinds=frozenset(r.kind for r in rows),
+            )
+            for area, rows in by_area.items()
+        }
+        training_hours = {key: math.fsum(v) for key, v in hours.items()}
+        training_hours.setdefault("*", 0.0)
+        return cls(
+            clinician_id=clinician_id,
+            training_hours=training_hours,
+            training_count=training_count,
+            training_monthly={key: math.fsum(v) for key, v in sorted(monthly.items())},
+            areas=areas,
+            items=tuple(rest),
+        )
