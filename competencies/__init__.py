@@ -1,9 +1,33 @@
 """Competency Guidelines, endorsement rule sets, the evidence ledger, the evaluator and pathways."""
 
-from lms.plugins import Plugin
+from competencies import cli as _cli  # noqa: F401
+from competencies import demo, views_dashboard, views_frameworks, views_readiness  # noqa: F401
+from competencies.blueprint import api, bp, cli
+from competencies.capabilities import CAPABILITIES
+from competencies.models import MODELS
+from lms.plugins import NavItem, Plugin
+
+
+def _init_app(app) -> None:
+    demo.init_app(app)
+    views_dashboard.init_app(app)
+
 
 plugin = Plugin(
     name="competencies",
-    version=0,
+    version=1,
+    blueprint=bp,
+    models=MODELS,
+    capabilities=CAPABILITIES,
     requires=(),
+    cli=cli,
+    api=api,
+    nav=(
+        NavItem("My pathway", "competencies.dashboard", "competencies:track_own", order=10),
+        NavItem("Readiness", "competencies.readiness", "competencies:view_readiness", order=20),
+        NavItem("Frameworks", "competencies.frameworks", "competencies:view_frameworks", order=60),
+        NavItem("Rule sets", "competencies.rule_sets", "competencies:manage_rules", order=65),
+        NavItem("What-if planner", "competencies.planner", "competencies:plan", order=70),
+    ),
+    init_app=_init_app,
 )

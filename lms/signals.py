@@ -40,5 +40,6 @@ the endorsement certificate) run inside the awarding transaction.""",
 dashboard_panels = _signals.signal(
     "dashboard-panels",
     doc="""Sent while the home page is built, to collect panels from plugins.
-sender: the current User. Receivers return a list of (order, template name, context dict).""",
+sender: the current User. Receivers return a list of (order, template name, dict); the
+template is included in the home page and sees the dict as `panel`.""",
 )

@@ -115,6 +115,8 @@ def _nav():
     items = []
     if actor is not None:
         for item in sorted(current_app.extensions["lms.nav"], key=lambda i: (i.order, i.label)):
+            if item.endpoint not in current_app.view_functions:
+                continue  # a plugin may list pages of an optional part that is not loaded
             if item.capability is None or actor.can(item.capability):
                 items.append(item)
     return {"nav_items": items, "actor": actor}

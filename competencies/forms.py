@@ -1,0 +1,112 @@
+"""Forms of the competencies pages."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileSize
+from wtforms import (
+    BooleanField,
+    DateField,
+    DecimalField,
+    IntegerField,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
+
+from lms.forms import choices
+
+EDUCATION_LABELS = {
+    "cda": "Child Development Associate (CDA)",
+    "associate_related": "Associate degree in a related field",
+    "bachelor": "Bachelor's degree",
+    "master": "Master's degree",
+    "doctorate": "Doctorate",
+    "mh_license": "Mental health licence",
+}
+WORK_LABELS = {
+    "paid_infant_family": "Paid work with infants and families",
+    "dyadic_clinical": "Dyadic infant–caregiver clinical work",
+    "leadership": "Leadership",
+    "rsc_giving": "Giving reflective supervision",
+    "policy_leadership": "Policy leadership",
+    "university_teaching_research": "University teaching or research",
+}
+DOCUMENT_LABELS = {
+    "code_of_ethics": "Code of Ethics",
+    "endorsement_agreement": "Endorsement Agreement",
+}
+
+
+class GoalForm(FlaskForm):
+    category = SelectField("Category you work toward", validators=[DataRequired()])
+    started_on = DateField("Started on", validators=[DataRequired()])
+    submit = SubmitField("Start this pathway")
+
+
+class WorkForm(FlaskForm):
+    label = StringField("Job title and employer", validators=[DataRequired(), Length(max=200)])
+    occurred_on = DateField(
+        "Date of this record (today, or when the job ended)", validators=[DataRequired()]
+    )
+    kind = SelectField("Kind of work", choices=choices(WORK_LABELS.items()))
+    years = DecimalField(
+        "Years", places=2, validators=[DataRequired(), NumberRange(min=0.1, max=60)]
+    )
+    families = IntegerField(
+        "Families with infants or toddlers served (0–36 months)",
+        validators=[Optional(), NumberRange(min=0, max=100_000)],
+    )
+    submit = SubmitField("Add work experience")
+
+
+class EducationForm(FlaskForm):
+    level = SelectField("Degree or credential", choices=choices(EDUCATION_LABELS.items()))
+    label = StringField("Field and institution", validators=[DataRequired(), Length(max=200)])
+    occurred_on = DateField("Awarded on", validators=[DataRequired()])
+    submit = SubmitField("Add education")
+
+
+class ReferenceForm(FlaskForm):
+    label = StringField("Who rated you (name)", validators=[DataRequired(), Length(max=200)])
+    rater_role = StringField(
+        "Their role (e.g. supervisor, RSC provider)", validators=[DataRequired(), Length(max=100)]
+    )
+    occurred_on = DateField("Date of the rating", validators=[DataRequired()])
+    submit = SubmitField("Add reference rating")
+
+
+class MembershipForm(FlaskForm):
+    occurred_on = DateField("Membership started or renewed on", validators=[DataRequired()])
+    valid_until = DateField("Valid until", validators=[DataRequired()])
+    submit = SubmitField("Add membership")
+
+
+class AgreementForm(FlaskForm):
+    document = SelectField("Document", choices=choices(DOCUMENT_LABELS.items()))
+    occurred_on = DateField("Signed on", validators=[DataRequired()])
+    confirm = BooleanField(
+        "I have read this document and sign it.",
+        validators=[DataRequired(message="Tick the box to sign.")],
+    )
+    submit = SubmitField("Sign")
+
+
+class DecisionForm(FlaskForm):
+    reason = StringField(
+        "Reason (needed to reject; the clinician sees it)", validators=[Length(max=500)]
+    )
+
+
+class PlannerForm(FlaskForm):
+    category = SelectField("Category", validators=[DataRequired()])
+    as_of = DateField("Evaluate as of", validators=[Optional()])
+    portfolio = TextAreaField(
+        "Portfolio (JSON or YAML)",
+        validators=[Optional(), Length(max=500_000)],
+        description="A list of evidence items; the README documents the schema. Nothing is saved.",
+    )
+    upload = FileField("…or upload a portfolio file", validators=[FileSize(max_size=1024 * 1024)])
+    submit = SubmitField("Evaluate")

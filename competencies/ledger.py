@@ -1,0 +1,215 @@
+"""The evidence ledger: the only way evidence is written, voided or corrected."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from competencies.models import Evidence
+from competencies.types import COUNTED, KINDS, STATUSES
+from lms import audit
+from lms.db import db
+from lms.models import Association, Membership, User
+from lms.signals import evidence_recorded
+
+EARLIEST = dt.date(1950, 1, 1)
+
+
+class EvidenceError(ValueError):
+    """Evidence cannot be written as asked; `field` names the input at fault."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
+
+
+def _check(
+    clinician: User,
+    association: Association,
+    kind: str,
+    occurred_on: dt.date,
+    hours: float,
+    status: str,
+    today: dt.date,
+) -> None:
+    if kind not in KINDS:
+        raise EvidenceError(f"Unknown kind of evidence {kind!r}.", "kind")
+    if status not in STATUSES - {"void"}:
+        raise EvidenceError(f"A new row cannot have the status {status!r}.", "status")
+    if not isinstance(hours, int | float) or not math.isfinite(hours) or hours < 0:
+        raise EvidenceError("Hours must be a finite number, zero or more.", "hours")
+    if hours > 10_000:
+        raise EvidenceError("Hours above 10,000 cannot be right.", "hours")
+    if occurred_on > today:
+        raise EvidenceError(f"{occurred_on.isoformat()} is in the future.", "occurred_on")
+    if occurred_on < EARLIEST:
+        raise EvidenceError(f"{occurred_on.isoformat()} is too long ago.", "occurred_on")
+    if (
+        not Membership.select()
+        .where(
+            (Membership.user == clinician)
+            & (Membership.association == association)
+            & (Membership.role == "clinician")
+        )
+        .exists()
+    ):
+        raise EvidenceError("The person is not a clinician of this association.", "clinician")
+
+
+def _joined(values: Iterable[str]) -> str:
+    return ",".join(sorted({v.strip() for v in values if v and v.strip()}))
+
+
+def record(
+    *,
+    clinician: User,
+    association: Association,
+    kind: str,
+    occurred_on: dt.date,
+    status: str,
+    source: str,
+    hours: float = 0.0,
+    areas: Iterable[str] = (),
+    tags: Iterable[str] = (),
+    provider: User | None = None,
+    details: Mapping[str, Any] | None = None,
+    label: str = "",
+    source_ref: str = "",
+    actor: User | None = None,
+    replaces: Evidence | None = None,
+    today: dt.date | None = None,
+) -> Evidence:
+    """Write one ledger row inside the caller's transaction (opening one if there is none)."""
+    _check(
+        clinician, association, kind, occurred_on, float(hours), status, today or dt.date.today()
+    )
+    with db.atomic():
+        row = Evidence.create(
+            clinician=clinician,
+            association=association,
+            kind=kind,
+            occurred_on=occurred_on,
+            hours=float(hours),
+            status=status,
+            areas=_joined(areas),
+            tags=_joined(tags),
+            provider=provider,
+            details=dict(details or {}),
+            label=label[:300],
+            source=source,
+            source_ref=source_ref,
+            replaces=replaces,
+            created_by=actor,
+        )
+        audit.record(
+            "evidence.record",
+            row,
+            actor=actor,
+            association_id=association.id,
+            after=_snapshot(row),
+        )
+        evidence_recorded.send(row, replaced=replaces)
+    return row
+
+
+def _snapshot(row: Evidence) -> dict[str, Any]:
+    return {
+        "clinician": row.clinician_id,
+        "kind": row.kind,
+        "occurred_on": row.occurred_on,
+        "hours": row.hours,
+        "status": row.status,
+        "areas": row.areas,
+        "tags": row.tags,
+        "provider": row.provider_id,
+        "source": row.source,
+        "source_ref": row.source_ref,
+        "replaces": row.replaces_id,
+    }
+
+
+def void(row: Evidence, *, reason: str, actor: User | None = None) -> Evidence:
+    """Void a row (it stops counting; it stays in the ledger with the reason)."""
+    if not reason.strip():
+        raise EvidenceError("Say why the evidence is voided.", "reason")
+    with db.atomic():
+        before = {"status": row.status}
+        updated = (
+            Evidence.update(status="void", void_reason=reason.strip())
+            .where((Evidence.id == row.id) & (Evidence.status != "void"))
+            .execute()
+        )
+        if not updated:
+            raise EvidenceError("This evidence is already void.", "status")
+        row.status, row.void_reason = "void", reason.strip()
+        audit.record(
+            "evidence.void",
+            row,
+            actor=actor,
+            association_id=row.association_id,
+            before=before,
+            after={"status": "void", "reason": row.void_reason},
+        )
+        evidence_recorded.send(row, replaced=None)
+    return row
+
+
+def correct(row: Evidence, *, reason: str, actor: User | None = None, **changes: Any) -> Evidence:
+    """Void a row and write its corrected replacement (same status unless changed), atomically."""
+    previous_status = row.status
+    with db.atomic():
+        void(row, reason=reason, actor=actor)
+        values: dict[str, Any] = {
+            "clinician": row.clinician,
+            "association": row.association,
+            "kind": row.kind,
+            "occurred_on": row.occurred_on,
+            "status": previous_status,
+            "source": row.source,
+            "hours": row.hours,
+            "areas": row.area_list,
+            "tags": row.tag_list,
+            "provider": row.provider,
+            "details": row.details,
+            "label": row.label,
+            "source_ref": row.source_ref,
+        }
+        values.update(changes)
+        return record(**values, actor=actor, replaces=row)
+
+
+def decide(
+    row: Evidence, *, accept: bool, actor: User, reason: str = "", counted_status: str = "verified"
+) -> Evidence:
+    """Verify or reject a pending row; a rejection keeps its reason for the clinician."""
+    if row.status != "pending":
+        raise EvidenceError("Only pending evidence can be verified or rejected.", "status")
+    if not accept and not reason.strip():
+        raise EvidenceError("Say why the evidence is rejected; the clinician sees it.", "reason")
+    if counted_status not in COUNTED:
+        raise EvidenceError(f"{counted_status!r} is not a counting status.", "status")
+    with db.atomic():
+        new_status = counted_status if accept else "rejected"
+        details = dict(row.details or {})
+        if not accept:
+            details["reject_reason"] = reason.strip()
+        updated = (
+            Evidence.update(status=new_status, details=details)
+            .where((Evidence.id == row.id) & (Evidence.status == "pending"))
+            .execute()
+        )
+        if not updated:
+            raise EvidenceError("Someone decided on this evidence in the meantime.", "status")
+        row.status, row.details = new_status, details
+        audit.record(
+            "evidence.verify" if accept else "evidence.reject",
+            row,
+            actor=actor,
+            association_id=row.association_id,
+            before={"status": "pending"},
+            after={"status": new_status, "reason": reason.strip()},
+        )
+        evidence_recorded.send(row, replaced=None)
+    return row

@@ -1,0 +1,129 @@
+"""Frameworks and their areas, rule sets, the evidence ledger and pathways."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import peewee as pw
+
+from lms.db import BaseModel
+from lms.models import Association, User, utcnow
+
+
+class JSONField(pw.TextField):
+    """A JSON document stored as text (same on SQLite and PostgreSQL)."""
+
+    def db_value(self, value: Any) -> str | None:
+        if value is None:
+            return None
+        return json.dumps(value, sort_keys=True, separators=(",", ":"))
+
+    def python_value(self, value: str | None) -> Any:
+        return None if value is None else json.loads(value)
+
+
+class Framework(BaseModel):
+    """A competency framework (our JSON form kept whole; areas indexed below)."""
+
+    association = pw.ForeignKeyField(Association, null=True, backref="frameworks")
+    idnumber = pw.CharField(max_length=100)
+    name = pw.CharField(max_length=200)
+    version = pw.CharField(max_length=50)
+    document = JSONField()
+    created_at = pw.DateTimeField(default=utcnow)
+    updated_at = pw.DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("association", "idnumber", "version"), True),)
+
+
+class Area(BaseModel):
+    """One competency area (a leaf of the framework), indexed for lookups and grids."""
+
+    framework = pw.ForeignKeyField(Framework, backref="areas", on_delete="CASCADE")
+    idnumber = pw.CharField(max_length=100)
+    name = pw.CharField(max_length=200)
+    domain_idnumber = pw.CharField(max_length=100)
+    domain_name = pw.CharField(max_length=200)
+    categories = pw.TextField(default="")  # comma-separated category codes
+    position = pw.IntegerField(default=0)
+
+    class Meta:
+        indexes = ((("framework", "idnumber"), True),)
+
+    @property
+    def category_set(self) -> frozenset[str]:
+        return frozenset(c for c in self.categories.split(",") if c)
+
+
+class RuleSet(BaseModel):
+    """A versioned rule-set document of one association (or shared when association is empty)."""
+
+    association = pw.ForeignKeyField(Association, null=True, backref="rule_sets")
+    framework = pw.ForeignKeyField(Framework, null=True, backref="rule_sets")
+    name = pw.CharField(max_length=200)
+    version = pw.CharField(max_length=50)
+    effective = pw.DateField()
+    document = JSONField()
+    created_at = pw.DateTimeField(default=utcnow)
+    created_by = pw.ForeignKeyField(User, null=True, backref="+")
+
+    class Meta:
+        indexes = ((("association", "version"), True),)
+
+
+class Evidence(BaseModel):
+    """One row of the evidence ledger; corrections void and replace, nothing is deleted."""
+
+    clinician = pw.ForeignKeyField(User, backref="evidence", on_delete="RESTRICT")
+    association = pw.ForeignKeyField(Association, backref="+", on_delete="RESTRICT")
+    kind = pw.CharField(max_length=20)
+    occurred_on = pw.DateField()
+    hours = pw.DoubleField(default=0.0)
+    status = pw.CharField(max_length=12)
+    areas = pw.TextField(default="")  # sorted, comma-separated area idnumbers
+    tags = pw.TextField(default="")  # sorted, comma-separated tags
+    provider = pw.ForeignKeyField(User, null=True, backref="+", on_delete="RESTRICT")
+    details = JSONField(default=dict)
+    label = pw.CharField(max_length=300, default="")
+    source = pw.CharField(max_length=40)  # the plugin or page that wrote it
+    source_ref = pw.CharField(max_length=80, default="")  # its record there, e.g. "completion:7"
+    replaces = pw.ForeignKeyField("self", null=True, backref="replaced_by")
+    void_reason = pw.TextField(default="")
+    created_at = pw.DateTimeField(default=utcnow)
+    created_by = pw.ForeignKeyField(User, null=True, backref="+")
+
+    class Meta:
+        indexes = (
+            (("association", "clinician", "kind", "status"), False),
+            (("clinician", "occurred_on"), False),
+            (("source", "source_ref"), False),
+        )
+
+    @property
+    def area_list(self) -> list[str]:
+        return [a for a in self.areas.split(",") if a]
+
+    @property
+    def tag_list(self) -> list[str]:
+        return [t for t in self.tags.split(",") if t]
+
+
+class Pathway(BaseModel):
+    """A clinician's goal: one category of one association, pinned to a rule-set version."""
+
+    clinician = pw.ForeignKeyField(User, backref="pathways", on_delete="RESTRICT")
+    association = pw.ForeignKeyField(Association, backref="pathways", on_delete="RESTRICT")
+    category = pw.CharField(max_length=20)
+    rule_set = pw.ForeignKeyField(RuleSet, backref="pathways")
+    started_on = pw.DateField()
+    status = pw.CharField(max_length=24, default="in_progress")
+    created_at = pw.DateTimeField(default=utcnow)
+    closed_at = pw.DateTimeField(null=True)
+
+    class Meta:
+        indexes = ((("association", "status"), False), (("clinician", "status"), False))
+
+
+MODELS = (Framework, Area, RuleSet, Evidence, Pathway)

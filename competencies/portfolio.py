@@ -1,0 +1,181 @@
+"""Read a what-if portfolio: a list of evidence items evaluated without saving anything.
+
+Schema (JSON or YAML)::
+
+    {"category": "IMHS",            # optional here; the command's --category wins
+     "as_of": "2026-11-01",         # optional; default today
+     "evidence": [
+        {"kind": "training", "date": "2025-03-01", "hours": 6,
+         "areas": ["TF-PREG"], "tags": ["dei"], "label": "Pregnancy and the first year"},
+        {"kind": "rsc", "date": "2025-04-02", "hours": 1.5, "provider": "A. Rivera",
+         "details": {"format": "individual", "provider_credentials": ["IMHS"]}},
+        {"kind": "education", "date": "2019-06-01", "details": {"level": "master"}}
+     ]}
+
+Every item may also carry `status` (default: attested for rsc, verified otherwise). Providers
+are named freely; the same name is the same provider.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+
+from competencies.types import KINDS, STATUSES, EvidenceItem, Problem
+
+ITEM_KEYS = {"kind", "date", "hours", "areas", "tags", "provider", "details", "label", "status"}
+
+
+class PortfolioError(ValueError):
+    """The portfolio document is invalid; `.errors` lists every problem with its place."""
+
+    def __init__(self, errors: list[Problem]):
+        self.errors = errors
+        super().__init__("; ".join(str(e) for e in errors[:5]))
+
+
+@dataclass(frozen=True)
+class Portfolio:
+    """A parsed portfolio: its items and the optional category and date it names."""
+
+    items: tuple[EvidenceItem, ...]
+    category: str | None
+    as_of: dt.date | None
+
+
+def _date(value: Any, where: str, errors: list[Problem]) -> dt.date | None:
+    if isinstance(value, dt.date):
+        return value
+    if not isinstance(value, str):
+        errors.append(Problem(where, "write the date as YYYY-MM-DD"))
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        errors.append(Problem(where, f"{value} is not a real date; write YYYY-MM-DD"))
+        return None
+
+
+def _hours(value: Any, where: str, errors: list[Problem]) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        if isinstance(value, str):
+            try:
+                value = float(value)
+            except ValueError:
+                errors.append(Problem(where, f"{value!r} is not a number"))
+                return 0.0
+        else:
+            errors.append(Problem(where, "hours must be a number"))
+            return 0.0
+    if math.isnan(value):
+        errors.append(Problem(where, "NaN is not a number of hours"))
+    elif math.isinf(value):
+        errors.append(Problem(where, f"{value} is not a finite number"))
+    elif value < 0:
+        errors.append(Problem(where, f"{value:g} is negative; hours are zero or more"))
+    elif value > 10_000:
+        errors.append(Problem(where, f"{value:g} hours cannot be right"))
+    else:
+        return float(value)
+    return 0.0
+
+
+def _strings(value: Any, where: str, errors: list[Problem]) -> frozenset[str]:
+    if value is None:
+        return frozenset()
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        errors.append(Problem(where, "write a list of text values"))
+        return frozenset()
+    return frozenset(v.strip() for v in value if v.strip())
+
+
+def parse_portfolio(doc: Any) -> Portfolio:
+    """Validate a portfolio document; raise PortfolioError naming every bad place."""
+    errors: list[Problem] = []
+    if not isinstance(doc, Mapping):
+        raise PortfolioError([Problem("(document)", "a portfolio is an object with `evidence`")])
+    unknown = set(doc) - {"category", "as_of", "evidence"}
+    for key in sorted(unknown):
+        errors.append(Problem(key, "unknown key"))
+    category = doc.get("category")
+    if category is not None and not isinstance(category, str):
+        errors.append(Problem("category", "write the category code as text, e.g. IMHS"))
+    as_of = _date(doc["as_of"], "as_of", errors) if doc.get("as_of") is not None else None
+    raw = doc.get("evidence")
+    if not isinstance(raw, list):
+        errors.append(Problem("evidence", "a list of evidence items is required"))
+        raw = []
+    providers: dict[str, int] = {}
+    items = []
+    for i, entry in enumerate(raw):
+        where = f"evidence[{i}]"
+        if not isinstance(entry, Mapping):
+            errors.append(Problem(where, "each item is an object"))
+            continue
+        for key in sorted(set(entry) - ITEM_KEYS):
+            errors.append(Problem(f"{where}.{key}", "unknown key"))
+        kind = entry.get("kind")
+        if kind not in KINDS:
+            errors.append(
+                Problem(f"{where}.kind", f"{kind!r} is not one of {', '.join(sorted(KINDS))}")
+            )
+            continue
+        day = _date(entry.get("date"), f"{where}.date", errors)
+        hours = _hours(entry.get("hours", 0), f"{where}.hours", errors)
+        status = entry.get("status", "attested" if kind == "rsc" else "verified")
+        if status not in STATUSES:
+            errors.append(Problem(f"{where}.status", f"{status!r} is not a ledger status"))
+        details = entry.get("details", {})
+        if not isinstance(details, Mapping):
+            errors.append(Problem(f"{where}.details", "details is an object"))
+            details = {}
+        provider_id = None
+        provider = entry.get("provider")
+        if provider is not None:
+            provider_id = providers.setdefault(str(provider), len(providers) + 1)
+            details = {"provider_name": str(provider), **details}
+        if day is None:
+            continue
+        items.append(
+            EvidenceItem(
+                id=i + 1,
+                kind=kind,
+                date=day,
+                status=status,
+                hours=hours,
+                areas=_strings(entry.get("areas"), f"{where}.areas", errors),
+                tags=_strings(entry.get("tags"), f"{where}.tags", errors),
+                provider_id=provider_id,
+                details=dict(details),
+                label=str(entry.get("label", "")),
+            )
+        )
+    if errors:
+        raise PortfolioError(errors)
+    return Portfolio(tuple(items), category, as_of)
+
+
+def parse_portfolio_text(text: str) -> Portfolio:
+    """Parse JSON (or YAML) text; a syntax error becomes a PortfolioError with its line."""
+    try:
+        doc = json.loads(text, parse_constant=_refuse_constant)
+    except json.JSONDecodeError:
+        try:
+            doc = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            where = f"line {mark.line + 1}" if mark else "(document)"
+            raise PortfolioError([Problem(where, "the document is neither JSON nor YAML")]) from exc
+    except ValueError as exc:
+        raise PortfolioError([Problem("(document)", str(exc))]) from exc
+    return parse_portfolio(doc)
+
+
+def _refuse_constant(name: str) -> float:
+    raise ValueError(f"{name} is not a number")

@@ -1,0 +1,136 @@
+"""Rule-set services: store validated versions, find the one in force, bind the areas."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections.abc import Mapping
+from typing import Any
+
+from competencies import rules
+from competencies.frameworks import area_infos, framework_for
+from competencies.models import Framework, RuleSet
+from competencies.types import AreaInfo
+from lms import audit
+from lms.db import transactional
+from lms.models import Association, User
+
+_bound_cache: dict[tuple[int, int | None], rules.RuleSet] = {}
+_cache_lock = threading.Lock()
+
+
+class RuleSetConflict(ValueError):
+    """A version with this number already exists for the association."""
+
+
+@transactional
+def save_rule_set(
+    document: Mapping[str, Any],
+    *,
+    association: Association | None,
+    framework: Framework | None = None,
+    actor: User | None = None,
+) -> RuleSet:
+    """Validate and store a new rule-set version; stored versions are never edited."""
+    parsed = rules.load_rule_set(document)
+    query = RuleSet.select().where(RuleSet.version == parsed.version)
+    query = query.where(
+        RuleSet.association.is_null() if association is None else RuleSet.association == association
+    )
+    if query.exists():
+        raise RuleSetConflict(
+            f"Version {parsed.version} already exists; publish changes as a new version."
+        )
+    framework = framework or framework_for(association)
+    if framework is not None:
+        _bind(parsed, framework)  # refuse now what would fail at evaluation
+    row = RuleSet.create(
+        association=association,
+        framework=framework,
+        name=parsed.name,
+        version=parsed.version,
+        effective=parsed.effective,
+        document=parsed.to_dict(),
+        created_by=actor,
+    )
+    audit.record(
+        "ruleset.publish",
+        row,
+        actor=actor,
+        association_id=association.id if association else None,
+        after={"name": parsed.name, "version": parsed.version, "effective": parsed.effective},
+    )
+    return row
+
+
+def _bind(parsed: rules.RuleSet, framework: Framework) -> rules.RuleSet:
+    known = set(parsed.categories)
+    areas = [AreaInfo(a.id, a.name, a.domain, a.categories & known) for a in area_infos(framework)]
+    return rules.bind_areas(parsed, areas)
+
+
+def bound_rule_set(row: RuleSet) -> rules.RuleSet:
+    """Return the stored version parsed and bound to its framework (cached: versions are fixed)."""
+    key = (row.id, row.framework_id)
+    with _cache_lock:
+        cached = _bound_cache.get(key)
+    if cached is not None:
+        return cached
+    parsed = rules.load_rule_set(row.document)
+    if row.framework_id is not None:
+        parsed = _bind(parsed, row.framework)
+    with _cache_lock:
+        if len(_bound_cache) > 512:
+            _bound_cache.clear()
+        _bound_cache[key] = parsed
+    return parsed
+
+
+def rule_sets_for(association: Association | None):
+    """Return the versions an association may use (its own and the shared ones), newest first."""
+    query = RuleSet.select().order_by(RuleSet.effective.desc(), RuleSet.id.desc())
+    if association is None:
+        return query.where(RuleSet.association.is_null())
+    return query.where(RuleSet.association.is_null() | (RuleSet.association == association))
+
+
+def rule_set_in_force(association: Association | None, on: dt.date) -> RuleSet | None:
+    """Return the version in force on a date: the association's own first, else the shared one."""
+    query = RuleSet.select().where(RuleSet.effective <= on)
+    newest = (RuleSet.effective.desc(), RuleSet.id.desc())
+    if association is not None:
+        own = query.where(RuleSet.association == association).order_by(*newest).first()
+        if own is not None:
+            return own
+    return query.where(RuleSet.association.is_null()).order_by(*newest).first()
+
+
+@transactional
+def install_defaults(actor: User | None = None) -> list[RuleSet]:
+    """Store the shipped framework and rule sets as shared versions, if missing."""
+    from competencies.frameworks import save_framework
+    from competencies.frameworks_io import demo_framework
+
+    doc = demo_framework()
+    framework = (
+        Framework.select()
+        .where(
+            Framework.association.is_null()
+            & (Framework.idnumber == doc.idnumber)
+            & (Framework.version == (doc.version or ""))
+        )
+        .first()
+    ) or save_framework(doc, actor=actor)
+    stored = []
+    for parsed in rules.default_rule_sets():
+        row = (
+            RuleSet.select()
+            .where(RuleSet.association.is_null() & (RuleSet.version == parsed.version))
+            .first()
+        )
+        if row is None:
+            row = save_rule_set(
+                parsed.to_dict(), association=None, framework=framework, actor=actor
+            )
+        stored.append(row)
+    return stored

@@ -1,0 +1,332 @@
+"""The clinician's pages: dashboard, goals, own evidence; the verification queue; the planner."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from flask import abort, flash, redirect, render_template, request, url_for
+
+from competencies import ledger, pathways
+from competencies.blueprint import bp
+from competencies.charts import hours_chart
+from competencies.forms import (
+    DOCUMENT_LABELS,
+    EDUCATION_LABELS,
+    AgreementForm,
+    DecisionForm,
+    EducationForm,
+    GoalForm,
+    MembershipForm,
+    PlannerForm,
+    ReferenceForm,
+    WorkForm,
+)
+from competencies.models import Evidence
+from competencies.portfolio import PortfolioError, parse_portfolio_text
+from competencies.rulesets import bound_rule_set, rule_set_in_force
+from competencies.types import Summary
+from lms.forms import ConfirmForm, choices
+from lms.models import Association, Membership, User
+from lms.permissions import current_actor, ensure_in_association, require
+from lms.signals import dashboard_panels
+
+SELF_KINDS = {
+    "work": (WorkForm, "Work experience"),
+    "education": (EducationForm, "Education"),
+    "reference": (ReferenceForm, "Reference rating"),
+    "membership": (MembershipForm, "Association membership"),
+    "agreement": (AgreementForm, "Signed agreement"),
+}
+
+
+def _clinician_association() -> Association:
+    """Return the association where the current user is a clinician (first one)."""
+    actor = current_actor()
+    ids = actor.association_ids("competencies:track_own") or []
+    if not ids:
+        abort(403)
+    return Association.get_by_id(ids[0])
+
+
+def area_grid(result, summary: Summary, rules) -> list[dict]:
+    """Group the category's areas by domain with covered flags, for the grid."""
+    domains: dict[str, list[dict]] = {}
+    for area in rules.areas_for(result.category):
+        domains.setdefault(area.domain, []).append(
+            {"id": area.id, "name": area.name, "covered": area.id in summary.areas}
+        )
+    return [
+        {"domain": d, "areas": a, "covered": sum(x["covered"] for x in a), "total": len(a)}
+        for d, a in domains.items()
+    ]
+
+
+def evaluation_view(ev: pathways.Evaluation, as_of: dt.date) -> dict:
+    """Return what the dashboard and the clinician readiness page show for one pathway."""
+    rules = bound_rule_set(ev.pathway.rule_set)
+    labels = {item.id: item for item in ev.summary.items}
+    not_counted = [
+        {"reason": nc.reason, "item": labels.get(nc.evidence_id)}
+        for nc in ev.result.all_not_counted()
+    ]
+    missing = [task for leaf in ev.result.leaves() for task in leaf.missing]
+    return {
+        "pathway": ev.pathway,
+        "result": ev.result,
+        "leaves": list(ev.result.leaves()),
+        "grid": area_grid(ev.result, ev.summary, rules),
+        "missing": missing,
+        "not_counted": not_counted,
+        "chart": hours_chart(ev.result, ev.summary, ev.pathway.started_on, as_of),
+    }
+
+
+@bp.route("/")
+@require("competencies:track_own")
+def dashboard():
+    user = current_actor().user
+    association = _clinician_association()
+    today = dt.date.today()
+    open_ = list(pathways.open_pathways(user))
+    views = [evaluation_view(ev, today) for ev in pathways.evaluate_pathways(open_, today)]
+    form = _goal_form(association)
+    return render_template(
+        "competencies/dashboard.html",
+        views=views,
+        form=form,
+        association=association,
+        today=today,
+    )
+
+
+def _goal_form(association: Association, formdata=None) -> GoalForm:
+    form = GoalForm(formdata=formdata) if formdata is not None else GoalForm(formdata=None)
+    row = rule_set_in_force(association, dt.date.today())
+    rules = bound_rule_set(row) if row else None
+    form.category.choices = choices(
+        (code, f"{cat.name} ({code})") for code, cat in (rules.categories.items() if rules else ())
+    )
+    if form.started_on.data is None:
+        form.started_on.data = dt.date.today()
+    return form
+
+
+@bp.route("/goals", methods=["POST"])
+@require("competencies:track_own")
+def declare_goal():
+    association = _clinician_association()
+    form = _goal_form(association, formdata=request.form)
+    if form.validate_on_submit():
+        try:
+            pathways.declare_goal(
+                current_actor().user, association, form.category.data, form.started_on.data
+            )
+        except pathways.PathwayError as exc:
+            field = exc.field if exc.field in ("category", "started_on") else "category"
+            getattr(form, field).errors.append(str(exc))
+        else:
+            flash("Your pathway is started. Here is where you stand.", "success")
+            return redirect(url_for("competencies.dashboard"))
+    return render_template("competencies/goal_form.html", form=form, association=association), 400
+
+
+@bp.route("/evidence")
+@require("competencies:track_own")
+def my_evidence():
+    user = current_actor().user
+    rows = list(
+        Evidence.select()
+        .where(Evidence.clinician == user)
+        .order_by(Evidence.occurred_on.desc(), Evidence.id.desc())
+    )
+    return render_template("competencies/evidence_list.html", rows=rows, kinds=SELF_KINDS)
+
+
+def _check_dates(form, today: dt.date) -> None:
+    if form.occurred_on.data and form.occurred_on.data > today:
+        form.occurred_on.errors.append("This date is in the future.")
+    if form.occurred_on.data and form.occurred_on.data < ledger.EARLIEST:
+        form.occurred_on.errors.append("This date is too long ago.")
+    valid_until = getattr(form, "valid_until", None)
+    if valid_until is not None and valid_until.data and form.occurred_on.data:
+        if valid_until.data <= form.occurred_on.data:
+            valid_until.errors.append("The end must be after the start.")
+
+
+def _details(kind: str, form) -> tuple[dict, str]:
+    if kind == "work":
+        families = form.families.data or 0
+        years = float(form.years.data or Decimal(0))
+        return {"years": years, "kind": form.kind.data, "families": families}, form.label.data
+    if kind == "education":
+        return {"level": form.level.data, "field": form.label.data}, (
+            f"{EDUCATION_LABELS[form.level.data]}: {form.label.data}"
+        )
+    if kind == "reference":
+        return {"void": False, "rater_role": form.rater_role.data}, (
+            f"Reference from {form.label.data} ({form.rater_role.data})"
+        )
+    if kind == "membership":
+        return {"valid_until": form.valid_until.data.isoformat()}, "Association membership"
+    return {"document": form.document.data}, f"Signed {DOCUMENT_LABELS[form.document.data]}"
+
+
+@bp.route("/evidence/new/<kind>", methods=["GET", "POST"])
+@require("competencies:track_own")
+def new_evidence(kind: str):
+    if kind not in SELF_KINDS:
+        abort(404)
+    form_class, title = SELF_KINDS[kind]
+    form = form_class()
+    association = _clinician_association()
+    if form.validate_on_submit():
+        _check_dates(form, dt.date.today())
+        if not form.errors:
+            details, label = _details(kind, form)
+            try:
+                ledger.record(
+                    clinician=current_actor().user,
+                    association=association,
+                    kind=kind,
+                    occurred_on=form.occurred_on.data,
+                    status="pending",
+                    source="self",
+                    details=details,
+                    label=label,
+                    actor=current_actor().user,
+                )
+            except ledger.EvidenceError as exc:
+                form.occurred_on.errors.append(str(exc))
+            else:
+                flash(f"{title} added. It counts once your association verifies it.", "success")
+                return redirect(url_for("competencies.my_evidence"))
+    return render_template("competencies/evidence_form.html", form=form, title=title, kind=kind), (
+        400 if form.errors else 200
+    )
+
+
+@bp.route("/evidence/<int:evidence_id>/withdraw", methods=["POST"])
+@require("competencies:track_own")
+def withdraw_evidence(evidence_id: int):
+    row = Evidence.get_or_none(
+        (Evidence.id == evidence_id) & (Evidence.clinician == current_actor().user)
+    )
+    if row is None:
+        abort(404)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    if row.status != "pending" or row.source != "self":
+        flash("Only your own entries that are still pending can be withdrawn.", "danger")
+    else:
+        ledger.void(row, reason="withdrawn by the clinician", actor=current_actor().user)
+        flash("Withdrawn.", "success")
+    return redirect(url_for("competencies.my_evidence"))
+
+
+@bp.route("/verify")
+@require("competencies:verify_evidence")
+def verification_queue():
+    actor = current_actor()
+    ids = actor.association_ids("competencies:verify_evidence")
+    query = (
+        Evidence.select(Evidence, User)
+        .join(User, on=Evidence.clinician)
+        .where((Evidence.status == "pending") & (Evidence.source == "self"))
+        .order_by(Evidence.created_at)
+    )
+    if ids is not None:
+        query = query.where(Evidence.association.in_(ids))
+    return render_template(
+        "competencies/verify.html", rows=list(query.limit(200)), form=DecisionForm()
+    )
+
+
+@bp.route("/verify/<int:evidence_id>", methods=["POST"])
+@require("competencies:verify_evidence")
+def decide(evidence_id: int):
+    row = Evidence.get_or_none(Evidence.id == evidence_id)
+    if row is None:
+        abort(404)
+    actor = current_actor()
+    ensure_in_association(actor, "competencies:verify_evidence", row.association_id)
+    form = DecisionForm()
+    if not form.validate_on_submit():
+        abort(400)
+    accept = request.form.get("decision") == "verify"
+    try:
+        ledger.decide(row, accept=accept, actor=actor.user, reason=form.reason.data or "")
+    except ledger.EvidenceError as exc:
+        flash(str(exc), "danger")
+    else:
+        flash("Verified." if accept else "Rejected; the clinician sees your reason.", "success")
+    return redirect(url_for("competencies.verification_queue"))
+
+
+@bp.route("/planner", methods=["GET", "POST"])
+@require("competencies:plan")
+def planner():
+    actor = current_actor()
+    association_id = actor.primary_association_id()
+    association = Association.get_or_none(Association.id == association_id)
+    row = rule_set_in_force(association, dt.date.today())
+    if row is None:
+        abort(404)
+    rules = bound_rule_set(row)
+    form = PlannerForm()
+    form.category.choices = choices(
+        (code, f"{cat.name} ({code})") for code, cat in rules.categories.items()
+    )
+    view = errors = None
+    if form.validate_on_submit():
+        text = form.portfolio.data or ""
+        if form.upload.data:
+            raw = form.upload.data.read()
+            try:
+                text = raw.decode("utf-8-sig")
+            except UnicodeDecodeError:
+                form.upload.errors.append("The file is not UTF-8 text.")
+        if not form.errors:
+            try:
+                portfolio = parse_portfolio_text(text or '{"evidence": []}')
+            except PortfolioError as exc:
+                errors = exc.errors
+            else:
+                as_of = form.as_of.data or portfolio.as_of or dt.date.today()
+                summary = Summary.from_items(0, portfolio.items, end=as_of)
+                result = pathways.evaluate_with(row, form.category.data, summary, as_of)
+                ev = pathways.Evaluation(
+                    pathway=_PlannerPathway(row, as_of), result=result, summary=summary
+                )
+                view = evaluation_view(ev, as_of)
+    status = 400 if (form.errors or errors) else 200
+    return render_template(
+        "competencies/planner.html", form=form, view=view, errors=errors, rule_set=row
+    ), status
+
+
+class _PlannerPathway:
+    """Stands in for a Pathway in the planner (nothing is stored)."""
+
+    def __init__(self, rule_set, as_of: dt.date):
+        self.rule_set = rule_set
+        self.started_on = dt.date(as_of.year - 2, as_of.month, 1)
+        self.category = None
+        self.id = None
+
+
+def _home_panel(user: User, **_: object):
+    if (
+        not Membership.select()
+        .where((Membership.user == user) & (Membership.role == "clinician"))
+        .exists()
+    ):
+        return []
+    today = dt.date.today()
+    evaluations = pathways.evaluate_pathways(list(pathways.open_pathways(user)), today)
+    return [(10, "competencies/home_panel.html", {"evaluations": evaluations})]
+
+
+def init_app(app) -> None:
+    """Show the clinician's progress on the home page."""
+    dashboard_panels.connect(_home_panel, weak=False)
