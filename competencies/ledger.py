@@ -11,7 +11,7 @@ from competencies.models import Evidence
 from competencies.types import COUNTED, KINDS, STATUSES
 from lms import audit
 from lms.db import db
-from lms.models import Association, Membership, User
+from lms.models import Association, Membership, User, utcnow
 from lms.signals import evidence_recorded
 
 EARLIEST = dt.date(1950, 1, 1)
@@ -112,6 +112,65 @@ def record(
         )
         evidence_recorded.send(row, replaced=replaces)
     return row
+
+
+def record_many(
+    rows: Iterable[Mapping[str, Any]],
+    *,
+    association: Association,
+    source: str,
+    actor: User | None = None,
+    batch: int = 2000,
+    summary: Mapping[str, Any] | None = None,
+) -> int:
+    """Write many ledger rows of one association in the caller's transaction; return the count.
+
+    For imports: rows are plain dicts with clinician_id, kind, occurred_on, hours, status, areas,
+    tags, label, source_ref (and optionally provider_id, details), already validated by the
+    caller against the same rules as `record` (clinicians of this association, finite hours,
+    no future dates). One audit row describes the whole batch (`summary` adds to it).
+    """
+    count = 0
+    buffer: list[dict[str, Any]] = []
+    now = utcnow()
+    with db.atomic():
+        for row in rows:
+            buffer.append(
+                {
+                    "clinician": row["clinician_id"],
+                    "association": association.id,
+                    "kind": row.get("kind", "training"),
+                    "occurred_on": row["occurred_on"],
+                    "hours": float(row.get("hours", 0.0)),
+                    "status": row["status"],
+                    "areas": _joined(row.get("areas", ())),
+                    "tags": _joined(row.get("tags", ())),
+                    "provider": row.get("provider_id"),
+                    "details": dict(row.get("details") or {}),
+                    "label": str(row.get("label", ""))[:300],
+                    "source": source,
+                    "source_ref": row.get("source_ref", ""),
+                    "void_reason": "",
+                    "created_at": now,
+                    "created_by": actor.id if actor else None,
+                }
+            )
+            if len(buffer) >= batch:
+                Evidence.insert_many(buffer).execute()
+                count += len(buffer)
+                buffer.clear()
+        if buffer:
+            Evidence.insert_many(buffer).execute()
+            count += len(buffer)
+        audit.record(
+            "evidence.record_many",
+            object_type=Evidence._meta.table_name,
+            object_id=f"{source}:{count}",
+            actor=actor,
+            association_id=association.id,
+            after={"source": source, "rows": count, **dict(summary or {})},
+        )
+    return count
 
 
 def _snapshot(row: Evidence) -> dict[str, Any]:

@@ -157,3 +157,28 @@ def test_summary_queries_do_not_grow_with_clinicians(app, make_user, defaults, a
     with count_queries() as many:
         build_summaries(as_of=TODAY, clinician_ids=[p.id for p in people])
     assert few.count == many.count == 4
+
+
+def test_record_many_writes_rows_and_one_audit_entry(clinician, association):
+    from competencies import ledger
+    from competencies.models import Evidence
+    from lms.models import AuditLog
+
+    rows = [
+        {
+            "clinician_id": clinician.id,
+            "occurred_on": TODAY - dt.timedelta(days=i),
+            "hours": 1.5,
+            "status": "verified",
+            "areas": ["TF-PREG"],
+            "tags": ["dei"],
+            "label": f"T{i}",
+            "source_ref": f"csv:{i}",
+        }
+        for i in range(7)
+    ]
+    assert ledger.record_many(rows, association=association, source="courses", batch=3) == 7
+    assert Evidence.select().where(Evidence.source == "courses").count() == 7
+    assert Evidence.get(Evidence.source_ref == "csv:3").details == {}
+    entries = AuditLog.select().where(AuditLog.action == "evidence.record_many")
+    assert entries.count() == 1 and '"rows":7' in entries.get().after
