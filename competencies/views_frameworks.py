@@ -1,1 +1,654 @@
-"""Pages of the competencies plugin (being written)."""
+"""Pages of frameworks and rule sets: browse, export, import with a preview, edit, upload."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import html
+import json
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from io import BytesIO
+from pathlib import PurePath
+from typing import Any
+
+import nh3
+import peewee as pw
+import yaml
+from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import HiddenField, SelectField, SelectMultipleField, StringField, SubmitField
+from wtforms.validators import DataRequired, Length
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from competencies import rules
+from competencies.blueprint import bp
+from competencies.forms import DOCUMENT_LABELS, EDUCATION_LABELS, WORK_LABELS
+from competencies.frameworks import area_infos, framework_doc, save_framework, visible_frameworks
+from competencies.frameworks_io import (
+    MAX_TEXT_LENGTH,
+    AreaDoc,
+    DomainDoc,
+    FieldError,
+    FrameworkDoc,
+    FrameworkError,
+    dump_framework,
+    dump_moodle_csv,
+    framework_to_dict,
+    load_framework,
+    load_moodle_csv,
+)
+from competencies.models import Area, Framework, RuleSet
+from competencies.rulesets import RuleSetConflict, rule_sets_for, save_rule_set
+from competencies.types import Problem
+from lms.forms import choices
+from lms.models import Association
+from lms.permissions import ALL, Actor, current_actor, ensure_in_association, require
+
+MAX_UPLOAD_BYTES = 2 * 1024 * 1024
+# The preview carries the upload back as base64 (4/3 of its size) in one multipart field.
+_FORM_FIELD_BYTES = MAX_UPLOAD_BYTES * 4 // 3 + 4096
+SHARED = "shared"
+FORMATS = ("json", "yaml", "moodle-csv")
+FORMAT_LABELS = {
+    "auto": "Detect from the file",
+    "json": "JSON (our format)",
+    "yaml": "YAML (our format)",
+    "moodle-csv": "Moodle CSV (tool_lpimportcsv)",
+}
+VIEW = "competencies:view_frameworks"
+MANAGE = "competencies:manage_frameworks"
+RULES = "competencies:manage_rules"
+
+
+# --------------------------------------------------------------------------- reading files
+
+
+def detect_format(filename: str, data: bytes) -> str:
+    """Return "json", "yaml" or "moodle-csv" from the file's extension, else its content."""
+    suffix = PurePath(filename or "").suffix.lower()
+    if suffix == ".json":
+        return "json"
+    if suffix in (".yaml", ".yml"):
+        return "yaml"
+    if suffix == ".csv":
+        return "moodle-csv"
+    head = data[:4096].lstrip(b"\xef\xbb\xbf \t\r\n")
+    if head.startswith((b"{", b"[")):
+        return "json"
+    first_line = head.split(b"\n", 1)[0].lower()
+    if b"," in first_line and b"parent" in first_line and b"number" in first_line:
+        return "moodle-csv"
+    return "yaml"
+
+
+def read_framework(data: bytes, fmt: str) -> FrameworkDoc:
+    """Parse a framework file of the given format; raise FrameworkError naming every problem."""
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise FrameworkError(
+            [FieldError("(file)", f"is {len(data):,} bytes; at most {MAX_UPLOAD_BYTES:,}")]
+        )
+    if fmt == "moodle-csv":
+        return load_moodle_csv(BytesIO(data))
+    if fmt in ("json", "yaml"):
+        return load_framework(data, fmt=fmt)
+    raise ValueError(f"unknown framework format {fmt!r}")
+
+
+def read_rule_set(data: bytes, filename: str) -> rules.RuleSet:
+    """Parse a JSON or YAML rule-set file; raise RuleSetError naming every problem."""
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise rules.RuleSetError(
+            [Problem("(file)", f"is {len(data):,} bytes; at most {MAX_UPLOAD_BYTES:,}")]
+        )
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise rules.RuleSetError([Problem(f"byte {exc.start + 1}", "not valid UTF-8")]) from None
+    fmt = detect_format(filename, data)
+    if fmt == "moodle-csv":
+        raise rules.RuleSetError([Problem("(file)", "a rule set is a JSON or YAML document")])
+    return rules.parse_rule_set_text(text, fmt)
+
+
+def plain_text(fragment: str) -> str:
+    """Return an HTML fragment as plain text (tags dropped); the page escapes it again."""
+    return html.unescape(nh3.clean(fragment or "", tags=set())).strip()
+
+
+def _download(data: bytes | str, name: str, mimetype: str) -> Response:
+    safe = re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-.") or "download"
+    body = data.encode("utf-8") if isinstance(data, str) else data
+    return Response(
+        body,
+        mimetype=mimetype,
+        headers={"Content-Disposition": f'attachment; filename="{safe}"'},
+    )
+
+
+# --------------------------------------------------------------------------- forms
+
+
+class ImportForm(FlaskForm):
+    upload = FileField("Framework file (JSON, YAML or Moodle CSV, at most 2 MB)")
+    fmt = SelectField("Format", choices=choices(FORMAT_LABELS.items()), default="auto")
+    association = SelectField("Belongs to", validators=[DataRequired()])
+    content = HiddenField()
+    filename = HiddenField()
+    preview = SubmitField("Preview")
+    save = SubmitField("Save this framework")
+
+
+class AreaForm(FlaskForm):
+    name = StringField("Name", validators=[DataRequired(), Length(max=MAX_TEXT_LENGTH)])
+    categories = SelectMultipleField(
+        "Categories this area applies to",
+        widget=ListWidget(prefix_label=False),
+        option_widget=CheckboxInput(),
+    )
+    submit = SubmitField("Save area")
+
+
+class RuleSetUploadForm(FlaskForm):
+    upload = FileField("Rule-set document (JSON or YAML, at most 2 MB)")
+    association = SelectField("For", validators=[DataRequired()])
+    submit = SubmitField("Check and publish")
+
+
+def _association_choices(actor: Actor, capability: str) -> list:
+    """Return the associations the actor may write to; admins may also choose "shared"."""
+    ids = actor.association_ids(capability)
+    query = Association.select().order_by(Association.name)
+    if ids is not ALL:
+        query = query.where(Association.id.in_(ids))
+    pairs = [(str(a.id), f"{a.name} ({a.code})") for a in query]
+    if ids is ALL:
+        pairs.insert(0, (SHARED, "Shared by every association"))
+    return choices(pairs)
+
+
+def _chosen_association(value: str) -> Association | None:
+    return None if value == SHARED else Association.get_by_id(int(value))
+
+
+def _read_upload(field: Any) -> tuple[bytes, str] | None:
+    """Return (bytes, file name) of an uploaded file, or None with an error on the field."""
+    storage = field.data
+    if storage is None or not getattr(storage, "filename", ""):
+        field.errors.append("Choose a file to upload.")
+        return None
+    data = storage.stream.read(MAX_UPLOAD_BYTES + 1)
+    if len(data) > MAX_UPLOAD_BYTES:
+        field.errors.append(f"The file is larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB.")
+        return None
+    if not data.strip():
+        field.errors.append("The file is empty.")
+        return None
+    return data, storage.filename
+
+
+# --------------------------------------------------------------------------- frameworks
+
+
+def _visible_framework_or_404(framework_id: int) -> Framework:
+    framework = Framework.get_or_none(Framework.id == framework_id)
+    if framework is None:
+        abort(404)
+    if framework.association_id is not None:
+        ensure_in_association(current_actor(), VIEW, framework.association_id)
+    return framework
+
+
+def _may_edit(actor: Actor, framework: Framework) -> bool:
+    if framework.association_id is None:
+        return actor.association_ids(MANAGE) is ALL
+    return actor.can(MANAGE, framework.association_id)
+
+
+@bp.route("/frameworks")
+@require(VIEW)
+def frameworks():
+    actor = current_actor()
+    rows = list(visible_frameworks(actor.association_ids(VIEW)))
+    counts = dict(
+        Area.select(Area.framework, pw.fn.COUNT(Area.id))
+        .where(Area.framework.in_([f.id for f in rows]))
+        .group_by(Area.framework)
+        .tuples()
+    )
+    names = {
+        a.id: a.name
+        for a in Association.select().where(
+            Association.id.in_({f.association_id for f in rows if f.association_id})
+        )
+    }
+    items = [
+        {
+            "framework": f,
+            "owner": names.get(f.association_id, "Shared") if f.association_id else "Shared",
+            "areas": counts.get(f.id, 0),
+        }
+        for f in rows
+    ]
+    return render_template(
+        "competencies/frameworks/list.html", items=items, can_import=actor.can(MANAGE)
+    )
+
+
+@dataclass(frozen=True)
+class _AreaRow:
+    idnumber: str
+    name: str
+    categories: tuple[str, ...]
+    description: str
+    depth: int
+    leaf: bool
+
+
+def _area_rows(nodes: Iterable[AreaDoc], depth: int = 0) -> list[_AreaRow]:
+    out: list[_AreaRow] = []
+    for node in nodes:
+        out.append(
+            _AreaRow(
+                node.idnumber,
+                node.name,
+                node.categories,
+                plain_text(node.description),
+                depth,
+                not node.children,
+            )
+        )
+        out.extend(_area_rows(node.children, depth + 1))
+    return out
+
+
+def tree_view(doc: FrameworkDoc, category: str | None = None) -> list[dict[str, Any]]:
+    """Return the domains with their areas as rows (nested areas flattened with a depth)."""
+    domains = []
+    for domain in doc.domains:
+        rows = _area_rows(domain.areas)
+        if category:
+            rows = [r for r in rows if r.leaf and category in r.categories]
+        domains.append(
+            {
+                "idnumber": domain.idnumber,
+                "name": domain.name,
+                "description": plain_text(domain.description),
+                "areas": rows,
+            }
+        )
+    return domains
+
+
+def _categories_in(doc: FrameworkDoc) -> list[str]:
+    return list(dict.fromkeys(c for node, _, _ in doc.walk() for c in node.categories))
+
+
+@bp.route("/frameworks/<int:framework_id>")
+@require(VIEW)
+def framework(framework_id: int):
+    row = _visible_framework_or_404(framework_id)
+    doc = framework_doc(row)
+    codes = _categories_in(doc)
+    category = request.args.get("category", "").strip() or None
+    if category is not None and category not in codes:
+        category = None
+    domains = tree_view(doc, category)
+    return render_template(
+        "competencies/frameworks/detail.html",
+        framework=row,
+        doc=doc,
+        description=plain_text(doc.description),
+        domains=domains,
+        codes=codes,
+        category=category,
+        shown=sum(len(d["areas"]) for d in domains),
+        leaves=len(doc.areas()),
+        can_edit=_may_edit(current_actor(), row),
+    )
+
+
+@bp.route("/frameworks/<int:framework_id>/export.<any(json, yaml, csv):fmt>")
+@require(VIEW)
+def framework_export(framework_id: int, fmt: str):
+    row = _visible_framework_or_404(framework_id)
+    doc = framework_doc(row)
+    stem = f"{doc.idnumber}-{doc.version}" if doc.version else doc.idnumber
+    if fmt == "csv":
+        return _download(dump_moodle_csv(doc), f"{stem}.csv", "text/csv")
+    mimetype = "application/json" if fmt == "json" else "application/yaml"
+    return _download(dump_framework(doc, fmt), f"{stem}.{fmt}", mimetype)
+
+
+def _decode_carried(form: ImportForm) -> tuple[bytes, str] | None:
+    """Return the bytes the preview carried back, checked as strictly as an upload."""
+    try:
+        data = base64.b64decode(form.content.data or "", validate=True)
+    except (binascii.Error, ValueError):
+        form.upload.errors.append("The previewed file did not come back intact; upload it again.")
+        return None
+    if not data or len(data) > MAX_UPLOAD_BYTES:
+        form.upload.errors.append("The previewed file did not come back intact; upload it again.")
+        return None
+    return data, (form.filename.data or "")[:255]
+
+
+@bp.route("/frameworks/import", methods=["GET", "POST"])
+@require(MANAGE)
+def framework_import():
+    actor = current_actor()
+    request.max_form_memory_size = _FORM_FIELD_BYTES
+    form = ImportForm()
+    form.association.choices = _association_choices(actor, MANAGE)
+    errors: list[FieldError] = []
+    doc = carried = fmt = None
+    if form.validate_on_submit():
+        saving = bool(form.save.data and form.content.data)
+        got = _decode_carried(form) if saving else _read_upload(form.upload)
+        if got is not None:
+            data, filename = got
+            fmt = form.fmt.data if form.fmt.data in FORMATS else detect_format(filename, data)
+            try:
+                doc = read_framework(data, fmt)
+            except FrameworkError as exc:
+                errors = exc.errors
+            else:
+                if saving:
+                    association = _chosen_association(form.association.data)
+                    saved = save_framework(doc, association=association, actor=actor.user)
+                    flash(
+                        f"Framework {saved.name} {saved.version} saved: "
+                        f"{len(doc.domains)} domains, {len(doc.areas())} areas.",
+                        "success",
+                    )
+                    return redirect(url_for("competencies.framework", framework_id=saved.id))
+                carried = {
+                    "content": base64.b64encode(data).decode("ascii"),
+                    "filename": filename,
+                    "fmt": fmt,
+                    "association": form.association.data,
+                }
+    status = 400 if (form.errors or errors) else 200
+    return render_template(
+        "competencies/frameworks/import.html",
+        form=form,
+        errors=errors,
+        doc=doc if not errors else None,
+        domains=tree_view(doc) if doc is not None and not errors else [],
+        carried=carried,
+        fmt_label=FORMAT_LABELS.get(fmt or "", ""),
+        max_mb=MAX_UPLOAD_BYTES // (1024 * 1024),
+    ), status
+
+
+def _replace_area(doc: FrameworkDoc, idnumber: str, **changes: Any) -> FrameworkDoc:
+    """Return the document with one area changed (the dataclasses are frozen)."""
+
+    def area(node: AreaDoc) -> AreaDoc:
+        if node.idnumber == idnumber:
+            return replace(node, **changes)
+        if not node.children:
+            return node
+        return replace(node, children=tuple(area(c) for c in node.children))
+
+    def domain(node: DomainDoc) -> DomainDoc:
+        return replace(node, areas=tuple(area(a) for a in node.areas))
+
+    return replace(doc, domains=tuple(domain(d) for d in doc.domains))
+
+
+def _known_categories(framework: Framework, doc: FrameworkDoc) -> list[str]:
+    """Return the category codes of the rule sets the framework's association uses, then its own."""
+    codes: dict[str, None] = {}
+    for row in rule_sets_for(framework.association):
+        for code in (row.document or {}).get("categories", {}):
+            codes.setdefault(code, None)
+    for code in _categories_in(doc):
+        codes.setdefault(code, None)
+    return list(codes)
+
+
+@bp.route("/frameworks/<int:framework_id>/areas/<area_idnumber>", methods=["GET", "POST"])
+@require(MANAGE)
+def framework_area(framework_id: int, area_idnumber: str):
+    actor = current_actor()
+    row = _visible_framework_or_404(framework_id)
+    if not _may_edit(actor, row):
+        abort(403)
+    area_row = Area.get_or_none((Area.framework == row) & (Area.idnumber == area_idnumber))
+    if area_row is None:
+        abort(404)
+    doc = framework_doc(row)
+    node = doc.node(area_idnumber)
+    form = AreaForm(
+        data={"name": node.name, "categories": list(node.categories)}
+        if request.method == "GET"
+        else None
+    )
+    form.categories.choices = choices((c, c) for c in _known_categories(row, doc))
+    if form.validate_on_submit():
+        picked = set(form.categories.data or ())
+        ordered = tuple(c for c in _known_categories(row, doc) if c in picked)
+        changed = _replace_area(
+            doc, area_idnumber, name=form.name.data.strip(), categories=ordered
+        )
+        try:
+            changed = load_framework(framework_to_dict(changed))  # the importer's checks
+        except FrameworkError as exc:
+            form.name.errors.extend(e.message for e in exc.errors)
+        else:
+            save_framework(changed, association=row.association, actor=actor.user)
+            flash(f"Area {area_idnumber} saved.", "success")
+            return redirect(url_for("competencies.framework", framework_id=row.id))
+    return render_template(
+        "competencies/frameworks/area_form.html",
+        framework=row,
+        area=area_row,
+        form=form,
+    ), (400 if form.errors else 200)
+
+
+# --------------------------------------------------------------------------- rule sets
+
+
+def _rule_set_query(actor: Actor):
+    ids = actor.association_ids(RULES)
+    if ids is ALL:
+        return RuleSet.select().order_by(RuleSet.effective.desc(), RuleSet.id.desc())
+    if len(ids) == 1:
+        return rule_sets_for(Association.get_by_id(ids[0]))
+    query = RuleSet.select().order_by(RuleSet.effective.desc(), RuleSet.id.desc())
+    return query.where(RuleSet.association.is_null() | RuleSet.association.in_(ids))
+
+
+@bp.route("/rules")
+@require(RULES)
+def rule_sets():
+    rows = list(_rule_set_query(current_actor()))
+    names = {
+        a.id: a.name
+        for a in Association.select().where(
+            Association.id.in_({r.association_id for r in rows if r.association_id})
+        )
+    }
+    items = [
+        {
+            "rule_set": r,
+            "owner": names.get(r.association_id, "Shared") if r.association_id else "Shared",
+            "categories": len((r.document or {}).get("categories", {})),
+        }
+        for r in rows
+    ]
+    return render_template("competencies/rules/list.html", items=items)
+
+
+def _rule_set_or_404(rule_set_id: int) -> RuleSet:
+    row = RuleSet.get_or_none(RuleSet.id == rule_set_id)
+    if row is None:
+        abort(404)
+    if row.association_id is not None:
+        ensure_in_association(current_actor(), RULES, row.association_id)
+    return row
+
+
+def _hours(value: float) -> str:
+    return f"{value:g} h"
+
+
+def _years(value: float) -> str:
+    return f"{value:g} year" + ("" if value == 1 else "s")
+
+
+def describe_node(node: rules.Node, exam: rules.ExamRules, area_counts: dict[str, int]) -> str:
+    """Return one requirement in plain words with its numbers."""
+    p = node.params
+    kind = node.type
+    if kind == "all_of":
+        text = "All of the following"
+    elif kind == "any_of":
+        text = "Any one of the following"
+    elif kind == "at_least":
+        text = f"At least {p['n']} of the following"
+    elif kind == "training_hours":
+        tags = f" (tags: {', '.join(p['tags'])})" if p.get("tags") else ""
+        text = f"Training hours: at least {_hours(p['min'])}{tags}"
+    elif kind == "area_coverage":
+        if p["areas"] == "category":
+            count = area_counts.get("", None)
+            tail = f" ({count} areas in the framework)" if count is not None else ""
+            text = f"Competency areas: evidence for every area of the category{tail}"
+        else:
+            text = f"Competency areas: evidence for {', '.join(p['areas'])}"
+    elif kind == "rsc_hours":
+        low, high = p["window_months"]
+        parts = [
+            f"Reflective supervision/consultation: at least {_hours(p['min'])} "
+            f"within {low}–{high} months",
+            f"from at most {p['max_providers']} providers",
+        ]
+        if p["majority_one_provider"]:
+            parts.append("most hours from one provider")
+        if p["facilitated_groups_only"]:
+            parts.append("groups count only with a facilitator")
+        if "about_giving_min" in p:
+            parts.append(f"at least {_hours(p['about_giving_min'])} about the RSC given")
+        eligible = p.get("eligible")
+        if isinstance(eligible, str):
+            parts.append(f"providers qualified as for {eligible}")
+        elif eligible:
+            parts.append(f"providers endorsed as {', '.join(eligible)}")
+        text = ", ".join(parts)
+    elif kind == "work_experience":
+        what = WORK_LABELS.get(p["kind"], p["kind"]).lower()
+        text = f"Work experience: at least {_years(p['years'])} of {what}"
+        if "families" in p:
+            text += f", with at least {p['families']} families"
+    elif kind == "education":
+        names = [EDUCATION_LABELS.get(a, a) for a in p["alternatives"]]
+        text = "Education: one of " + ", ".join(names)
+    elif kind == "references":
+        text = (
+            f"Reference ratings: {p['count']} (a rating with {p['void_if_not_enough_info']} or "
+            "more “not enough information” answers does not count)"
+        )
+    elif kind == "exam":
+        mark = p.get("pass_percent", exam.pass_percent)
+        text = f"Exam: {exam.questions} questions, pass mark {mark:g} %"
+    elif kind == "membership":
+        text = "Current association membership"
+    elif kind == "agreement":
+        names = [DOCUMENT_LABELS.get(d, d) for d in p["documents"]]
+        text = "Signed: " + ", ".join(names)
+    else:
+        text = kind.replace("_", " ").capitalize()
+    if p.get("label"):
+        text = f"{p['label']} — {text}"
+    return text
+
+
+def node_tree(
+    node: rules.Node, exam: rules.ExamRules, area_counts: dict[str, int]
+) -> dict[str, Any]:
+    """Return a requirement graph as nested {"text", "children"} for the page."""
+    return {
+        "text": describe_node(node, exam, area_counts),
+        "children": [node_tree(c, exam, area_counts) for c in node.children],
+    }
+
+
+@bp.route("/rules/<int:rule_set_id>")
+@require(RULES)
+def rule_set(rule_set_id: int):
+    row = _rule_set_or_404(rule_set_id)
+    parsed = rules.load_rule_set(row.document)
+    infos = area_infos(row.framework) if row.framework_id else None
+    categories = []
+    for code, cat in parsed.categories.items():
+        counts = {"": sum(code in a.categories for a in infos)} if infos is not None else {}
+        categories.append(
+            {
+                "code": code,
+                "category": cat,
+                "requires": node_tree(cat.requires, parsed.exam, counts),
+                "renewal": node_tree(cat.renewal, parsed.exam, counts) if cat.renewal else None,
+            }
+        )
+    return render_template(
+        "competencies/rules/detail.html",
+        row=row,
+        parsed=parsed,
+        categories=categories,
+        owner=row.association.name if row.association_id else "Shared",
+    )
+
+
+@bp.route("/rules/<int:rule_set_id>/export.<any(json, yaml):fmt>")
+@require(RULES)
+def rule_set_export(rule_set_id: int, fmt: str):
+    row = _rule_set_or_404(rule_set_id)
+    name = f"rules-{row.version}.{fmt}"
+    if fmt == "json":
+        text = json.dumps(row.document, indent=2, ensure_ascii=False) + "\n"
+        return _download(text, name, "application/json")
+    text = yaml.safe_dump(row.document, sort_keys=False, allow_unicode=True, width=100)
+    return _download(text, name, "application/yaml")
+
+
+@bp.route("/rules/upload", methods=["GET", "POST"])
+@require(RULES)
+def rule_set_upload():
+    actor = current_actor()
+    form = RuleSetUploadForm()
+    form.association.choices = _association_choices(actor, RULES)
+    errors: list[Problem] = []
+    if form.validate_on_submit():
+        got = _read_upload(form.upload)
+        if got is not None:
+            data, filename = got
+            try:
+                parsed = read_rule_set(data, filename)
+                row = save_rule_set(
+                    parsed.to_dict(),
+                    association=_chosen_association(form.association.data),
+                    actor=actor.user,
+                )
+            except rules.RuleSetError as exc:
+                errors = exc.errors
+            except RuleSetConflict as exc:
+                form.upload.errors.append(str(exc))
+            else:
+                flash(
+                    f"{row.name} {row.version} published; in force from {row.effective}.",
+                    "success",
+                )
+                return redirect(url_for("competencies.rule_set", rule_set_id=row.id))
+    return render_template(
+        "competencies/rules/upload.html",
+        form=form,
+        errors=errors,
+        max_mb=MAX_UPLOAD_BYTES // (1024 * 1024),
+        today=dt.date.today(),
+    ), (400 if (form.errors or errors) else 200)

@@ -181,7 +181,7 @@ def test_dashboard_query_count_does_not_grow(app, signed_in, clinician, records)
             "status": "verified",
             "areas": "TF-PREG",
             "tags": "",
-            "details": "{}",
+            "details": {},
             "label": f"T{i}",
             "source": "test",
             "source_ref": "",
