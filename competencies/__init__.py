@@ -1,7 +1,13 @@
 """Competency Guidelines, endorsement rule sets, the evidence ledger, the evaluator and pathways."""
 
 from competencies import cli as _cli  # noqa: F401
-from competencies import demo, views_dashboard, views_frameworks, views_readiness  # noqa: F401
+from competencies import (  # noqa: F401
+    demo,
+    views_dashboard,
+    views_endorsements,
+    views_frameworks,
+    views_readiness,
+)
 from competencies.blueprint import api, bp, cli
 from competencies.capabilities import CAPABILITIES
 from competencies.models import MODELS
@@ -15,7 +21,7 @@ def _init_app(app) -> None:
 
 plugin = Plugin(
     name="competencies",
-    version=1,
+    version=2,
     blueprint=bp,
     models=MODELS,
     capabilities=CAPABILITIES,
@@ -27,6 +33,7 @@ plugin = Plugin(
         NavItem("Readiness", "competencies.readiness", "competencies:view_readiness", order=20),
         NavItem("Frameworks", "competencies.frameworks", "competencies:view_frameworks", order=60),
         NavItem("Rule sets", "competencies.rule_sets", "competencies:manage_rules", order=65),
+        NavItem("Endorsements", "competencies.endorsement_list", "competencies:award", order=30),
         NavItem("What-if planner", "competencies.planner", "competencies:plan", order=70),
     ),
     init_app=_init_app,

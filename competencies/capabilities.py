@@ -38,6 +38,9 @@ CAPABILITIES = {
     "competencies:verify_evidence": Capability(
         "write", ("coordinator", "admin"), "Verify or reject evidence clinicians entered"
     ),
+    "competencies:award": Capability(
+        "write", ("coordinator", "admin"), "Award endorsements and record existing endorsees"
+    ),
     "competencies:plan": Capability(
         "read",
         (

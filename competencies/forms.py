@@ -110,3 +110,15 @@ class PlannerForm(FlaskForm):
     )
     upload = FileField("…or upload a portfolio file", validators=[FileSize(max_size=1024 * 1024)])
     submit = SubmitField("Evaluate")
+
+
+class EndorsementForm(FlaskForm):
+    email = StringField("Endorsee's email", validators=[DataRequired(), Length(max=254)])
+    category = SelectField("Category", validators=[DataRequired()])
+    awarded_on = DateField("Awarded on", validators=[DataRequired()])
+    number = StringField(
+        "Endorsement number",
+        validators=[Optional(), Length(max=40)],
+        description="Leave empty to number it automatically, e.g. DEMO-IMHS-2026-0001.",
+    )
+    submit = SubmitField("Record endorsement")

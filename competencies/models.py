@@ -126,4 +126,22 @@ class Pathway(BaseModel):
         indexes = ((("association", "status"), False), (("clinician", "status"), False))
 
 
-MODELS = (Framework, Area, RuleSet, Evidence, Pathway)
+class Endorsement(BaseModel):
+    """An Endorsement an association awarded (or recorded for an existing endorsee)."""
+
+    clinician = pw.ForeignKeyField(User, backref="endorsements", on_delete="RESTRICT")
+    association = pw.ForeignKeyField(Association, backref="endorsements", on_delete="RESTRICT")
+    category = pw.CharField(max_length=20)  # a category code, or an add-on such as "ERS"
+    number = pw.CharField(max_length=40)
+    awarded_on = pw.DateField()
+    renewal_due = pw.DateField()
+    status = pw.CharField(max_length=12, default="active")  # active | lapsed | revoked
+    pathway = pw.ForeignKeyField(Pathway, null=True, backref="endorsements")
+    created_at = pw.DateTimeField(default=utcnow)
+    recorded_by = pw.ForeignKeyField(User, null=True, backref="+")
+
+    class Meta:
+        indexes = ((("association", "number"), True), (("clinician", "status"), False))
+
+
+MODELS = (Framework, Area, RuleSet, Evidence, Pathway, Endorsement)

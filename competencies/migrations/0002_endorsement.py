@@ -1,0 +1,39 @@
+"""Create endorsements (awarded or recorded for existing endorsees)."""
+
+import peewee as pw
+
+
+def up(migrator, db):
+    class Base(pw.Model):
+        class Meta:
+            database = db
+
+    class Association(Base):
+        class Meta:
+            table_name = "lms_association"
+
+    class User(Base):
+        class Meta:
+            table_name = "lms_user"
+
+    class Pathway(Base):
+        class Meta:
+            table_name = "competencies_pathway"
+
+    class Endorsement(Base):
+        clinician = pw.ForeignKeyField(User, on_delete="RESTRICT", backref="+")
+        association = pw.ForeignKeyField(Association, on_delete="RESTRICT", backref="+")
+        category = pw.CharField(max_length=20)
+        number = pw.CharField(max_length=40)
+        awarded_on = pw.DateField()
+        renewal_due = pw.DateField()
+        status = pw.CharField(max_length=12, default="active")
+        pathway = pw.ForeignKeyField(Pathway, null=True, backref="+")
+        created_at = pw.DateTimeField()
+        recorded_by = pw.ForeignKeyField(User, null=True, backref="+")
+
+        class Meta:
+            table_name = "competencies_endorsement"
+            indexes = ((("association", "number"), True), (("clinician", "status"), False))
+
+    db.create_tables([Endorsement])

@@ -1,0 +1,70 @@
+"""Coordinators' pages: the association's endorsements and recording one."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import abort, flash, redirect, render_template, request, url_for
+
+from competencies import endorsements
+from competencies.blueprint import bp
+from competencies.forms import EndorsementForm
+from competencies.models import Endorsement
+from lms.forms import choices
+from lms.models import Association, User
+from lms.permissions import current_actor, ensure_in_association, require
+
+
+def _association() -> Association:
+    actor = current_actor()
+    requested = request.args.get("association", type=int)
+    association_id = requested or actor.primary_association_id()
+    if association_id is None:
+        abort(404)
+    ensure_in_association(actor, "competencies:award", association_id)
+    return Association.get_by_id(association_id)
+
+
+@bp.route("/endorsements", methods=["GET", "POST"])
+@require("competencies:award")
+def endorsement_list():
+    association = _association()
+    form = EndorsementForm()
+    names = endorsements.category_names(association, dt.date.today())
+    form.category.choices = choices((code, f"{name} ({code})") for code, name in names.items())
+    if form.validate_on_submit():
+        person = User.by_email(form.email.data).first()
+        try:
+            if person is None:
+                raise endorsements.EndorsementError("No account has this email.", "email")
+            endorsement = endorsements.record_endorsement(
+                person,
+                association,
+                form.category.data,
+                form.awarded_on.data,
+                actor=current_actor().user,
+                number=form.number.data,
+            )
+        except endorsements.EndorsementError as exc:
+            field = exc.field if exc.field in form else "email"
+            getattr(form, field).errors.append(str(exc))
+        else:
+            flash(
+                f"{person.display_name} is endorsed as {endorsement.category}, "
+                f"number {endorsement.number}.",
+                "success",
+            )
+            return redirect(url_for("competencies.endorsement_list", association=association.id))
+    rows = list(
+        Endorsement.select(Endorsement, User)
+        .join(User, on=Endorsement.clinician)
+        .where(Endorsement.association == association)
+        .order_by(Endorsement.awarded_on.desc())
+    )
+    return render_template(
+        "competencies/endorsements.html",
+        rows=rows,
+        form=form,
+        association=association,
+        names=names,
+    ), (400 if form.errors else 200)
