@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import math
 from collections import defaultdict
 from collections.abc import Iterable
@@ -11,7 +12,7 @@ import peewee as pw
 
 from competencies.models import Evidence
 from competencies.types import AREA_IDS_KEPT, COUNTED, AreaEvidence, EvidenceItem, Summary
-from lms.db import is_sqlite
+from lms.db import db, is_sqlite
 
 _COUNTED = sorted(COUNTED)
 
@@ -46,7 +47,7 @@ def build_summaries(
     association_id: int | None = None,
     start: dt.date | None = None,
 ) -> dict[int, Summary]:
-    """Return a summary per clinician with evidence, from four aggregate queries.
+    """Return a summary per clinician with evidence, from three queries (two aggregates).
 
     Evidence dated after `as_of` (or before `start`, for a renewal year) is left out. Void rows
     are left out entirely: a correction replaced them.
@@ -56,42 +57,37 @@ def build_summaries(
         return {}
     counted_training = (Evidence.kind == "training") & Evidence.status.in_(_COUNTED)
 
+    # Raw cursors: peewee's per-row conversion would cost more than the queries themselves.
     hours: dict[int, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
+    monthly: dict[int, dict[str, float]] = defaultdict(lambda: defaultdict(float))
     counts: dict[int, int] = defaultdict(int)
+    month = _month(Evidence.occurred_on)
     q1 = _scope(
         Evidence.select(
-            Evidence.clinician, Evidence.tags, pw.fn.SUM(Evidence.hours), pw.fn.COUNT(Evidence.id)
+            Evidence.clinician,
+            Evidence.tags,
+            month,
+            pw.fn.SUM(Evidence.hours),
+            pw.fn.COUNT(Evidence.id),
         ).where(counted_training),
         ids,
         association_id,
         as_of,
         start,
-    ).group_by(Evidence.clinician, Evidence.tags)
-    for clinician_id, tags, total, count in q1.tuples():
+    ).group_by(Evidence.clinician, Evidence.tags, month)
+    for clinician_id, tags, ym, total, count in db.execute(q1):
         bucket = hours[clinician_id]
         bucket["*"].append(total)
-        for tag in (t for t in tags.split(",") if t):
-            bucket[tag].append(total)
+        if tags:
+            for tag in tags.split(","):
+                bucket[tag].append(total)
+        monthly[clinician_id][ym] += total
         counts[clinician_id] += count
-
-    monthly: dict[int, dict[str, float]] = defaultdict(dict)
-    month = _month(Evidence.occurred_on)
-    q2 = _scope(
-        Evidence.select(Evidence.clinician, month, pw.fn.SUM(Evidence.hours)).where(
-            counted_training
-        ),
-        ids,
-        association_id,
-        as_of,
-        start,
-    ).group_by(Evidence.clinician, month)
-    for clinician_id, ym, total in q2.tuples():
-        monthly[clinician_id][ym] = total
 
     area_rows: dict[int, dict[str, list[tuple[int, float, int, str]]]] = defaultdict(
         lambda: defaultdict(list)
     )
-    q3 = _scope(
+    q2 = _scope(
         Evidence.select(
             Evidence.clinician,
             Evidence.areas,
@@ -105,12 +101,14 @@ def build_summaries(
         as_of,
         start,
     ).group_by(Evidence.clinician, Evidence.areas, Evidence.kind)
-    for clinician_id, areas, kind, count, total, last_id in q3.tuples():
+    for clinician_id, areas, kind, count, total, last_id in db.execute(q2):
+        part = (count, total, last_id, kind)
+        per_area = area_rows[clinician_id]
         for area in areas.split(","):
-            area_rows[clinician_id][area].append((count, total, last_id, kind))
+            per_area[area].append(part)
 
     items: dict[int, list[EvidenceItem]] = defaultdict(list)
-    q4 = _scope(
+    q3 = _scope(
         Evidence.select(
             Evidence.id,
             Evidence.clinician,
@@ -132,23 +130,27 @@ def build_summaries(
         as_of,
         start,
     ).order_by(Evidence.occurred_on, Evidence.id)
-    for row in q4.namedtuples():
-        items[row.clinician].append(
+    empty: frozenset[str] = frozenset()
+    loads = json.loads
+    for row_id, cid, kind, day, status, hrs, areas, tags, provider, details, label in db.execute(
+        q3
+    ):
+        items[cid].append(
             EvidenceItem(
-                id=row.id,
-                kind=row.kind,
-                date=row.occurred_on,
-                status=row.status,
-                hours=row.hours,
-                areas=frozenset(a for a in row.areas.split(",") if a),
-                tags=frozenset(t for t in row.tags.split(",") if t),
-                provider_id=row.provider,
-                details=row.details or {},
-                label=row.label,
+                id=row_id,
+                kind=kind,
+                date=day if isinstance(day, dt.date) else dt.date.fromisoformat(day),
+                status=status,
+                hours=hrs,
+                areas=frozenset(areas.split(",")) if areas else empty,
+                tags=frozenset(tags.split(",")) if tags else empty,
+                provider_id=provider,
+                details=loads(details) if details else {},
+                label=label,
             )
         )
 
-    everyone = set(hours) | set(monthly) | set(area_rows) | set(items)
+    everyone = set(hours) | set(area_rows) | set(items)
     summaries = {}
     for clinician_id in everyone:
         training_hours = {k: math.fsum(v) for k, v in hours.get(clinician_id, {}).items()}

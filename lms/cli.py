@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import click
 from flask import Flask, current_app
@@ -18,6 +19,8 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(demo_command)
     app.cli.add_command(token_group)
     app.cli.add_command(audit_group)
+    app.cli.add_command(backup_command)
+    app.cli.add_command(restore_command)
 
 
 @click.command("migrate")
@@ -129,3 +132,36 @@ def audit_verify() -> None:
         click.echo(f"Audit chain BROKEN at {len(breaks)} row(s) of {total}.", err=True)
         sys.exit(1)
     click.echo(f"Audit chain intact: {total} row(s).")
+
+
+@click.command("backup")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@with_appcontext
+def backup_command(path: Path) -> None:
+    """Write an online backup of the SQLite database to PATH (PostgreSQL: use pg_dump)."""
+    from lms.backup import BackupError, backup_to
+
+    with connection():
+        try:
+            size = backup_to(path)
+        except BackupError as exc:
+            raise click.ClickException(str(exc)) from exc
+    click.echo(f"Backup written to {path} ({size:,} bytes), integrity check ok.")
+
+
+@click.command("restore")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--yes", is_flag=True, help="Confirm that the current data is to be replaced.")
+@with_appcontext
+def restore_command(path: Path, yes: bool) -> None:
+    """Replace this instance's SQLite database with the backup at PATH."""
+    from lms.backup import BackupError, restore_from
+
+    if not yes:
+        raise click.UsageError("Restoring replaces every record of this instance; add --yes.")
+    with connection():
+        try:
+            restore_from(path)
+        except BackupError as exc:
+            raise click.ClickException(str(exc)) from exc
+    click.echo(f"Restored from {path}. Run `flask --app lms audit verify` to check the chain.")

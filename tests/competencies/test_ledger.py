@@ -156,7 +156,7 @@ def test_summary_queries_do_not_grow_with_clinicians(app, make_user, defaults, a
         build_summaries(as_of=TODAY, clinician_ids=[people[0].id])
     with count_queries() as many:
         build_summaries(as_of=TODAY, clinician_ids=[p.id for p in people])
-    assert few.count == many.count == 4
+    assert few.count == many.count == 3
 
 
 def test_record_many_writes_rows_and_one_audit_entry(clinician, association):

@@ -1,0 +1,1 @@
+"""Benchmarks of IMH Pathway: `python -m bench run --size {S,M,L} [--json]`."""

@@ -1,0 +1,189 @@
+"""Build the dataset, run the figures, and the load test under gunicorn."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+from bench import figures
+from bench.dataset import PASSWORD, build
+from bench.figures import Figure
+
+SECRET = "bench-secret-key-not-for-production-use-000000000000"
+
+
+def _app(database_url: str, workdir: Path):
+    from lms import create_app
+
+    return create_app(
+        {
+            "ENV": "development",
+            "SECRET_KEY": SECRET,
+            "DATABASE_URL": database_url,
+            "INSTANCE_PATH": str(workdir / "instance"),
+            "WTF_CSRF_ENABLED": False,
+        }
+    )
+
+
+def _reset_postgres() -> None:
+    from lms.db import db
+
+    db.execute_sql("DROP SCHEMA IF EXISTS public CASCADE")
+    db.execute_sql("CREATE SCHEMA public")
+
+
+def run_all(
+    *, size: str, database_url: str, workdir: Path, today: dt.date, load_seconds: int | None
+) -> tuple[list[Figure], dict[str, Any]]:
+    """Return every figure and what the dataset was."""
+    from lms.accounts import create_user
+    from lms.db import connection, db, is_sqlite, migrate_all
+
+    app = _app(database_url, workdir)
+    with app.app_context(), connection():
+        if not is_sqlite():
+            _reset_postgres()
+        migrate_all(app)
+        dataset = build(size, today=today)
+        first = dataset.associations[0]
+        create_user(
+            "reviewer0@bench.example",
+            "Bench Reviewer",
+            roles=("reviewer",),
+            association=first,
+            password=PASSWORD,
+        )
+        results = [
+            figures.readiness_report(first, today),
+            figures.one_clinician(dataset.sample_clinician, today),
+            figures.dashboard_queries(app, first, today),
+            figures.certificate_pdf(dataset.sample_clinician, today),
+        ]
+        info = {
+            "size": size,
+            "clinicians": dataset.clinicians,
+            "evidence_rows": dataset.evidence_rows,
+            "associations": len(dataset.associations),
+            "database": "SQLite" if is_sqlite() else "PostgreSQL",
+            "build_seconds": dataset.seconds,
+        }
+        db.close()
+    if load_seconds:
+        results.append(load_test(database_url, workdir, load_seconds, dataset.clinicians))
+    return results, info
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def load_test(database_url: str, workdir: Path, seconds: int, clinicians: int) -> Figure:
+    """Mixed journeys from locust against gunicorn with (2 × cores) + 1 workers, on loopback."""
+    port = _free_port()
+    workers = 2 * (os.cpu_count() or 1) + 1
+    env = {
+        **os.environ,
+        "LMS_DATABASE_URL": database_url,
+        "LMS_SECRET_KEY": SECRET,
+        "LMS_ENV": "development",
+        "LMS_INSTANCE_PATH": str(workdir / "instance"),
+        "LMS_LOGIN_LIMIT_PER_IP": "1000 per minute",
+    }
+    bin_dir = Path(sys.executable).parent
+    log = (workdir / "gunicorn.log").open("w")
+    server = subprocess.Popen(
+        [
+            str(bin_dir / "gunicorn"),
+            "-w",
+            str(workers),
+            "-b",
+            f"127.0.0.1:{port}",
+            "--timeout",
+            "120",
+            "lms:create_app()",
+        ],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        _wait_until_up(f"http://127.0.0.1:{port}/healthz")
+        prefix = workdir / "locust"
+        subprocess.run(
+            [
+                str(bin_dir / "locust"),
+                "-f",
+                str(Path(__file__).with_name("locustfile.py")),
+                "--headless",
+                "-u",
+                "20",
+                "-r",
+                "20",
+                "-t",
+                f"{seconds}s",
+                "--host",
+                f"http://127.0.0.1:{port}",
+                "--csv",
+                str(prefix),
+                "--only-summary",
+                "--stop-timeout",
+                "5",
+            ],
+            env={**env, "BENCH_CLINICIANS": str(min(clinicians, 500)), "BENCH_PASSWORD": PASSWORD},
+            check=False,
+            capture_output=True,
+            timeout=seconds + 120,
+        )
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=30)
+        log.close()
+    stats = _read_stats(Path(f"{prefix}_stats.csv"))
+    locked = (workdir / "gunicorn.log").read_text(errors="replace").count("database is locked")
+    dashboard = stats.get("dashboard", {})
+    p95 = float(dashboard.get("95%", "nan") or "nan")
+    total = stats.get("Aggregated", {})
+    failures = int(total.get("Failure Count", 0) or 0)
+    requests = int(total.get("Request Count", 0) or 0)
+    passed = p95 <= 50 and failures == 0 and locked == 0 and requests > 0
+    return Figure(
+        f"load: dashboard p95, {workers} workers, 20 clients, {seconds} s",
+        p95,
+        "ms",
+        "≤ 50 ms, 0 errors, 0 locked",
+        None,
+        None,
+        passed,
+        f"{requests} requests, {failures} errors, {locked} 'database is locked'",
+    )
+
+
+def _wait_until_up(url: str, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 (loopback)
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.3)
+    raise RuntimeError(f"gunicorn did not answer {url} within {timeout} s")
+
+
+def _read_stats(path: Path) -> dict[str, dict[str, str]]:
+    if not path.exists():
+        return {}
+    with path.open(newline="") as handle:
+        return {row["Name"]: row for row in csv.DictReader(handle)}
