@@ -1,6 +1,7 @@
 """Competency Guidelines, endorsement rule sets, the evidence ledger, the evaluator and pathways."""
 
 from competencies import cli as _cli  # noqa: F401
+from competencies import cli_frameworks as _cli_frameworks  # noqa: F401
 from competencies import (  # noqa: F401
     demo,
     views_dashboard,

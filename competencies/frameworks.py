@@ -68,6 +68,9 @@ def save_framework(
     ]
     if rows:
         Area.insert_many(rows).execute()
+    from competencies.rulesets import forget_framework  # rulesets imports this module
+
+    forget_framework(framework.id)
     audit.record(
         "framework.import" if before is None else "framework.replace",
         framework,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -15,7 +16,7 @@ from lms import audit
 from lms.db import transactional
 from lms.models import Association, User
 
-_bound_cache: dict[tuple[int, int | None], rules.RuleSet] = {}
+_bound_cache: dict[tuple, rules.RuleSet] = {}
 _cache_lock = threading.Lock()
 
 
@@ -69,9 +70,32 @@ def _bind(parsed: rules.RuleSet, framework: Framework) -> rules.RuleSet:
     return rules.bind_areas(parsed, areas)
 
 
+STAMP_SECONDS = 5.0
+_stamps: dict[int, tuple[float, object]] = {}
+
+
+def _framework_stamp(framework_id: int | None) -> object:
+    if framework_id is None:
+        return None
+    now = time.monotonic()
+    cached = _stamps.get(framework_id)
+    if cached is not None and now - cached[0] < STAMP_SECONDS:
+        return cached[1]
+    stamp = Framework.select(Framework.updated_at).where(Framework.id == framework_id).scalar()
+    _stamps[framework_id] = (now, stamp)
+    return stamp
+
+
+def forget_framework(framework_id: int) -> None:
+    """Drop this process's cached stamp, so its next evaluation sees an edit at once."""
+    _stamps.pop(framework_id, None)
+
+
 def bound_rule_set(row: RuleSet) -> rules.RuleSet:
     """Return the stored version parsed and bound to its framework (cached: versions are fixed)."""
-    key = (row.id, row.framework_id)
+    # The framework's edit time is part of the key, so an area edit reaches every worker's
+    # evaluations within STAMP_SECONDS without a query per evaluation.
+    key = (row.id, row.framework_id, _framework_stamp(row.framework_id))
     with _cache_lock:
         cached = _bound_cache.get(key)
     if cached is not None:

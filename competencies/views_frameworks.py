@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import datetime as dt
 import html
 import json
 import re
@@ -401,14 +400,17 @@ def _replace_area(doc: FrameworkDoc, idnumber: str, **changes: Any) -> Framework
 
 
 def _known_categories(framework: Framework, doc: FrameworkDoc) -> list[str]:
-    """Return the category codes of the rule sets the framework's association uses, then its own."""
-    codes: dict[str, None] = {}
+    """Return the category codes of the association's rule sets by family and rank, then others."""
+    ranked: dict[str, tuple[int, int]] = {}
     for row in rule_sets_for(framework.association):
-        for code in (row.document or {}).get("categories", {}):
-            codes.setdefault(code, None)
-    for code in _categories_in(doc):
-        codes.setdefault(code, None)
-    return list(codes)
+        for code, cat in (row.document or {}).get("categories", {}).items():
+            family = cat.get("family")
+            order = (
+                rules.FAMILIES.index(family) if family in rules.FAMILIES else len(rules.FAMILIES)
+            )
+            ranked.setdefault(code, (order, cat.get("rank") or 0))
+    known = sorted(ranked, key=lambda code: (*ranked[code], code))
+    return known + [c for c in _categories_in(doc) if c not in ranked]
 
 
 @bp.route("/frameworks/<int:framework_id>/areas/<area_idnumber>", methods=["GET", "POST"])
@@ -432,9 +434,7 @@ def framework_area(framework_id: int, area_idnumber: str):
     if form.validate_on_submit():
         picked = set(form.categories.data or ())
         ordered = tuple(c for c in _known_categories(row, doc) if c in picked)
-        changed = _replace_area(
-            doc, area_idnumber, name=form.name.data.strip(), categories=ordered
-        )
+        changed = _replace_area(doc, area_idnumber, name=form.name.data.strip(), categories=ordered)
         try:
             changed = load_framework(framework_to_dict(changed))  # the importer's checks
         except FrameworkError as exc:
@@ -502,7 +502,7 @@ def _years(value: float) -> str:
     return f"{value:g} year" + ("" if value == 1 else "s")
 
 
-def describe_node(node: rules.Node, exam: rules.ExamRules, area_counts: dict[str, int]) -> str:
+def describe_node(node: rules.Node, exam: rules.ExamRules, area_count: int | None) -> str:
     """Return one requirement in plain words with its numbers."""
     p = node.params
     kind = node.type
@@ -517,8 +517,7 @@ def describe_node(node: rules.Node, exam: rules.ExamRules, area_counts: dict[str
         text = f"Training hours: at least {_hours(p['min'])}{tags}"
     elif kind == "area_coverage":
         if p["areas"] == "category":
-            count = area_counts.get("", None)
-            tail = f" ({count} areas in the framework)" if count is not None else ""
+            tail = f" ({area_count} in the framework)" if area_count is not None else ""
             text = f"Competency areas: evidence for every area of the category{tail}"
         else:
             text = f"Competency areas: evidence for {', '.join(p['areas'])}"
@@ -569,13 +568,11 @@ def describe_node(node: rules.Node, exam: rules.ExamRules, area_counts: dict[str
     return text
 
 
-def node_tree(
-    node: rules.Node, exam: rules.ExamRules, area_counts: dict[str, int]
-) -> dict[str, Any]:
+def node_tree(node: rules.Node, exam: rules.ExamRules, area_count: int | None) -> dict[str, Any]:
     """Return a requirement graph as nested {"text", "children"} for the page."""
     return {
-        "text": describe_node(node, exam, area_counts),
-        "children": [node_tree(c, exam, area_counts) for c in node.children],
+        "text": describe_node(node, exam, area_count),
+        "children": [node_tree(c, exam, area_count) for c in node.children],
     }
 
 
@@ -587,13 +584,13 @@ def rule_set(rule_set_id: int):
     infos = area_infos(row.framework) if row.framework_id else None
     categories = []
     for code, cat in parsed.categories.items():
-        counts = {"": sum(code in a.categories for a in infos)} if infos is not None else {}
+        count = sum(code in a.categories for a in infos) if infos is not None else None
         categories.append(
             {
                 "code": code,
                 "category": cat,
-                "requires": node_tree(cat.requires, parsed.exam, counts),
-                "renewal": node_tree(cat.renewal, parsed.exam, counts) if cat.renewal else None,
+                "requires": node_tree(cat.requires, parsed.exam, count),
+                "renewal": node_tree(cat.renewal, parsed.exam, count) if cat.renewal else None,
             }
         )
     return render_template(
@@ -650,5 +647,4 @@ def rule_set_upload():
         form=form,
         errors=errors,
         max_mb=MAX_UPLOAD_BYTES // (1024 * 1024),
-        today=dt.date.today(),
     ), (400 if (form.errors or errors) else 200)

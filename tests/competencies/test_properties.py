@@ -142,7 +142,11 @@ def leaf_progress(result) -> dict[str, float]:
 @given(
     case=st.sampled_from(CASES),
     base=st.lists(evidence(), max_size=30),
-    extra=st.lists(evidence(counted), min_size=1, max_size=6),
+    # Education is left out on purpose: by the rules, a new master's degree narrows which RSC
+    # providers qualify for an IFS applicant (DOMAIN.md), so it may lower RSC progress.
+    extra=st.lists(
+        evidence(counted).filter(lambda it: it.kind != "education"), min_size=1, max_size=6
+    ),
 )
 def test_adding_counted_evidence_never_lowers_progress(case, base, extra):
     rule_set, category = case
