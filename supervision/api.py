@@ -1,0 +1,187 @@
+"""API: a clinician's own sessions (list, log) and edits of pending ones."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from flask import jsonify
+from pydantic import BaseModel, ConfigDict, Field
+
+from lms.api import ApiError, operation
+from lms.models import Association, User
+from lms.permissions import current_actor
+from supervision import services
+from supervision.blueprint import api
+from supervision.models import RscSession
+
+
+class SessionOut(BaseModel):
+    id: int
+    provider_id: int
+    provider_name: str
+    occurred_on: dt.date
+    hours: float
+    format: str
+    facilitated: bool
+    group_size: int | None
+    about_giving_rsc: bool
+    private_note: str
+    status: str
+    reject_reason: str
+    signed_name: str
+    signed_at: dt.datetime | None
+
+
+class SessionList(BaseModel):
+    sessions: list[SessionOut]
+
+
+class SessionIn(BaseModel):
+    """A session as the clinician logs it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    provider_id: int
+    occurred_on: dt.date
+    hours: float
+    format: Literal["individual", "group", "peer"] = "individual"
+    facilitated: bool = False
+    group_size: int | None = None
+    about_giving_rsc: bool = False
+    private_note: str = Field(default="", max_length=2000)
+
+
+class SessionPatch(BaseModel):
+    """The fields to change; the others keep their values."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    provider_id: int | None = None
+    occurred_on: dt.date | None = None
+    hours: float | None = None
+    format: Literal["individual", "group", "peer"] | None = None
+    facilitated: bool | None = None
+    group_size: int | None = None
+    about_giving_rsc: bool | None = None
+    private_note: str | None = Field(default=None, max_length=2000)
+
+
+def _out(s: RscSession) -> dict:
+    return SessionOut(
+        id=s.id,
+        provider_id=s.provider_id,
+        provider_name=s.provider.display_name,
+        occurred_on=s.occurred_on,
+        hours=s.hours,
+        format=s.format,
+        facilitated=s.facilitated,
+        group_size=s.group_size,
+        about_giving_rsc=s.about_giving_rsc,
+        private_note=s.private_note,
+        status=s.status,
+        reject_reason=s.reject_reason,
+        signed_name=s.signed_name,
+        signed_at=s.signed_at,
+    ).model_dump(mode="json")
+
+
+def _association() -> Association:
+    ids = current_actor().association_ids("supervision:log_own") or []
+    if not ids:
+        raise ApiError(403, "This token may not log_own.")
+    return Association.get_by_id(ids[0])
+
+
+def _provider(provider_id: int, association: Association) -> User:
+    provider = User.get_or_none(User.id == provider_id)
+    if provider is None or not services.has_role(provider, association, "rsc_provider"):
+        raise ApiError(422, "Choose an RSC provider of your association.", field="provider_id")
+    return provider
+
+
+def _fail(exc: services.SupervisionError):
+    status = 409 if isinstance(exc, services.SupervisionConflict) else 422
+    field = {"provider": "provider_id"}.get(exc.field or "", exc.field)
+    raise ApiError(status, str(exc), field=field) from exc
+
+
+@api.get("/rsc-sessions")
+@operation(
+    "List my reflective supervision sessions",
+    response=SessionList,
+    capability="supervision:log_own",
+    tags=("supervision",),
+)
+def list_sessions():
+    rows = (
+        RscSession.select()
+        .where(RscSession.clinician == current_actor().user)
+        .order_by(RscSession.occurred_on.desc(), RscSession.id.desc())
+    )
+    return jsonify({"sessions": [_out(s) for s in rows]})
+
+
+@api.post("/rsc-sessions")
+@operation(
+    "Log a session I received (pending until the provider attests it)",
+    body=SessionIn,
+    response=SessionOut,
+    capability="supervision:log_own",
+    tags=("supervision",),
+    statuses=(422,),
+)
+def log_session(body: SessionIn):
+    association = _association()
+    provider = _provider(body.provider_id, association)
+    data = services.SessionInput(
+        body.occurred_on,
+        body.hours,
+        body.format,
+        body.facilitated,
+        body.group_size,
+        body.about_giving_rsc,
+        body.private_note,
+    )
+    try:
+        row = services.log_session(current_actor().user, association, provider, data)
+    except services.SupervisionError as exc:
+        _fail(exc)
+    return jsonify(_out(row)), 201
+
+
+@api.patch("/rsc-sessions/<int:session_id>")
+@operation(
+    "Change a pending (or rejected) session of mine; attested ones answer 409",
+    body=SessionPatch,
+    response=SessionOut,
+    capability="supervision:log_own",
+    tags=("supervision",),
+    statuses=(409, 422),
+)
+def patch_session(session_id: int, body: SessionPatch):
+    row = RscSession.get_or_none(
+        (RscSession.id == session_id) & (RscSession.clinician == current_actor().user)
+    )
+    if row is None:
+        raise ApiError(404, "There is no such session of yours.")
+    changes = body.model_dump(exclude_unset=True)
+    provider = (
+        _provider(changes["provider_id"], row.association) if "provider_id" in changes else None
+    )
+    data = services.SessionInput(
+        changes.get("occurred_on", row.occurred_on),
+        changes.get("hours", row.hours),
+        changes.get("format", row.format),
+        changes.get("facilitated", row.facilitated),
+        changes.get("group_size", row.group_size),
+        changes.get("about_giving_rsc", row.about_giving_rsc),
+        changes.get("private_note", row.private_note) or "",
+    )
+    try:
+        row = services.update_session(
+            row, data, actor=current_actor().user, provider=provider, allow_attested=False
+        )
+    except services.SupervisionError as exc:
+        _fail(exc)
+    return jsonify(_out(row))
