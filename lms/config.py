@@ -51,6 +51,7 @@ _ENV_PARSERS: dict[str, Any] = {
     "MAX_CONTENT_LENGTH": int,
     "API_MAX_JSON_BYTES": int,
     "SESSION_HOURS": int,
+    "CERTIFICATES_MAX_UPLOAD": int,
 }
 
 

@@ -1,0 +1,38 @@
+"""Signal receivers: the endorsement certificate on award, a demo certificate."""
+
+from __future__ import annotations
+
+from flask import Flask, current_app
+
+from lms.plugins import has_plugin
+from lms.signals import demo_data, endorsement_awarded
+
+
+def init_app(app: Flask) -> None:
+    """Connect the receivers (strongly: module functions must outlive this call)."""
+    endorsement_awarded.connect(_on_award, weak=False)
+    demo_data.connect(_on_demo, sender=app, weak=False)
+
+
+def _on_award(endorsement, **_: object) -> None:
+    # Connected once per process; an app built without this plugin has no tables for it.
+    if not has_plugin(current_app, "certificates"):
+        return
+    from certificates.issuing import issue_endorsement
+
+    issue_endorsement(endorsement, issuer=endorsement.recorded_by)
+
+
+def _on_demo(app: Flask, *, users: dict, **_: object) -> None:
+    from certificates.issuing import CertificateError, issue_progress
+    from certificates.models import IssuedCertificate
+
+    clinician = users.get("clinician")
+    if clinician is None:
+        return
+    if IssuedCertificate.select().where(IssuedCertificate.holder == clinician).exists():
+        return
+    try:
+        issue_progress(clinician, issuer=clinician)
+    except CertificateError:
+        return

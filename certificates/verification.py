@@ -1,0 +1,63 @@
+"""What the public may learn about a certificate: name, document, dates, status, hash."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from dataclasses import asdict, dataclass
+
+from certificates.codes import display
+from certificates.models import IssuedCertificate
+from competencies.endorsements import category_names
+
+STATUS_WORDS = {"valid": "VALID", "superseded": "SUPERSEDED", "revoked": "REVOKED"}
+
+
+@dataclass(frozen=True)
+class PublicRecord:
+    """The only fields verification shows; nothing about evidence, no email."""
+
+    code: str
+    holder_name: str
+    kind: str
+    document: str
+    title: str
+    category: str
+    category_name: str
+    issuer: str
+    issued_on: str
+    expires_on: str | None
+    status: str
+    revoked_on: str | None
+    revoked_reason: str | None
+    sha256: str
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def public_record(cert: IssuedCertificate) -> PublicRecord:
+    """Return what the verify page and API show for a certificate."""
+    names = category_names(cert.association, cert.issued_on) if cert.category else {}
+    revoked = cert.status == "revoked"
+    return PublicRecord(
+        code=display(cert.code),
+        holder_name=cert.holder.display_name,
+        kind=cert.kind,
+        document=cert.kind_word,
+        title=cert.title,
+        category=cert.category,
+        category_name=names.get(cert.category, ""),
+        issuer=cert.association.name,
+        issued_on=cert.issued_on.isoformat(),
+        expires_on=cert.expires_on.isoformat() if cert.expires_on else None,
+        status=STATUS_WORDS.get(cert.status, cert.status.upper()),
+        revoked_on=cert.revoked_at.date().isoformat() if revoked and cert.revoked_at else None,
+        revoked_reason=cert.revoked_reason if revoked else None,
+        sha256=cert.sha256,
+    )
+
+
+def matches(cert: IssuedCertificate, content: bytes) -> bool:
+    """Tell whether uploaded bytes are exactly the issued PDF (compared by SHA-256)."""
+    return hmac.compare_digest(hashlib.sha256(content).hexdigest(), cert.sha256)
