@@ -1,14 +1,15 @@
 """Competency Guidelines, endorsement rule sets, the evidence ledger, the evaluator and pathways."""
 
-from competencies import cli as _cli  # noqa: F401
-from competencies import cli_frameworks as _cli_frameworks  # noqa: F401
 from competencies import (  # noqa: F401
+    api_readiness,
     demo,
     views_dashboard,
     views_endorsements,
     views_frameworks,
     views_readiness,
 )
+from competencies import cli as _cli  # noqa: F401
+from competencies import cli_frameworks as _cli_frameworks  # noqa: F401
 from competencies.blueprint import api, bp, cli
 from competencies.capabilities import CAPABILITIES
 from competencies.models import MODELS
@@ -34,6 +35,7 @@ plugin = Plugin(
         NavItem("Readiness", "competencies.readiness", "competencies:view_readiness", order=20),
         NavItem("Frameworks", "competencies.frameworks", "competencies:view_frameworks", order=60),
         NavItem("Rule sets", "competencies.rule_sets", "competencies:manage_rules", order=65),
+        NavItem("Staff readiness", "competencies.staff", "competencies:view_staff", order=25),
         NavItem("Endorsements", "competencies.endorsement_list", "competencies:award", order=30),
         NavItem("What-if planner", "competencies.planner", "competencies:plan", order=70),
     ),

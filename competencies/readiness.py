@@ -1,0 +1,476 @@
+"""Readiness of many clinicians at once: the association report, its buckets and who may see it.
+
+The report evaluates every open pathway of an association in one round of summary queries
+(`pathways.evaluate_pathways`), plus one query for pathways with names and agencies, one for
+their rule sets and one for each clinician's latest evidence date: a fixed number of queries
+whatever the number of clinicians. Nothing here touches the request.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass, field
+
+import peewee as pw
+
+from competencies.evaluator import Result, add_months
+from competencies.models import Evidence, Pathway, RuleSet
+from competencies.pathways import OPEN_STATUSES, Evaluation, evaluate_pathways
+from lms.models import Agency, Association, Membership, User
+from lms.permissions import Actor
+
+READY, SOON, ON_TRACK, AT_RISK, STALLED = (
+    "ready",
+    "within 3 months",
+    "on track",
+    "at risk",
+    "stalled",
+)
+BUCKETS = (READY, SOON, ON_TRACK, AT_RISK, STALLED)
+BUCKET_LABELS = {b: b[0].upper() + b[1:] for b in BUCKETS}
+SORTS = {
+    "name": "Name (A–Z)",
+    "-name": "Name (Z–A)",
+    "progress": "Progress (lowest first)",
+    "-progress": "Progress (highest first)",
+    "projected": "Projected date (soonest first)",
+    "-projected": "Projected date (latest first)",
+    "category": "Category (A–Z)",
+    "-category": "Category (Z–A)",
+}
+MAX_PER_PAGE = 200
+SOON_MONTHS = 3  # "within 3 months" of the report date
+PLAN_MONTHS = 24  # a pathway is planned to take two years from its start
+IDLE_MONTHS = 6  # no evidence dated in this many months: stalled
+
+
+class ReportError(ValueError):
+    """A report cannot be built as asked; `field` names the parameter at fault."""
+
+    def __init__(self, message: str, field: str):
+        super().__init__(message)
+        self.field = field
+
+
+@dataclass(frozen=True)
+class Row:
+    """One open pathway in the report: who, where, how far, when, and what to watch."""
+
+    pathway_id: int
+    clinician_id: int
+    name: str
+    email: str
+    agency_id: int | None
+    agency: str
+    category: str
+    category_name: str
+    started_on: dt.date
+    progress: float
+    ready: bool
+    projected: dt.date | None
+    status: str
+    flags: tuple[str, ...]
+    last_evidence_on: dt.date | None
+
+    @property
+    def percent(self) -> int:
+        """Return the progress as a whole percentage, never 100 before every rule is met."""
+        pct = round(self.progress * 100)
+        return 100 if self.ready else min(pct, 99)
+
+
+@dataclass(frozen=True)
+class Report:
+    """Counts over the whole scope, then the filtered and sorted rows and one page of them."""
+
+    association: Association
+    as_of: dt.date
+    counts: dict[str, int]  # every bucket in BUCKETS order, before filters
+    total: int
+    matching: list[Row]  # every row passing the filters, sorted
+    rows: list[Row]  # this page of `matching`
+    page: int
+    pages: int
+    per_page: int
+    sort: str
+    categories: list[tuple[str, str]] = field(default_factory=list)  # (code, name) in scope
+
+
+def bucket(
+    *,
+    ready: bool,
+    projected: dt.date | None,
+    started_on: dt.date,
+    warnings: tuple[str, ...],
+    last_evidence_on: dt.date | None,
+    as_of: dt.date,
+) -> str:
+    """Return the status bucket of one pathway.
+
+    Precedence: ready; stalled (no evidence dated in the last 6 months, or no projected
+    date); at risk when the forecast warns; within 3 months; on track (projected within two
+    years of the start); otherwise at risk.
+    """
+    if ready:
+        return READY
+    idle = last_evidence_on is None or last_evidence_on <= add_months(as_of, -IDLE_MONTHS)
+    if idle or projected is None:
+        return STALLED
+    if warnings:
+        return AT_RISK
+    if projected <= add_months(as_of, SOON_MONTHS):
+        return SOON
+    if projected <= add_months(started_on, PLAN_MONTHS):
+        return ON_TRACK
+    return AT_RISK
+
+
+def _open_leaf_paths(result: Result):
+    """Yield the paths of unmet leaves that still matter (not under a met alternative)."""
+    if result.met:
+        return
+    if not result.children:
+        yield result.path
+        return
+    kids = result.children
+    if result.type == "any_of":  # the evaluator follows its best alternative
+        kids = (max(kids, key=lambda k: (k.met, k.progress)),)
+    for child in kids:
+        yield from _open_leaf_paths(child)
+
+
+def _flags(result: Result, status: str, last_evidence_on: dt.date | None, as_of: dt.date):
+    """Return short flags: forecast warnings up to their first colon, and why a row stalls."""
+    if status == READY:
+        return ()
+    fc = result.forecast
+    flags = [w.split(": ", 1)[0] for w in (fc.warnings if fc else ())]
+    if fc is not None and fc.ready_date is None:
+        open_paths = set(_open_leaf_paths(result))
+        acts = [f.label for f in fc.leaves if f.status == "needs_action" and f.path in open_paths]
+        if acts:
+            flags.append("Needs action: " + ", ".join(dict.fromkeys(acts)))
+    if last_evidence_on is None:
+        flags.append("No evidence yet")
+    elif last_evidence_on <= add_months(as_of, -IDLE_MONTHS):
+        flags.append(f"No evidence since {last_evidence_on.isoformat()}")
+    return tuple(dict.fromkeys(flags))
+
+
+def _open_pathways(association: Association, scope_agency_id: int | None) -> list[Pathway]:
+    """Load the open pathways with names, emails and agencies in one query."""
+    query = (
+        Pathway.select(
+            Pathway.id,
+            Pathway.clinician,
+            Pathway.category,
+            Pathway.rule_set,
+            Pathway.started_on,
+            Pathway.status,
+            User.display_name,
+            User.email,
+            Membership.agency,
+            Agency.name,
+        )
+        .join(User, on=(Pathway.clinician == User.id))
+        .switch(Pathway)
+        .join(
+            Membership,
+            pw.JOIN.LEFT_OUTER,
+            on=(
+                (Membership.user == Pathway.clinician)
+                & (Membership.association == Pathway.association)
+                & (Membership.role == "clinician")
+            ),
+        )
+        .join(Agency, pw.JOIN.LEFT_OUTER, on=(Membership.agency == Agency.id))
+        .where((Pathway.association == association.id) & Pathway.status.in_(OPEN_STATUSES))
+    )
+    if scope_agency_id is not None:
+        query = query.where(Membership.agency == scope_agency_id)
+    out = []
+    for (
+        pid,
+        cid,
+        category,
+        rs_id,
+        started,
+        status,
+        name,
+        email,
+        agency_id,
+        agency,
+    ) in query.tuples():
+        p = Pathway(
+            id=pid,
+            clinician=cid,
+            association=association,
+            category=category,
+            rule_set=rs_id,
+            started_on=started,
+            status=status,
+        )
+        p.who = (name, email, agency_id, agency or "")
+        out.append(p)
+    rule_sets = {
+        rs.id: rs for rs in RuleSet.select().where(RuleSet.id.in_({p.rule_set_id for p in out}))
+    }
+    for p in out:
+        p.rule_set = rule_sets[p.rule_set_id]  # no lazy query per pathway
+    return out
+
+
+def _last_evidence(
+    association: Association, as_of: dt.date, clinician_ids: list[int] | None
+) -> dict[int, dt.date]:
+    """Return each clinician's latest evidence date (void rows left out), in one query."""
+    query = (
+        Evidence.select(Evidence.clinician, pw.fn.MAX(Evidence.occurred_on))
+        .where(
+            (Evidence.association == association.id)
+            & (Evidence.status != "void")
+            & (Evidence.occurred_on <= as_of)
+        )
+        .group_by(Evidence.clinician)
+    )
+    if clinician_ids is not None:
+        query = query.where(Evidence.clinician.in_(clinician_ids))
+    out = {}
+    for cid, last in query.tuples():
+        out[cid] = last if isinstance(last, dt.date) else dt.date.fromisoformat(str(last)[:10])
+    return out
+
+
+def _row(ev: Evaluation, last: dt.date | None, as_of: dt.date) -> Row:
+    p, result = ev.pathway, ev.result
+    name, email, agency_id, agency = p.who
+    fc = result.forecast
+    projected = fc.ready_date if fc else None
+    ready = bool(result.ready)
+    status = bucket(
+        ready=ready,
+        projected=projected,
+        started_on=p.started_on,
+        warnings=fc.warnings if fc else (),
+        last_evidence_on=last,
+        as_of=as_of,
+    )
+    return Row(
+        pathway_id=p.id,
+        clinician_id=p.clinician_id,
+        name=name,
+        email=email,
+        agency_id=agency_id,
+        agency=agency,
+        category=p.category,
+        category_name=result.category_name or p.category,
+        started_on=p.started_on,
+        progress=result.progress,
+        ready=ready,
+        projected=None if ready else projected,
+        status=status,
+        flags=_flags(result, status, last, as_of),
+        last_evidence_on=last,
+    )
+
+
+def scope_rows(
+    association: Association, as_of: dt.date, *, scope_agency_id: int | None = None
+) -> list[Row]:
+    """Evaluate every open pathway of the association (or of one agency in it)."""
+    pathways = _open_pathways(association, scope_agency_id)
+    if not pathways:
+        return []
+    ids = sorted({p.clinician_id for p in pathways}) if scope_agency_id is not None else None
+    last = _last_evidence(association, as_of, ids)
+    return [
+        _row(ev, last.get(ev.pathway.clinician_id), as_of)
+        for ev in evaluate_pathways(pathways, as_of)
+    ]
+
+
+def _sorted(rows: list[Row], sort: str) -> list[Row]:
+    key = sort.lstrip("-")
+    reverse = sort.startswith("-")
+
+    def by_name(r: Row):
+        return (r.name.casefold(), r.email, r.pathway_id)
+
+    if key == "projected":
+        dated = sorted((r for r in rows if r.projected), key=by_name)
+        dated.sort(key=lambda r: r.projected, reverse=reverse)
+        undated = sorted((r for r in rows if not r.projected), key=by_name)
+        ready = [r for r in undated if r.ready]
+        # The ready come first (they need no date), rows without a date last, either way.
+        return ready + dated + [r for r in undated if not r.ready]
+    rows = sorted(rows, key=by_name, reverse=reverse and key == "name")
+    if key == "progress":
+        rows.sort(key=lambda r: r.progress, reverse=reverse)
+    elif key == "category":
+        rows.sort(key=lambda r: r.category, reverse=reverse)
+    return rows
+
+
+def association_report(
+    association: Association,
+    as_of: dt.date,
+    *,
+    agency_id: int | None = None,
+    category: str | None = None,
+    status: str | None = None,
+    search: str | None = None,
+    sort: str = "name",
+    page: int = 1,
+    per_page: int = 50,
+    scope_agency_id: int | None = None,
+) -> Report:
+    """Build the readiness report of an association as of a date.
+
+    Counts cover every open pathway in scope (the association, or one agency with
+    `scope_agency_id`) before filters; then the filters, the sort and the page apply. A page
+    past the end shows the last page.
+    """
+    if sort not in SORTS:
+        raise ReportError(f"Sort by one of: {', '.join(SORTS)}.", "sort")
+    if status and status not in BUCKETS:
+        raise ReportError(f"Status is one of: {', '.join(BUCKETS)}.", "status")
+    if not 1 <= per_page <= MAX_PER_PAGE:
+        raise ReportError(f"Show between 1 and {MAX_PER_PAGE} rows per page.", "per_page")
+    if page < 1:
+        raise ReportError("Pages are numbered from 1.", "page")
+    rows = scope_rows(association, as_of, scope_agency_id=scope_agency_id)
+    counts = dict.fromkeys(BUCKETS, 0)
+    names: dict[str, str] = {}
+    for r in rows:
+        counts[r.status] += 1
+        names.setdefault(r.category, r.category_name)
+    needle = (search or "").strip().casefold()
+    matching = [
+        r
+        for r in rows
+        if (agency_id is None or r.agency_id == agency_id)
+        and (not category or r.category == category)
+        and (not status or r.status == status)
+        and (not needle or needle in r.name.casefold() or needle in r.email)
+    ]
+    matching = _sorted(matching, sort)
+    pages = max(1, math.ceil(len(matching) / per_page))
+    page = min(page, pages)
+    start = (page - 1) * per_page
+    return Report(
+        association=association,
+        as_of=as_of,
+        counts=counts,
+        total=len(rows),
+        matching=matching,
+        rows=matching[start : start + per_page],
+        page=page,
+        pages=pages,
+        per_page=per_page,
+        sort=sort,
+        categories=sorted(names.items()),
+    )
+
+
+def agencies_of(association: Association) -> list[tuple[int, str]]:
+    """Return the association's agencies as (id, name), by name."""
+    return list(
+        Agency.select(Agency.id, Agency.name)
+        .where(Agency.association == association.id)
+        .order_by(Agency.name)
+        .tuples()
+    )
+
+
+def managed_agencies(user: User, association_id: int | None = None) -> list[Agency]:
+    """Return the agencies a user manages (agency_manager memberships with an agency)."""
+    query = (
+        Agency.select(Agency, Association)
+        .join(Membership, on=(Membership.agency == Agency.id))
+        .switch(Agency)
+        .join(Association)
+        .where(
+            (Membership.user == user.id)
+            & (Membership.role == "agency_manager")
+            & (Membership.association == Agency.association)
+        )
+        .order_by(Association.name, Agency.name)
+    )
+    if association_id is not None:
+        query = query.where(Agency.association == association_id)
+    return list(query)
+
+
+def viewable_pathways(actor: Actor, clinician_id: int) -> tuple[User, list[Pathway]] | None:
+    """Return a clinician and the open pathways the actor may see, or None (answer 404).
+
+    Allowed: the clinician themself; a holder of competencies:view_readiness in the
+    pathway's association (reviewer, coordinator, admin); the manager of the clinician's
+    agency. An API token sees only its own association.
+    """
+    clinician = User.get_or_none(User.id == clinician_id)
+    if clinician is None:
+        return None
+    memberships = list(
+        Membership.select(Membership.association, Membership.agency)
+        .where((Membership.user == clinician.id) & (Membership.role == "clinician"))
+        .tuples()
+    )
+    allowed = set()
+    for association_id, agency_id in memberships:
+        if actor.token is not None and actor.token.association_id != association_id:
+            continue
+        if actor.user.id == clinician.id:
+            allowed.add(association_id)
+        elif actor.can("competencies:view_readiness", association_id):
+            allowed.add(association_id)
+        elif (
+            agency_id is not None
+            and actor.can("competencies:view_staff", association_id)
+            and agency_id in {a.id for a in managed_agencies(actor.user, association_id)}
+        ):
+            allowed.add(association_id)
+    if not allowed:
+        return None
+    pathways = list(
+        Pathway.select(Pathway, RuleSet, Association)
+        .join(RuleSet)
+        .switch(Pathway)
+        .join(Association)
+        .where(
+            (Pathway.clinician == clinician.id)
+            & Pathway.status.in_(OPEN_STATUSES)
+            & Pathway.association.in_(sorted(allowed))
+        )
+        .order_by(Pathway.started_on, Pathway.id)
+    )
+    return clinician, pathways
+
+
+def evaluation_detail(ev: Evaluation) -> dict:
+    """Return what the read-only clinician page shows for one evaluated pathway."""
+    items = {item.id: item for item in ev.summary.items}
+    open_paths = set(_open_leaf_paths(ev.result))
+    not_counted = []
+    for nc in ev.result.all_not_counted():
+        item = items.get(nc.evidence_id)
+        not_counted.append(
+            {
+                "reason": nc.reason,
+                "label": item.label if item else "",
+                "date": item.date if item else None,
+            }
+        )
+    return {
+        "pathway": ev.pathway,
+        "result": ev.result,
+        "missing": list(ev.result.missing),
+        "not_counted": not_counted,
+        "forecast": ev.result.forecast,
+        "forecast_leaves": [
+            f
+            for f in (ev.result.forecast.leaves if ev.result.forecast else ())
+            if f.path in open_paths
+        ],
+    }
