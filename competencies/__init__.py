@@ -13,29 +13,41 @@ from competencies import cli_frameworks as _cli_frameworks  # noqa: F401
 from competencies.blueprint import api, bp, cli
 from competencies.capabilities import CAPABILITIES
 from competencies.models import MODELS
+from competencies.workflow import cli as _wf_cli  # noqa: F401
+from competencies.workflow import views as workflow_views
+from competencies.workflow.models import MODELS as WORKFLOW_MODELS
 from lms.plugins import NavItem, Plugin
 
 
 def _init_app(app) -> None:
+    from competencies.rulesets import clear_caches
+
+    clear_caches()  # a new app may sit on a new database (tests); rule-set ids may repeat
     demo.init_app(app)
     views_dashboard.init_app(app)
+    workflow_views.init_app(app)
 
 
 plugin = Plugin(
     name="competencies",
-    version=2,
+    version=3,
     blueprint=bp,
-    models=MODELS,
+    models=MODELS + WORKFLOW_MODELS,
     capabilities=CAPABILITIES,
     requires=(),
     cli=cli,
     api=api,
     nav=(
         NavItem("My pathway", "competencies.dashboard", "competencies:track_own", order=10),
+        NavItem(
+            "My applications", "competencies.my_applications", "competencies:track_own", order=12
+        ),
         NavItem("Readiness", "competencies.readiness", "competencies:view_readiness", order=20),
         NavItem("Frameworks", "competencies.frameworks", "competencies:view_frameworks", order=60),
         NavItem("Rule sets", "competencies.rule_sets", "competencies:manage_rules", order=65),
         NavItem("Staff readiness", "competencies.staff", "competencies:view_staff", order=25),
+        NavItem("Applications", "competencies.workflow_dashboard", "competencies:award", order=28),
+        NavItem("Reviews", "competencies.my_reviews", "competencies:view_readiness", order=29),
         NavItem("Endorsements", "competencies.endorsement_list", "competencies:award", order=30),
         NavItem("What-if planner", "competencies.planner", "competencies:plan", order=70),
     ),

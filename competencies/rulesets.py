@@ -86,6 +86,13 @@ def _framework_stamp(framework_id: int | None) -> object:
     return stamp
 
 
+def clear_caches() -> None:
+    """Forget every parsed rule set and framework stamp of this process."""
+    with _cache_lock:
+        _bound_cache.clear()
+    _stamps.clear()
+
+
 def forget_framework(framework_id: int) -> None:
     """Drop this process's cached stamp, so its next evaluation sees an edit at once."""
     _stamps.pop(framework_id, None)

@@ -19,10 +19,6 @@ def _association() -> Association:
     actor = current_actor()
     requested = request.args.get("association", type=int)
     association_id = requested or actor.primary_association_id()
-    if association_id is None and actor.association_ids("competencies:award") is None:
-        # A platform admin belongs to no association: start with the first one.
-        first = Association.select(Association.id).order_by(Association.name).first()
-        association_id = first.id if first else None
     if association_id is None:
         abort(404)
     ensure_in_association(actor, "competencies:award", association_id)

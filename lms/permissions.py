@@ -72,9 +72,17 @@ class Actor:
         )
 
     def primary_association_id(self) -> int | None:
-        """Return the first association the actor belongs to (for pages that need one)."""
+        """Return the association pages open on: the actor's first, or for an admin of the
+        whole platform (who belongs to none) the first association by name."""
         ids = sorted(a for a in self.grants if a is not None)
-        return ids[0] if ids else None
+        if ids:
+            return ids[0]
+        if self.is_admin:
+            from lms.models import Association
+
+            first = Association.select(Association.id).order_by(Association.name).first()
+            return first.id if first else None
+        return None
 
 
 def capabilities() -> dict[str, Capability]:

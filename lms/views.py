@@ -119,4 +119,8 @@ def _nav():
                 continue  # a plugin may list pages of an optional part that is not loaded
             if item.capability is None or actor.can(item.capability):
                 items.append(item)
-    return {"nav_items": items, "actor": actor}
+    return {
+        "nav_items": items,
+        "actor": actor,
+        "has_endpoint": lambda name: name in current_app.view_functions,
+    }

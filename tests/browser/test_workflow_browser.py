@@ -1,0 +1,158 @@
+"""The association workflow in Chromium with axe-core: apply, rate, review, endorse, renew."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from werkzeug.serving import make_server
+
+import competencies.workflow.cli  # noqa: F401  (routes and commands exist before any app)
+from competencies.workflow import views
+from lms import create_app
+from lms.db import connection, migrate_all
+from tests.browser.conftest import assert_accessible, login
+
+
+@pytest.fixture
+def live_app(tmp_path):
+    """The browser suite's live app, with the workflow's public pages and demo data loaded."""
+    app = create_app(
+        {
+            "TESTING": True,
+            "ENV": "development",
+            "SECRET_KEY": "browser-test-secret",
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'browser.db'}",
+            "INSTANCE_PATH": str(tmp_path / "instance"),
+        }
+    )
+    if "workflow_public" not in app.blueprints:
+        views.init_app(app)
+    with app.app_context(), connection():
+        migrate_all(app)
+        result = app.test_cli_runner().invoke(args=["demo"])
+        assert result.exit_code == 0, result.output
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    app.config["LIVE_URL"] = f"http://127.0.0.1:{server.server_port}"
+    yield app
+    server.shutdown()
+    thread.join(timeout=5)
+
+
+@pytest.fixture
+def new_page(browser, base_url):
+    contexts = []
+
+    def make(width=1280, height=900):
+        context = browser.new_context(
+            base_url=base_url, viewport={"width": width, "height": height}
+        )
+        contexts.append(context)
+        return context.new_page()
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+def _ask_rater(app, email: str) -> str:
+    from competencies.models import Pathway
+    from competencies.workflow import references
+    from lms.models import User
+
+    with app.app_context(), connection():
+        clinician = User.by_email(email).get()
+        pathway = Pathway.get(Pathway.clinician == clinician)
+        issued = references.ask(
+            pathway,
+            email="rater@demo.example",
+            name="Rita Rater",
+            role="supervisor",
+            actor=clinician,
+        )
+        return issued.token
+
+
+def test_clinician_applies_anyway_and_a_rater_rates_once(live_app, new_page):
+    page = new_page()
+    login(page, "clinician")
+    page.goto("/competencies/applications/mine")
+    assert_accessible(page)
+    page.get_by_role("link", name="Apply for IMHS").click()
+    assert page.get_by_role("heading", name="What is missing").is_visible()
+    assert_accessible(page)
+    page.get_by_label("I have read and sign the Code of Ethics").check()
+    page.get_by_role("button", name="Submit my application").click()
+    assert page.get_by_text("Sign the Endorsement Agreement to apply.").is_visible()
+    assert page.get_by_label("I have read and sign the Code of Ethics").is_checked()
+    assert_accessible(page)
+    page.get_by_label("I have read and sign the Endorsement Agreement").check()
+    page.get_by_label("Apply anyway").check()
+    page.get_by_role("button", name="Submit my application").click()
+    assert page.get_by_role("heading", name="Timeline").is_visible()
+    assert page.get_by_text("applied anyway").first.is_visible()
+    assert_accessible(page)
+
+    token = _ask_rater(live_app, "clinician@demo.example")
+    rater = new_page(360, 740)
+    rater.goto(f"/rate/{token}")
+    assert_accessible(rater)
+    selects = rater.locator("select")
+    for i in range(selects.count()):
+        selects.nth(i).select_option("demonstrated" if i else "")
+    rater.get_by_role("button", name="Send my rating").click()
+    assert rater.get_by_text("Some areas are not answered yet").is_visible()
+    assert_accessible(rater)
+    rater.locator("select").first.select_option("not_enough_info")
+    rater.get_by_role("button", name="Send my rating").click()
+    assert rater.get_by_role("heading", name="Thank you").is_visible()
+    rater.goto(f"/rate/{token}")
+    assert rater.get_by_text("already been used").is_visible()
+    assert_accessible(rater)
+
+
+def test_reviewer_reviews_and_the_coordinator_endorses(live_app, new_page):
+    reviewer = new_page()
+    login(reviewer, "reviewer")
+    reviewer.goto("/competencies/reviews")
+    assert_accessible(reviewer)
+    reviewer.get_by_role("link", name="Review Jordan Reyes").click()
+    assert reviewer.get_by_role("heading", name="The evaluator's reasons").is_visible()
+    assert_accessible(reviewer)
+    reviewer.locator("input[name=areas_met]").first.check()
+    reviewer.get_by_label("Recommendation").select_option("endorsed")
+    reviewer.get_by_role("button", name="Send my review").click()
+    assert reviewer.get_by_text("Your review is sent").is_visible()
+
+    coordinator = new_page()
+    login(coordinator, "coordinator")
+    coordinator.goto("/competencies/workflow")
+    assert coordinator.get_by_role("img", name="Applications by status").is_visible()
+    assert_accessible(coordinator)
+    coordinator.get_by_role("link", name="Jordan Reyes").click()
+    assert coordinator.get_by_text("they agree: Endorsed").is_visible()
+    assert_accessible(coordinator)
+    coordinator.get_by_label("Decision").select_option("endorsed")
+    coordinator.get_by_role("button", name="Record decision").click()
+    assert coordinator.get_by_text("Endorsement number DEMO-IFA-").is_visible()
+    assert_accessible(coordinator)
+    coordinator.goto("/competencies/exams")
+    assert_accessible(coordinator)
+
+
+def test_endorsee_renewal_page_and_public_registry_on_a_phone(live_app, new_page):
+    phone = new_page(360, 740)
+    login(phone, "clinician14")
+    phone.goto("/competencies/renewal")
+    assert phone.get_by_text("The next renewal is due on").is_visible()
+    assert_accessible(phone)
+    phone.goto("/registry")
+    assert phone.get_by_role("cell", name="Noah Patel").is_visible()
+    assert phone.get_by_role("cell", name="Lakeshore").is_visible()
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 360
+    assert_accessible(phone)
+    phone.get_by_label("Name").fill("nobody-like-this")
+    phone.get_by_role("button", name="Search").click()
+    assert phone.get_by_text("Nobody matches this search.").is_visible()
