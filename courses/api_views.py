@@ -1,0 +1,207 @@
+"""REST: POST /api/v1/completions, a batch with per-item results, idempotent."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from typing import Annotated, Literal
+
+import peewee as pw
+from flask import jsonify, request
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from courses import services
+from courses.blueprint import api
+from courses.models import Completion, IdempotencyKey, Session, Training
+from courses.services import CourseError
+from lms.api import ApiError, operation
+from lms.db import transactional
+from lms.models import Membership, User, normalise_email
+from lms.permissions import Actor, current_actor
+
+MAX_ITEMS = 500
+
+
+class CompletionItem(BaseModel):
+    """One completion to record (verified: the caller is the trainer or the association)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    email: Annotated[str, StringConstraints(min_length=3, max_length=254)]
+    training_code: Annotated[str, StringConstraints(min_length=1, max_length=40)]
+    completed_on: dt.date
+    hours: float | None = Field(None, gt=0, allow_inf_nan=False)
+    areas: list[Annotated[str, StringConstraints(max_length=100)]] | None = None
+    external_id: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = None
+    session_id: int | None = None
+
+
+class CompletionBatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    items: list[CompletionItem] = Field(min_length=1, max_length=MAX_ITEMS)
+
+
+class ItemResult(BaseModel):
+    index: int
+    status: Literal["created", "exists"]
+    completion_id: int
+    external_id: str | None = None
+    prerequisites_missing: list[str] = []
+
+
+class BatchResult(BaseModel):
+    results: list[ItemResult]
+
+
+class Problem(Exception):
+    def __init__(self, index: int, field: str, message: str):
+        super().__init__(message)
+        self.index, self.field, self.message = index, field, message
+
+
+def _resolve(actor: Actor, association_id: int, index: int, item: CompletionItem):
+    email = normalise_email(item.email)
+    clinician = (
+        User.select()
+        .join(Membership)
+        .where(
+            (User.email == email)
+            & (Membership.association == association_id)
+            & (Membership.role == "clinician")
+        )
+        .first()
+    )
+    if clinician is None:
+        raise Problem(index, "email", "no clinician with this email in your association")
+    training = Training.get_or_none(
+        (Training.association == association_id) & (Training.code == item.training_code.strip())
+    )
+    if training is None or not services.may_record(actor, training):
+        raise Problem(index, "training_code", "unknown training, or not one you may record")
+    session = None
+    if item.session_id is not None:
+        session = Session.get_or_none(
+            (Session.id == item.session_id) & (Session.training == training)
+        )
+        if session is None:
+            raise Problem(index, "session_id", "not a session of this training")
+    try:
+        services.check_completion_values(
+            training,
+            item.completed_on,
+            training.hours if item.hours is None else item.hours,
+            item.areas,
+        )
+    except CourseError as exc:
+        field = {"completed_on": "completed_on"}.get(exc.field or "", exc.field or "items")
+        raise Problem(index, field, str(exc)) from None
+    return clinician, training, session
+
+
+@transactional
+def record_batch(
+    actor: Actor, batch: CompletionBatch, *, key: str | None, request_hash: str
+) -> tuple[int, dict]:
+    """Record a batch all or nothing; return (HTTP status, body), replaying a known key."""
+    if key is not None:
+        seen = IdempotencyKey.get_or_none(
+            (IdempotencyKey.user == actor.user) & (IdempotencyKey.key == key)
+        )
+        if seen is not None:
+            if seen.request_hash != request_hash:
+                raise ApiError(
+                    409,
+                    "This Idempotency-Key was used with a different request.",
+                    field="Idempotency-Key",
+                )
+            return seen.status, seen.response
+    association = services.acting_association(actor, "courses:record_completion")
+    resolved = []
+    problems = []
+    for index, item in enumerate(batch.items):
+        try:
+            resolved.append(_resolve(actor, association.id, index, item))
+        except Problem as p:
+            problems.append(p)
+    if problems:
+        first = problems[0]
+        raise ApiError(
+            422,
+            f"{len(problems)} item(s) are invalid; nothing was recorded. Item {first.index}: "
+            f"{first.message}.",
+            field=f"items.{first.index}.{first.field}",
+        )
+    flags = services.missing_prerequisites([(c.id, t.id) for c, t, _ in resolved])
+    results = []
+    for index, (item, (clinician, training, session)) in enumerate(
+        zip(batch.items, resolved, strict=True)
+    ):
+        existing = None
+        if item.external_id:
+            existing = Completion.get_or_none(
+                (Completion.association == association)
+                & (Completion.source == "api")
+                & (Completion.external_id == item.external_id)
+                & Completion.live.is_null(False)
+            )
+        if existing is not None:
+            completion, created = existing, False
+        else:
+            completion, created = services.record_completion(
+                actor,
+                clinician=clinician,
+                training=training,
+                completed_on=item.completed_on,
+                hours=item.hours,
+                areas=item.areas,
+                source="api",
+                session=session,
+                external_id=item.external_id,
+            )
+        results.append(
+            ItemResult(
+                index=index,
+                status="created" if created else "exists",
+                completion_id=completion.id,
+                external_id=completion.external_id,
+                prerequisites_missing=[t.title for t in flags.get((clinician.id, training.id), [])],
+            )
+        )
+    body = BatchResult(results=results).model_dump()
+    if key is not None:
+        try:
+            with IdempotencyKey._meta.database.atomic():
+                IdempotencyKey.create(
+                    key=key, user=actor.user, request_hash=request_hash, status=200, response=body
+                )
+        except pw.IntegrityError:
+            raise ApiError(
+                409, "The same Idempotency-Key is in use by a concurrent request."
+            ) from None
+    return 200, body
+
+
+@api.post("/completions")
+@operation(
+    "Record training completions (a batch; all or nothing; idempotent)",
+    body=CompletionBatch,
+    response=BatchResult,
+    capability="courses:record_completion",
+    tags=("courses",),
+    statuses=(409, 422),
+)
+def post_completions(body: CompletionBatch):
+    key = request.headers.get("Idempotency-Key")
+    if key is not None:
+        key = key.strip()
+        if not key or len(key) > 200:
+            raise ApiError(
+                400, "The Idempotency-Key must be 1 to 200 characters.", field="Idempotency-Key"
+            )
+    request_hash = hashlib.sha256(
+        json.dumps(body.model_dump(mode="json"), sort_keys=True).encode()
+    ).hexdigest()
+    status, payload = record_batch(current_actor(), body, key=key, request_hash=request_hash)
+    return jsonify(payload), status

@@ -1,0 +1,185 @@
+"""Trainings, sessions, completions, certificate files, xAPI statements and idempotency keys."""
+
+from __future__ import annotations
+
+import peewee as pw
+
+from competencies.models import Evidence, JSONField
+from lms.db import BaseModel
+from lms.models import Association, User, utcnow
+
+FORMATS = {
+    "college_course": "College course",
+    "in_service": "In-service training",
+    "conference": "Conference",
+    "online": "Online training",
+}
+SOURCES = ("roster", "csv", "api", "xapi", "self-report")
+STATUSES = ("pending", "verified", "rejected", "void")
+LIVE = ("pending", "verified")  # statuses that hold the natural key
+
+
+class Training(BaseModel):
+    """A training in an association's catalogue."""
+
+    association = pw.ForeignKeyField(Association, backref="+", on_delete="RESTRICT")
+    code = pw.CharField(max_length=40)
+    title = pw.CharField(max_length=200)
+    provider = pw.CharField(max_length=200, default="")  # the organisation that gives it
+    format = pw.CharField(max_length=20)
+    hours = pw.DoubleField()
+    areas = JSONField(default=dict)  # area id -> hours covered (None when not known)
+    tags = pw.TextField(default="")  # sorted, comma-separated
+    description = pw.TextField(default="")
+    activity_iri = pw.CharField(max_length=500, null=True)  # the LMS activity id (xAPI)
+    hours_from_duration = pw.BooleanField(default=False)  # xAPI result.duration gives hours
+    owner = pw.ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL")
+    active = pw.BooleanField(default=True)
+    created_at = pw.DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = (
+            (("association", "code"), True),
+            (("association", "activity_iri"), True),
+        )
+
+    @property
+    def area_set(self) -> frozenset[str]:
+        return frozenset(self.areas or {})
+
+    @property
+    def tag_list(self) -> list[str]:
+        return [t for t in self.tags.split(",") if t]
+
+    @property
+    def format_label(self) -> str:
+        return FORMATS.get(self.format, self.format)
+
+
+class Prerequisite(BaseModel):
+    """An edge of the prerequisite graph: `training` needs `required` first."""
+
+    training = pw.ForeignKeyField(Training, backref="prerequisites", on_delete="CASCADE")
+    required = pw.ForeignKeyField(Training, backref="required_by", on_delete="CASCADE")
+
+    class Meta:
+        indexes = ((("training", "required"), True),)
+
+
+class Session(BaseModel):
+    """One running of a training: dates, place or online, trainers, capacity."""
+
+    training = pw.ForeignKeyField(Training, backref="sessions", on_delete="RESTRICT")
+    starts_on = pw.DateField()
+    ends_on = pw.DateField()
+    location = pw.CharField(max_length=200, default="")
+    online = pw.BooleanField(default=False)
+    capacity = pw.IntegerField(null=True)
+    created_at = pw.DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("training", "starts_on"), False),)
+
+
+class SessionTrainer(BaseModel):
+    """A trainer who teaches a session (and may record its roster)."""
+
+    session = pw.ForeignKeyField(Session, backref="trainers", on_delete="CASCADE")
+    trainer = pw.ForeignKeyField(User, backref="+", on_delete="CASCADE")
+
+    class Meta:
+        indexes = ((("session", "trainer"), True),)
+
+
+class Completion(BaseModel):
+    """A clinician completed a training; a verified one has its ledger row in `evidence`."""
+
+    clinician = pw.ForeignKeyField(User, backref="+", on_delete="RESTRICT")
+    association = pw.ForeignKeyField(Association, backref="+", on_delete="RESTRICT")
+    training = pw.ForeignKeyField(Training, null=True, backref="completions")
+    session = pw.ForeignKeyField(Session, null=True, backref="completions")
+    title = pw.CharField(max_length=200, default="")  # self-reported external trainings
+    provider = pw.CharField(max_length=200, default="")
+    completed_on = pw.DateField()
+    hours = pw.DoubleField()
+    areas = pw.TextField(default="")  # sorted, comma-separated
+    source = pw.CharField(max_length=12)
+    status = pw.CharField(max_length=10)
+    # 1 while the row is live (pending or verified), NULL otherwise: the unique index below
+    # then holds the natural key among live rows only (NULLs never collide, on both backends).
+    live = pw.IntegerField(null=True, default=1)
+    external_id = pw.CharField(max_length=200, null=True)
+    import_ref = pw.CharField(max_length=40, null=True)
+    evidence = pw.ForeignKeyField(Evidence, null=True, backref="+")
+    replaces = pw.ForeignKeyField("self", null=True, backref="replaced_by")
+    reason = pw.TextField(default="")  # why rejected or voided; the clinician sees it
+    decided_by = pw.ForeignKeyField(User, null=True, backref="+")
+    created_by = pw.ForeignKeyField(User, null=True, backref="+")
+    created_at = pw.DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = (
+            (("clinician", "training", "completed_on", "live"), True),
+            (("association", "source", "external_id"), False),
+            (("association", "status"), False),
+            (("import_ref",), False),
+        )
+
+    @property
+    def area_list(self) -> list[str]:
+        return [a for a in self.areas.split(",") if a]
+
+    @property
+    def label(self) -> str:
+        return self.training.title if self.training_id else self.title
+
+
+class CertificateFile(BaseModel):
+    """The certificate a clinician uploaded with a self-reported training."""
+
+    completion = pw.ForeignKeyField(Completion, backref="files", on_delete="CASCADE")
+    filename = pw.CharField(max_length=200)
+    content_type = pw.CharField(max_length=40)
+    size = pw.IntegerField()
+    sha256 = pw.CharField(max_length=64)
+    data = pw.BlobField()
+    created_at = pw.DateTimeField(default=utcnow)
+
+
+class XapiStatement(BaseModel):
+    """A statement received from an LMS, kept so a resend is accepted once."""
+
+    statement_id = pw.CharField(max_length=36, unique=True)
+    association = pw.ForeignKeyField(Association, backref="+", on_delete="RESTRICT")
+    hash = pw.CharField(max_length=64)
+    body = JSONField()
+    verb = pw.CharField(max_length=12)
+    completion = pw.ForeignKeyField(Completion, null=True, backref="+")
+    voided = pw.BooleanField(default=False)
+    stored_at = pw.DateTimeField(default=utcnow)
+
+
+class IdempotencyKey(BaseModel):
+    """An `Idempotency-Key` a client sent, with the answer it got (replayed on a resend)."""
+
+    key = pw.CharField(max_length=200)
+    user = pw.ForeignKeyField(User, backref="+", on_delete="CASCADE")
+    request_hash = pw.CharField(max_length=64)
+    status = pw.IntegerField()
+    response = JSONField()
+    created_at = pw.DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("user", "key"), True),)
+
+
+MODELS = (
+    Training,
+    Prerequisite,
+    Session,
+    SessionTrainer,
+    Completion,
+    CertificateFile,
+    XapiStatement,
+    IdempotencyKey,
+)

@@ -1,0 +1,92 @@
+"""A clinician's training transcript: every completion, with status and flags."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import peewee as pw
+
+from courses.models import Completion, Training
+from courses.services import missing_prerequisites
+from lms.csvutil import csv_rows
+from lms.models import User
+
+STATUS_WORDS = {
+    "verified": "Verified",
+    "pending": "Waiting for verification",
+    "rejected": "Rejected",
+    "void": "Withdrawn",
+}
+
+
+@dataclass(frozen=True)
+class TranscriptRow:
+    completion: Completion
+    title: str
+    code: str
+    provider: str
+    status_word: str
+    missing: tuple[str, ...]  # titles of prerequisite trainings not completed
+
+
+def transcript_rows(user: User) -> list[TranscriptRow]:
+    """Return the clinician's completions, newest first (three queries)."""
+    rows = list(
+        Completion.select(Completion, Training)
+        .join(Training, join_type=pw.JOIN.LEFT_OUTER)
+        .where(Completion.clinician == user)
+        .order_by(Completion.completed_on.desc(), Completion.id.desc())
+    )
+    flags = missing_prerequisites(
+        [(user.id, c.training_id) for c in rows if c.training_id and c.live]
+    )
+    out = []
+    for c in rows:
+        t = c.training if c.training_id else None
+        missing = flags.get((user.id, c.training_id), []) if c.live else []
+        out.append(
+            TranscriptRow(
+                completion=c,
+                title=t.title if t else c.title,
+                code=t.code if t else "",
+                provider=(t.provider if t else c.provider) or "",
+                status_word=STATUS_WORDS.get(c.status, c.status),
+                missing=tuple(m.title for m in missing),
+            )
+        )
+    return out
+
+
+def transcript_csv(user: User) -> Iterator[str]:
+    """Yield the transcript as formula-safe CSV."""
+    header = (
+        "completed_on",
+        "code",
+        "title",
+        "provider",
+        "hours",
+        "areas",
+        "source",
+        "status",
+        "reason",
+        "prerequisites_missing",
+    )
+    return csv_rows(
+        header,
+        (
+            (
+                r.completion.completed_on.isoformat(),
+                r.code,
+                r.title,
+                r.provider,
+                f"{r.completion.hours:g}",
+                r.completion.areas.replace(",", ";"),
+                r.completion.source,
+                r.status_word,
+                r.completion.reason,
+                "; ".join(r.missing),
+            )
+            for r in transcript_rows(user)
+        ),
+    )

@@ -1,0 +1,115 @@
+"""The CSV import pages: upload, preview of every row's outcome, commit."""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+from pathlib import Path
+
+from flask import current_app, flash, redirect, render_template, request, url_for
+
+from courses import importer, services
+from courses.blueprint import bp
+from courses.forms import ImportForm
+from lms.forms import ConfirmForm, choices
+from lms.permissions import current_actor, require
+
+TOKEN = re.compile(r"[0-9a-f]{32}")
+IMPORT_ENDPOINTS = frozenset({"courses.import_upload", "courses.import_commit"})
+
+
+def _upload_dir() -> Path:
+    path = Path(current_app.instance_path) / "imports"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _paths(user_id: int, token: str) -> tuple[Path, Path]:
+    base = _upload_dir() / f"{user_id}-{token}"
+    return base.with_suffix(".csv"), base.with_suffix(".json")
+
+
+def _training_choices(actor, association):
+    return choices(
+        [("", "Not a Moodle report")]
+        + [
+            (t.code, f"{t.code} — {t.title}")
+            for t in services.recordable_trainings(actor, association).order_by(
+                services.Training.title
+            )
+        ]
+    )
+
+
+@bp.route("/import", methods=["GET", "POST"])
+@require("courses:import")
+def import_upload():
+    actor = current_actor()
+    association = services.acting_association(actor, "courses:import")
+    form = ImportForm()
+    form.training.choices = _training_choices(actor, association)
+    if form.validate_on_submit():
+        token = secrets.token_hex(16)
+        csv_path, meta_path = _paths(actor.user.id, token)
+        form.file.data.save(csv_path)
+        meta_path.write_text(json.dumps({"training": form.training.data or None}))
+        with csv_path.open("rb") as stream:
+            report = importer.preview(
+                actor, association, stream, training_code=form.training.data or None
+            )
+        if not report.ok:
+            csv_path.unlink(missing_ok=True)
+            meta_path.unlink(missing_ok=True)
+            token = None
+        return render_template(
+            "courses/import_preview.html",
+            report=report,
+            token=token,
+            filename=form.file.data.filename,
+            form=ConfirmForm(),
+        ), (200 if report.ok else 400)
+    status = 400 if form.errors else 200
+    return render_template("courses/import_form.html", form=form), status
+
+
+@bp.route("/import/<token>", methods=["POST"])
+@require("courses:import")
+def import_commit(token: str):
+    actor = current_actor()
+    association = services.acting_association(actor, "courses:import")
+    form = ConfirmForm()
+    if not TOKEN.fullmatch(token) or not form.validate_on_submit():
+        flash("This import is no longer available; upload the file again.", "danger")
+        return redirect(url_for("courses.import_upload"))
+    csv_path, meta_path = _paths(actor.user.id, token)
+    if not csv_path.exists():
+        flash("This import is no longer available; upload the file again.", "danger")
+        return redirect(url_for("courses.import_upload"))
+    meta = json.loads(meta_path.read_text()) if meta_path.exists() else {}
+    try:
+        with csv_path.open("rb") as stream:
+            report = importer.commit(actor, association, stream, training_code=meta.get("training"))
+    except importer.ImportRejected as exc:
+        return render_template(
+            "courses/import_preview.html",
+            report=exc.report,
+            token=None,
+            filename="",
+            form=form,
+        ), 400
+    finally:
+        csv_path.unlink(missing_ok=True)
+        meta_path.unlink(missing_ok=True)
+    flash(
+        f"Imported {report.written} completion(s); {report.existing} were already recorded"
+        f"{f' and {report.skipped} not completed' if report.skipped else ''}.",
+        "success",
+    )
+    return redirect(url_for("courses.import_upload"))
+
+
+def raise_upload_limit() -> None:
+    """Allow large CSV files on the import page only (runs before CSRF reads the form)."""
+    if request.endpoint in IMPORT_ENDPOINTS:
+        request.max_content_length = importer.MAX_FILE_BYTES
