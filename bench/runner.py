@@ -18,6 +18,7 @@ from bench import figures
 from bench.dataset import PASSWORD, build
 from bench.figures import Figure
 
+IMPORT_ROWS = {"XS": 5_000, "S": 20_000, "M": 100_000, "L": 100_000}
 SECRET = "bench-secret-key-not-for-production-use-000000000000"
 
 
@@ -68,6 +69,12 @@ def run_all(
             figures.one_clinician(dataset.sample_clinician, today),
             figures.dashboard_queries(app, first, today),
             figures.certificate_pdf(dataset.sample_clinician, today),
+            figures.csv_import(
+                first,
+                [f"c0-{i}@bench.example" for i in range(min(dataset.clinicians, 1000))],
+                IMPORT_ROWS[size],
+                workdir,
+            ),
         ]
         info = {
             "size": size,

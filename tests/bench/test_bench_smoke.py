@@ -1,0 +1,42 @@
+"""The benchmark command runs at size S and prints every figure (budgets are not asserted)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+FIGURES = (
+    "association readiness report",
+    "one clinician's evaluation",
+    "dashboard queries",
+    "progress certificate PDF",
+    "CSV import",
+    "load: dashboard p95",
+)
+
+
+def test_benchmark_command_completes_and_prints_every_figure(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LMS_")}
+    done = subprocess.run(
+        [sys.executable, "-m", "bench", "run", "--size", "S", "--load-seconds", "5", "--json"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+    assert done.returncode in (0, 1), done.stderr[-3000:]  # 1 = some budget missed
+    report = json.loads(done.stdout)
+    assert report["info"]["clinicians"] == 1000
+    assert report["info"]["evidence_rows"] >= 290_000
+    names = [figure["name"] for figure in report["figures"]]
+    for expected in FIGURES:
+        assert any(name.startswith(expected) for name in names), (expected, names)
+    for figure in report["figures"]:
+        assert figure["value"] == figure["value"], figure  # a number, not NaN
+        assert isinstance(figure["passed"], bool)
