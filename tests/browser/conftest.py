@@ -10,7 +10,7 @@ import pytest
 from werkzeug.serving import make_server
 
 from lms import create_app
-from lms.db import connection, migrate_all
+from lms.db import connection, db, migrate_all
 
 CHROMIUM = os.environ.get("LMS_CHROMIUM", "/usr/bin/chromium")
 REQUIRED = "browser" in os.environ.get("LMS_TEST_REQUIRE", "")
@@ -44,22 +44,36 @@ def browser():
         instance.close()
 
 
-@pytest.fixture
-def live_app(tmp_path):
-    """Serve a migrated app with demo data on a free loopback port."""
-    app = create_app(
+def _browser_app(path):
+    return create_app(
         {
             "TESTING": True,
             "ENV": "development",
             "SECRET_KEY": "browser-test-secret",
-            "DATABASE_URL": f"sqlite:///{tmp_path / 'browser.db'}",
-            "INSTANCE_PATH": str(tmp_path / "instance"),
+            "DATABASE_URL": f"sqlite:///{path}",
+            "INSTANCE_PATH": str(path.parent / "instance"),
         }
     )
+
+
+@pytest.fixture(scope="session")
+def demo_database(tmp_path_factory):
+    """Migrate and load the demo once; each test gets its own copy of the file."""
+    path = tmp_path_factory.mktemp("demo") / "demo.db"
+    app = _browser_app(path)
     with app.app_context(), connection():
         migrate_all(app)
         result = app.test_cli_runner().invoke(args=["demo"])
         assert result.exit_code == 0, result.output
+        db.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    return path
+
+
+@pytest.fixture
+def live_app(tmp_path, demo_database):
+    """Serve a copy of the demo database on a free loopback port."""
+    shutil.copyfile(demo_database, tmp_path / "browser.db")
+    app = _browser_app(tmp_path / "browser.db")
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

@@ -2,43 +2,10 @@
 
 from __future__ import annotations
 
-import threading
-
 import pytest
-from werkzeug.serving import make_server
 
-import competencies.workflow.cli  # noqa: F401  (routes and commands exist before any app)
-from competencies.workflow import views
-from lms import create_app
-from lms.db import connection, migrate_all
+from lms.db import connection
 from tests.browser.conftest import assert_accessible, login
-
-
-@pytest.fixture
-def live_app(tmp_path):
-    """The browser suite's live app, with the workflow's public pages and demo data loaded."""
-    app = create_app(
-        {
-            "TESTING": True,
-            "ENV": "development",
-            "SECRET_KEY": "browser-test-secret",
-            "DATABASE_URL": f"sqlite:///{tmp_path / 'browser.db'}",
-            "INSTANCE_PATH": str(tmp_path / "instance"),
-        }
-    )
-    if "workflow_public" not in app.blueprints:
-        views.init_app(app)
-    with app.app_context(), connection():
-        migrate_all(app)
-        result = app.test_cli_runner().invoke(args=["demo"])
-        assert result.exit_code == 0, result.output
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    app.config["LIVE_URL"] = f"http://127.0.0.1:{server.server_port}"
-    yield app
-    server.shutdown()
-    thread.join(timeout=5)
 
 
 @pytest.fixture
