@@ -46,6 +46,8 @@ def create_user(
 ) -> User:
     """Create a user with memberships; the email must be new (case-insensitively)."""
     email = normalise_email(email)
+    if not display_name.strip() or len(display_name.strip()) > 320:
+        raise AccountError("Give a name of 1 to 320 characters.", "display_name")
     if User.by_email(email).exists():
         raise AccountError("A user with this email address already exists.", "email")
     if agency is not None and association is not None and agency.association_id != association.id:

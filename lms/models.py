@@ -43,7 +43,7 @@ class User(BaseModel):
     """A person who signs in; roles come from memberships."""
 
     email = pw.CharField(max_length=254, unique=True)  # stored lower-case
-    display_name = pw.CharField(max_length=200)
+    display_name = pw.CharField(max_length=320)
     password_hash = pw.CharField(max_length=255, null=True)
     active = pw.BooleanField(default=True)
     session_version = pw.IntegerField(default=1)
