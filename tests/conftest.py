@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import sqlite3
 from collections import Counter
 
 import pytest
@@ -63,6 +64,24 @@ def _pg_prepare(config: dict) -> None:
     _pg_ready = True
 
 
+_template: sqlite3.Connection | None = None
+
+
+def _sqlite_from_template(config: dict) -> None:
+    """Copy a once-migrated in-memory database into this test's connection (ms, not 0.3 s)."""
+    global _template
+    if _template is None:
+        app = create_app(config)  # rebinds the proxy to a fresh in-memory database
+        db.connect(reuse_if_open=True)
+        migrate_all(app)
+        _template = sqlite3.connect(":memory:", check_same_thread=False)
+        db.connection().backup(_template)
+        db.close()
+        create_app(config)
+        db.connect(reuse_if_open=True)
+    _template.backup(db.connection())
+
+
 def _pg_truncate() -> None:
     tables = [t for t in db.get_tables() if not t.endswith("_migration")]
     if tables:
@@ -104,7 +123,7 @@ def app_factory(backend, tmp_path):
         else:
             application = create_app(config)
             db.connect(reuse_if_open=True)
-            migrate_all(application)
+            _sqlite_from_template(config)
         return application
 
     yield make
