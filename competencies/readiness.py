@@ -108,8 +108,8 @@ def bucket(
 ) -> str:
     """Return the status bucket of one pathway.
 
-    Precedence: ready; stalled (no evidence dated in the last 6 months, or no projected
-    date); at risk when the forecast warns; within 3 months; on track (projected within two
+    Precedence: ready; stalled (no evidence dated in the last 6 months, or a requirement with
+    no pace); at risk when the forecast warns; within 3 months; on track (projected within two
     years of the start); otherwise at risk.
     """
     if ready:
@@ -124,6 +124,26 @@ def bucket(
     if projected <= add_months(started_on, PLAN_MONTHS):
         return ON_TRACK
     return AT_RISK
+
+
+def paced_date(result: Result, as_of: dt.date) -> dt.date | None:
+    """Return when the paced requirements will be met, leaving out steps that only need an
+    action (sign, ask for a reference, sit the exam): those show as a flag instead, so a
+    clinician who is moving is not counted as stalled for a missing signature."""
+    fc = result.forecast
+    if fc is None:
+        return None
+    if fc.ready_date is not None:
+        return fc.ready_date
+    open_paths = set(_open_leaf_paths(result))
+    dates = []
+    for leaf in fc.leaves:
+        if leaf.path not in open_paths or leaf.status in ("met", "needs_action"):
+            continue
+        if leaf.date is None:
+            return None  # a requirement with no pace at all
+        dates.append(leaf.date)
+    return max(dates, default=as_of)
 
 
 def _open_leaf_paths(result: Result):
@@ -246,7 +266,7 @@ def _row(ev: Evaluation, last: dt.date | None, as_of: dt.date) -> Row:
     p, result = ev.pathway, ev.result
     name, email, agency_id, agency = p.who
     fc = result.forecast
-    projected = fc.ready_date if fc else None
+    projected = paced_date(result, as_of)
     ready = bool(result.ready)
     status = bucket(
         ready=ready,

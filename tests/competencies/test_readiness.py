@@ -102,20 +102,21 @@ def test_each_clinician_lands_in_the_right_bucket(cohort, association):
         "Dev Late": "at risk",
         "Eli Warned": "at risk",
         "Fay Idle": "stalled",
-        "Gus Noref": "stalled",
+        # Only an action is missing (references): paced, not stalled; the flag says what to do.
+        "Gus Noref": "within 3 months",
     }
     assert report.counts == {
         "ready": 1,
-        "within 3 months": 1,
+        "within 3 months": 2,
         "on track": 1,
         "at risk": 2,
-        "stalled": 2,
+        "stalled": 1,
     }
     assert by_name["Ana Ready"].ready and by_name["Ana Ready"].percent == 100
     assert by_name["Ana Ready"].projected is None and by_name["Ana Ready"].flags == ()
     assert by_name["Ben Soon"].projected <= TODAY + dt.timedelta(days=92)
     assert by_name["Ben Soon"].agency == "North Clinic"
-    assert by_name["Gus Noref"].projected is None
+    assert by_name["Gus Noref"].projected is not None
     assert "Needs action: Reference ratings" in by_name["Gus Noref"].flags
     assert any(f.startswith("No evidence since") for f in by_name["Fay Idle"].flags)
     assert any("membership ends" in f for f in by_name["Eli Warned"].flags)
@@ -176,7 +177,7 @@ def test_filters_sort_and_pagination(cohort, association, make_ifa):
     assert [r.name for r in _report(association, category="IFS").matching] == ["Ana Ready"]
     at_risk = _report(association, status="at risk")
     assert [r.name for r in at_risk.matching] == ["Dev Late", "Eli Warned"]
-    assert at_risk.counts["stalled"] == 3 and at_risk.total == 8  # counts ignore filters
+    assert at_risk.counts["stalled"] == 2 and at_risk.total == 8  # counts ignore filters
     south = Agency.get(Agency.name == "South Clinic")
     assert {r.name for r in _report(association, agency_id=south.id).matching} == {
         "Cara Track",
@@ -262,8 +263,8 @@ def test_readiness_page_answers_first_and_links_each_clinician(client, auth, rev
     assert response.status_code == 200
     counts = body.index("Ready <strong>1</strong>")
     assert counts < body.index("<table")  # the answer comes first
-    assert "Within 3 months <strong>1</strong>" in body and "At risk <strong>2</strong>" in body
-    assert "Stalled <strong>2</strong>" in body and "Export CSV" in body
+    assert "Within 3 months <strong>2</strong>" in body and "At risk <strong>2</strong>" in body
+    assert "Stalled <strong>1</strong>" in body and "Export CSV" in body
     assert f'href="/competencies/clinicians/{cohort["soon"].id}/readiness"' in body
     assert 'aria-sort="ascending"' in body and 'class="bar"' in body and "100 %" in body
     assert 'style="' not in body and "<script>" not in body
@@ -272,9 +273,10 @@ def test_readiness_page_answers_first_and_links_each_clinician(client, auth, rev
 
 def test_readiness_page_filters_from_query_string(client, auth, reviewer, cohort):
     auth.login(reviewer.email)
-    body = client.get("/competencies/readiness?status=stalled&sort=-name").get_data(as_text=True)
-    assert "Gus Noref" in body and "Fay Idle" in body and "Ben Soon" not in body
-    assert body.index("Gus Noref") < body.index("Fay Idle")
+    url = "/competencies/readiness?status=within+3+months&sort=-name"
+    body = client.get(url).get_data(as_text=True)
+    assert "Gus Noref" in body and "Ben Soon" in body and "Fay Idle" not in body
+    assert body.index("Gus Noref") < body.index("Ben Soon")
     assert 'aria-sort="descending"' in body
     assert "Ready <strong>1</strong>" in body  # counts stay whole-association
 
@@ -291,14 +293,14 @@ def test_bad_filter_is_a_form_error(client, auth, reviewer, cohort):
 def test_csv_is_filtered_complete_and_formula_safe(client, auth, reviewer, cohort, make_ifa):
     make_ifa('=HYPERLINK("http://evil.example","x")', refs=0)
     auth.login(reviewer.email)
-    response = client.get("/competencies/readiness.csv?status=stalled")
+    response = client.get("/competencies/readiness.csv?status=within+3+months")
     assert response.status_code == 200 and response.mimetype == "text/csv"
     assert "attachment" in response.headers["Content-Disposition"]
     rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
     assert rows[0][:3] == ["Name", "Email", "Agency"]
     names = sorted(r[0] for r in rows[1:])
-    assert names == ['\'=HYPERLINK("http://evil.example","x")', "Fay Idle", "Gus Noref"]
-    assert all(r[8] == "Stalled" for r in rows[1:])
+    assert names == ['\'=HYPERLINK("http://evil.example","x")', "Ben Soon", "Gus Noref"]
+    assert all(r[8] == "Within 3 months" for r in rows[1:])
     everyone = list(csv.reader(io.StringIO(client.get("/competencies/readiness.csv").text)))
     assert len(everyone) == 1 + 8
 
