@@ -4,31 +4,21 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, url_for
 
 from competencies import endorsements
 from competencies.blueprint import bp
 from competencies.forms import EndorsementForm
 from competencies.models import Endorsement
 from lms.forms import choices
-from lms.models import Association, User
-from lms.permissions import current_actor, ensure_in_association, require
-
-
-def _association() -> Association:
-    actor = current_actor()
-    requested = request.args.get("association", type=int)
-    association_id = requested or actor.primary_association_id()
-    if association_id is None:
-        abort(404)
-    ensure_in_association(actor, "competencies:award", association_id)
-    return Association.get_by_id(association_id)
+from lms.models import User
+from lms.permissions import current_actor, requested_association, require
 
 
 @bp.route("/endorsements", methods=["GET", "POST"])
 @require("competencies:award")
 def endorsement_list():
-    association = _association()
+    association = requested_association("competencies:award")
     form = EndorsementForm()
     names = endorsements.category_names(association, dt.date.today())
     form.category.choices = choices((code, f"{name} ({code})") for code, name in names.items())

@@ -155,3 +155,16 @@ def ensure_in_association(actor: Actor, capability: str, association_id: int | N
     """
     if association_id is None or not actor.can(capability, association_id):
         abort(404)
+
+
+def requested_association(capability: str):
+    """Return the association a page works on: `?association=<id>`, else the actor's own.
+
+    404 when the actor does not hold the capability there (or has no association at all).
+    """
+    from lms.models import Association
+
+    actor = current_actor()
+    association_id = request.args.get("association", type=int) or actor.primary_association_id()
+    ensure_in_association(actor, capability, association_id)
+    return Association.get_by_id(association_id)

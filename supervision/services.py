@@ -11,7 +11,7 @@ import hashlib
 import json
 import math
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import peewee as pw
 
@@ -396,6 +396,19 @@ def log_session(
     """Log a session the clinician received; it is pending until the provider attests it."""
     data = check_input(data, today or dt.date.today())
     _check_pair(clinician, provider, association)
+    return _create(clinician, provider, association, data, entered_by=clinician, action="log")
+
+
+def _create(
+    clinician: User,
+    provider: User,
+    association: Association,
+    data: SessionInput,
+    *,
+    entered_by: User,
+    action: str,
+) -> RscSession:
+    """Store one checked session and audit it as `rsc_session.<action>`."""
     session = RscSession.create(
         clinician=clinician,
         provider=provider,
@@ -407,12 +420,12 @@ def log_session(
         group_size=data.group_size,
         about_giving_rsc=data.about_giving_rsc,
         private_note=data.private_note,
-        entered_by=clinician,
+        entered_by=entered_by,
     )
     audit.record(
-        "rsc_session.log",
+        f"rsc_session.{action}",
         session,
-        actor=clinician,
+        actor=entered_by,
         association_id=association.id,
         after=_snapshot(session),
     )
@@ -445,24 +458,10 @@ def enter_for_attendees(
     _check_signer(provider, password)
     sessions = []
     for clinician in attendees:
-        session = RscSession.create(
-            clinician=clinician,
-            provider=provider,
-            association=association,
-            occurred_on=data.occurred_on,
-            hours=data.hours,
-            format=data.format,
-            facilitated=data.facilitated,
-            group_size=data.group_size,
-            about_giving_rsc=data.about_giving_rsc,
-            entered_by=provider,
-        )
-        audit.record(
-            "rsc_session.enter",
-            session,
-            actor=provider,
-            association_id=association.id,
-            after=_snapshot(session),
+        # A private note is the clinician's own; a provider's entry never carries one.
+        shared = replace(data, private_note="")
+        session = _create(
+            clinician, provider, association, shared, entered_by=provider, action="enter"
         )
         sessions.append(_sign(session, provider))
     return sessions

@@ -55,7 +55,7 @@ from competencies.workflow.models import (
 from lms.csvutil import csv_rows
 from lms.forms import ConfirmForm, choices
 from lms.models import Association, User
-from lms.permissions import current_actor, ensure_in_association, require
+from lms.permissions import current_actor, ensure_in_association, requested_association, require
 from lms.security import limiter
 
 public = Blueprint("workflow_public", __name__)
@@ -66,13 +66,6 @@ STATUS_WORDS = applications.STATUS_WORDS
 def _form_error(form, exc: WorkflowError, default: str) -> None:
     name = exc.field if exc.field in form else default
     getattr(form, name).errors.append(str(exc))
-
-
-def _coordinator_association() -> Association:
-    actor = current_actor()
-    association_id = request.args.get("association", type=int) or actor.primary_association_id()
-    ensure_in_association(actor, "competencies:award", association_id)
-    return Association.get_by_id(association_id)
 
 
 def _own_pathway(pathway_id: int) -> Pathway:
@@ -416,7 +409,7 @@ def review_detail(review_id: int):
 @bp.route("/exams", methods=["GET", "POST"])
 @require("competencies:award")
 def exams_page():
-    association = _coordinator_association()
+    association = requested_association("competencies:award")
     form = SittingForm()
     if form.validate_on_submit():
         try:
@@ -607,7 +600,7 @@ def registry_listing():
 @bp.route("/workflow")
 @require("competencies:award")
 def workflow_dashboard():
-    association = _coordinator_association()
+    association = requested_association("competencies:award")
     today = dt.date.today()
     counts = dashboard.pipeline(association.id)
     totals = dashboard.by_status(counts)
@@ -646,7 +639,7 @@ def workflow_dashboard():
 @bp.route("/workflow.csv")
 @require("competencies:award")
 def workflow_csv():
-    association = _coordinator_association()
+    association = requested_association("competencies:award")
     rows = dashboard.applications(association.id)
     lines = csv_rows(
         ("application", "applicant", "category", "status", "ready", "submitted_at"),
