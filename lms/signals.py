@@ -6,6 +6,9 @@ transaction and must not commit; an exception in a receiver aborts the caller's 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 from blinker import Namespace
 
 _signals = Namespace()
@@ -42,4 +45,27 @@ dashboard_panels = _signals.signal(
     doc="""Sent while the home page is built, to collect panels from plugins.
 sender: the current User. Receivers return a list of (order, template name, dict); the
 template is included in the home page and sees the dict as `panel`.""",
+)
+
+
+@dataclass(frozen=True)
+class EvidenceFile:
+    """A stored file behind a ledger row, as a plugin that holds it describes it."""
+
+    evidence_id: int
+    key: str  # unique across plugins, URL-safe, e.g. "courses-certificate-7"
+    filename: str  # as uploaded; for display only, never trusted as a path or a header
+    content_type: str  # checked against the content when the file was stored
+    size: int
+    sha256: str
+    load: Callable[[], bytes]  # reads the bytes (only when the file is served)
+
+
+evidence_files = _signals.signal(
+    "evidence-files",
+    doc="""Sent by competencies to find the stored files behind ledger rows (e.g. the
+certificate of a self-reported training), so that reviewers can open them.
+sender: the Flask app. kwargs: `evidence_ids` (list of Evidence ids). Receivers return a list
+of `EvidenceFile` for the rows they hold files of, and only read: the caller has checked who
+may see them.""",
 )
