@@ -1,8 +1,9 @@
-"""Build the data of the small server-side SVG chart: hours over time against the plan."""
+"""Build the data of small server-side SVG charts: hours against the plan, stacked bars."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from competencies.evaluator import Result, add_months
@@ -82,4 +83,98 @@ def hours_chart(result: Result, summary: Summary, started_on: dt.date, as_of: dt
         y_max=y_max,
         x_labels=labels,
         description=description,
+    )
+
+
+# Okabe–Ito colours: told apart with the common kinds of colour blindness.
+PALETTE = ("#0072b2", "#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#d55e00", "#000000")
+LEGEND_ITEM_WIDTH = 120
+
+
+@dataclass(frozen=True)
+class Segment:
+    """One series' part of a stacked bar (SVG coordinates)."""
+
+    series: str
+    count: int
+    x: float
+    width: float
+    colour: str
+
+
+@dataclass(frozen=True)
+class StackedBar:
+    """One labelled row of a stacked bar chart, with its total and its segments."""
+
+    label: str
+    total: int
+    y: float
+    segments: tuple[Segment, ...]
+
+
+@dataclass(frozen=True)
+class StackedChart:
+    """Horizontal stacked bars, their legend (series, colour, x, y) and a text description."""
+
+    bars: tuple[StackedBar, ...]
+    legend: tuple[tuple[str, str, float, float], ...]
+    description: str
+    width: int
+    height: int
+    label_width: int
+    bar_height: int
+
+
+def stacked_bars(
+    rows: Sequence[tuple[str, Mapping[str, int]]],
+    series: Sequence[str],
+    *,
+    width: int = WIDTH,
+    label_width: int = 150,
+    bar_height: int = 22,
+    gap: int = 6,
+) -> StackedChart:
+    """Return one horizontal bar per row, split into segments by series, scaled to the largest.
+
+    `rows` are (label, {series: count}); counts of series not listed are ignored.
+    """
+    colours = {s: PALETTE[i % len(PALETTE)] for i, s in enumerate(series)}
+    totals = [sum(counts.get(s, 0) for s in series) for _, counts in rows]
+    room = width - label_width - 40
+    top = max(totals, default=0) or 1
+    bars = []
+    for i, ((label, counts), total) in enumerate(zip(rows, totals, strict=True)):
+        x, segments = float(label_width), []
+        for s in series:
+            n = counts.get(s, 0)
+            if n:
+                w = room * n / top
+                segments.append(Segment(s, n, x, w, colours[s]))
+                x += w
+        bars.append(StackedBar(label, total, i * (bar_height + gap), tuple(segments)))
+    legend_top = len(rows) * (bar_height + gap) + 8
+    per_line = max(1, width // LEGEND_ITEM_WIDTH)
+    legend = tuple(
+        (
+            s,
+            colours[s],
+            (i % per_line) * LEGEND_ITEM_WIDTH,
+            legend_top + (i // per_line) * (bar_height + gap),
+        )
+        for i, s in enumerate(series)
+    )
+    lines = -(-len(series) // per_line) if series else 0
+    height = legend_top + lines * (bar_height + gap)
+    parts = []
+    for bar in bars:
+        split = ", ".join(f"{seg.series} {seg.count}" for seg in bar.segments)
+        parts.append(f"{bar.label} {bar.total}" + (f" ({split})" if split else ""))
+    return StackedChart(
+        bars=tuple(bars),
+        legend=legend,
+        description="; ".join(parts) + ".",
+        width=width,
+        height=height,
+        label_width=label_width,
+        bar_height=bar_height,
     )

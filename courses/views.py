@@ -7,6 +7,7 @@ import datetime as dt
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 
 from competencies.frameworks import area_infos, framework_for
+from courses import evidence_files as _evidence_files  # noqa: F401  (reviewers' file receiver)
 from courses import self_reports, services
 from courses.blueprint import bp
 from courses.forms import DecisionForm, SelfReportForm, SessionForm, TrainingForm

@@ -1,16 +1,20 @@
-"""The association's workflow dashboard: pipeline, reviewers' queues, renewals due, chart."""
+"""The association's workflow dashboard: pipeline, readiness, reviewers' queues, renewals."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import peewee as pw
 
+from competencies.charts import StackedChart, stacked_bars
 from competencies.models import Endorsement
+from competencies.readiness import BUCKET_LABELS, BUCKETS, association_report
 from competencies.workflow.applications import STATUS_WORDS
-from competencies.workflow.models import Application, Review
-from lms.models import User
+from competencies.workflow.models import Application, Renewal, Review
+from lms.models import Association, User
 
 CHART_WIDTH, BAR_HEIGHT, LABEL_WIDTH = 560, 22, 150
 
@@ -94,3 +98,61 @@ def applications(association_id: int, status: str = ""):
     if status:
         query = query.where(Application.status == status)
     return query
+
+
+@dataclass(frozen=True)
+class Readiness:
+    """Open pathways of an association per readiness bucket, in all and per category."""
+
+    as_of: dt.date
+    counts: dict[str, int]  # bucket -> open pathways, in BUCKETS order
+    by_category: dict[str, dict[str, int]]  # category code -> bucket -> open pathways
+    names: dict[str, str]  # category code -> its name
+    total: int
+
+
+def readiness(association: Association, as_of: dt.date) -> Readiness:
+    """Count the association's open pathways per readiness bucket, in all and per category."""
+    # One report of every open pathway; only its counts and rows are used, not its pages.
+    report = association_report(association, as_of, per_page=1)
+    by_category = {code: dict.fromkeys(BUCKETS, 0) for code, _ in report.categories}
+    for row in report.matching:
+        by_category[row.category][row.status] += 1
+    return Readiness(
+        as_of=as_of,
+        counts=dict(report.counts),
+        by_category=by_category,
+        names=dict(report.categories),
+        total=report.total,
+    )
+
+
+def readiness_chart(data: Readiness) -> StackedChart:
+    """Return one bar per bucket, split by category."""
+    rows = [
+        (BUCKET_LABELS[b], {code: counts[b] for code, counts in data.by_category.items()})
+        for b in BUCKETS
+    ]
+    return stacked_bars(rows, list(data.by_category))
+
+
+READINESS_HEADER = ("category", "category_name", *BUCKETS, "total")
+
+
+def readiness_rows(data: Readiness) -> Iterator[tuple[Any, ...]]:
+    """Yield one CSV row per category, then the row of all categories."""
+    for code, counts in data.by_category.items():
+        yield (code, data.names.get(code, code), *counts.values(), sum(counts.values()))
+    yield ("all", "All categories", *(data.counts[b] for b in BUCKETS), data.total)
+
+
+def recent_renewals(association_id: int, since: dt.datetime) -> list[Renewal]:
+    """Return renewals decided since a moment (renewed, lapsed or reinstated), newest first."""
+    return list(
+        Renewal.select(Renewal, Endorsement, User)
+        .join(Endorsement)
+        .join(User, on=Endorsement.clinician)
+        .where((Endorsement.association == association_id) & (Renewal.decided_at >= since))
+        .order_by(Renewal.decided_at.desc())
+        .limit(50)
+    )

@@ -20,12 +20,14 @@ from flask import (
 from competencies.blueprint import bp
 from competencies.models import Endorsement, Pathway
 from competencies.pathways import OPEN_STATUSES
+from competencies.readiness import BUCKET_LABELS, BUCKETS
 from competencies.rulesets import bound_rule_set
 from competencies.workflow import (
     applications,
     dashboard,
     demo,
     exams,
+    files,
     references,
     registry,
     renewals,
@@ -54,7 +56,7 @@ from competencies.workflow.models import (
 )
 from lms.csvutil import csv_rows
 from lms.forms import ConfirmForm, choices
-from lms.models import Association, User
+from lms.models import Association, User, utcnow
 from lms.permissions import current_actor, ensure_in_association, requested_association, require
 from lms.security import limiter
 
@@ -268,6 +270,7 @@ def _render_application(application, role, assign_form=None, decision_form=None,
         "leaves": snapshot_leaves(application.snapshot["result"]),
         "evidence": application.snapshot["evidence"],
         "requests": references.for_pathway(application.pathway) if staff else [],
+        "files": files.files_for(application) if staff else None,
         "area_names": _area_names(application),
         "reviews": list(application.reviews) if role == "coordinator" else [],
         "agreed": reviews.agreed(application) if role == "coordinator" else None,
@@ -280,6 +283,34 @@ def _render_application(application, role, assign_form=None, decision_form=None,
         "clinician_can": applications.allowed(application.status, applications.CLINICIAN),
     }
     return render_template(T + "application.html", **context), status
+
+
+# Evidence files are shown, never run: no script, no plugin other than the PDF viewer.
+FILE_CSP = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; object-src 'self'"
+
+
+@bp.route("/applications/<int:application_id>/files/<key>")
+@require()
+def application_file(application_id: int, key: str):
+    """Serve a file behind the application's frozen evidence to its reviewers and coordinators."""
+    application, role = _application(application_id)
+    if role not in ("coordinator", "reviewer"):
+        abort(403)
+    found = files.find(application, key)
+    if found is None:
+        abort(404)
+    data = found.load()
+    content_type, disposition = files.serving(found, data, request.args.get("download") == "1")
+    return Response(
+        data,
+        mimetype=content_type,
+        headers={
+            "Content-Disposition": disposition,
+            "X-Content-Type-Options": "nosniff",
+            "Content-Security-Policy": FILE_CSP,
+            "X-Content-SHA256": found.sha256,
+        },
+    )
 
 
 @bp.route("/applications/<int:application_id>/assign", methods=["POST"])
@@ -397,6 +428,7 @@ def review_detail(review_id: int):
         words=STATUS_WORDS,
         leaves=snapshot_leaves(application.snapshot["result"]),
         evidence=application.snapshot["evidence"],
+        files=files.files_for(application),
         requests=references.for_pathway(application.pathway),
         area_names=_area_names(application),
         scale=dict(references.SCALE),
@@ -609,6 +641,7 @@ def workflow_dashboard():
     if status and status not in STATUS_WORDS:
         status = ""
     categories = sorted({c for _, c in counts})
+    ready = dashboard.readiness(association, today)
     return render_template(
         T + "dashboard.html",
         association=association,
@@ -617,6 +650,11 @@ def workflow_dashboard():
         categories=categories,
         bars=bars,
         height=height,
+        readiness=ready,
+        readiness_chart=dashboard.readiness_chart(ready),
+        buckets=BUCKETS,
+        bucket_labels=BUCKET_LABELS,
+        renewed=dashboard.recent_renewals(association.id, utcnow() - dt.timedelta(days=90)),
         chart_width=dashboard.CHART_WIDTH,
         label_width=dashboard.LABEL_WIDTH,
         bar_height=dashboard.BAR_HEIGHT,
@@ -652,6 +690,21 @@ def workflow_csv():
         lines,
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{association.code}-pipeline.csv"'},
+    )
+
+
+@bp.route("/workflow/readiness.csv")
+@require("competencies:award")
+def workflow_readiness_csv():
+    association = requested_association("competencies:award")
+    today = dt.date.today()
+    data = dashboard.readiness(association, today)
+    lines = csv_rows(dashboard.READINESS_HEADER, dashboard.readiness_rows(data))
+    name = f"{association.code}-readiness-{today.isoformat()}.csv"
+    return Response(
+        lines,
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
 
 
