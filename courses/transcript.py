@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 
 import peewee as pw
@@ -30,14 +30,18 @@ class TranscriptRow:
     missing: tuple[str, ...]  # titles of prerequisite trainings not completed
 
 
-def transcript_rows(user: User) -> list[TranscriptRow]:
-    """Return the clinician's completions, newest first (three queries)."""
-    rows = list(
-        Completion.select(Completion, Training)
-        .join(Training, join_type=pw.JOIN.LEFT_OUTER)
-        .where(Completion.clinician == user)
-        .order_by(Completion.completed_on.desc(), Completion.id.desc())
-    )
+def transcript_rows(
+    user: User, association_ids: Collection[int] | None = None
+) -> list[TranscriptRow]:
+    """Return the clinician's completions, newest first (three queries).
+
+    `association_ids` limits them to those associations (None: all, for the clinician).
+    """
+    query = Completion.select(Completion, Training).join(Training, join_type=pw.JOIN.LEFT_OUTER)
+    query = query.where(Completion.clinician == user)
+    if association_ids is not None:
+        query = query.where(Completion.association.in_(sorted(association_ids)))
+    rows = list(query.order_by(Completion.completed_on.desc(), Completion.id.desc()))
     flags = missing_prerequisites(
         [(user.id, c.training_id) for c in rows if c.training_id and c.live]
     )
@@ -58,8 +62,8 @@ def transcript_rows(user: User) -> list[TranscriptRow]:
     return out
 
 
-def transcript_csv(user: User) -> Iterator[str]:
-    """Yield the transcript as formula-safe CSV."""
+def transcript_csv(user: User, association_ids: Collection[int] | None = None) -> Iterator[str]:
+    """Yield the transcript (limited like `transcript_rows`) as formula-safe CSV."""
     header = (
         "completed_on",
         "code",
@@ -87,6 +91,6 @@ def transcript_csv(user: User) -> Iterator[str]:
                 r.completion.reason,
                 "; ".join(r.missing),
             )
-            for r in transcript_rows(user)
+            for r in transcript_rows(user, association_ids)
         ),
     )

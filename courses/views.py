@@ -387,12 +387,19 @@ def _transcript_subject(clinician_id: int | None) -> User:
     return user
 
 
+def _transcript_scope(clinician_id: int | None) -> list[int] | None:
+    """Return the associations whose completions the actor sees (None: all, own transcript)."""
+    if clinician_id is None:
+        return None
+    return current_actor().association_ids("courses:view_transcripts")
+
+
 @bp.route("/transcript")
 @bp.route("/clinicians/<int:clinician_id>/transcript")
 @require()
 def transcript(clinician_id: int | None = None):
     user = _transcript_subject(clinician_id)
-    rows = transcript_rows(user)
+    rows = transcript_rows(user, _transcript_scope(clinician_id))
     return render_template(
         "courses/transcript.html", user=user, rows=rows, own=clinician_id is None
     )
@@ -404,7 +411,7 @@ def transcript(clinician_id: int | None = None):
 def transcript_download(clinician_id: int | None = None):
     user = _transcript_subject(clinician_id)
     return Response(
-        transcript_csv(user),
+        transcript_csv(user, _transcript_scope(clinician_id)),
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="transcript-{user.id}.csv"'},
     )
