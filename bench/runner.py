@@ -65,7 +65,7 @@ def run_all(
             password=PASSWORD,
         )
         results = [
-            figures.readiness_report(first, today),
+            *figures.readiness_report(first, today),
             figures.one_clinician(dataset.sample_clinician, today),
             figures.dashboard_queries(app, first, today),
             figures.certificate_pdf(dataset.sample_clinician, today),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import time
 from pathlib import Path
 
 import click
@@ -125,3 +126,27 @@ def evaluate_stored(email: str, as_of: str | None, as_json: bool) -> None:
         return
     for ev in evaluations:
         _print_result(ev.result)
+
+
+@cli.command("refresh-readiness")
+@click.option("--association", "code", help="Only this association (its code); default: all.")
+def refresh_readiness(code: str | None) -> None:
+    """Evaluate and keep today's readiness row of every open pathway (run it nightly).
+
+    The association report is exact without it (stale rows are evaluated on demand); after the
+    date changes every row is stale, and this makes the first report of the day fast.
+    """
+    from competencies.readiness import refresh
+
+    with connection():
+        query = Association.select().order_by(Association.code)
+        if code:
+            query = query.where(Association.code == code.upper())
+        associations = list(query)
+        if code and not associations:
+            raise click.ClickException(f"No association with code {code}.")
+        for association in associations:
+            started = time.perf_counter()
+            count = refresh(association)
+            seconds = time.perf_counter() - started
+            click.echo(f"{association.code}: {count} open pathways current ({seconds:.1f} s).")

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from competencies import standing
 from competencies.models import Evidence
 from competencies.types import COUNTED, KINDS, STATUSES
 from lms import audit
@@ -59,7 +61,18 @@ def _check(
 
 
 def _joined(values: Iterable[str]) -> str:
+    return _joined_tuple(tuple(values))
+
+
+@functools.lru_cache(maxsize=4096)
+def _joined_tuple(values: tuple[str, ...]) -> str:
+    """The canonical stored form of a set of areas or tags (imports repeat a few sets)."""
     return ",".join(sorted({v.strip() for v in values if v and v.strip()}))
+
+
+def encode_details(details: Mapping[str, Any]) -> str:
+    """Return details as stored; `record_many` takes this text for rows that share details."""
+    return Evidence.details.db_value(dict(details))
 
 
 def record(
@@ -110,6 +123,7 @@ def record(
             association_id=association.id,
             after=_snapshot(row),
         )
+        standing.touch(association.id, [row.clinician_id])
         evidence_recorded.send(row, replaced=replaces)
     return row
 
@@ -126,9 +140,10 @@ def record_many(
     """Write many ledger rows of one association in the caller's transaction; return the count.
 
     For imports: rows are plain dicts with clinician_id, kind, occurred_on, hours, status, areas,
-    tags, label, source_ref (and optionally provider_id, details), already validated by the
-    caller against the same rules as `record` (clinicians of this association, finite hours,
-    no future dates). One audit row describes the whole batch (`summary` adds to it).
+    tags, label, source_ref (and optionally provider_id, details: a mapping, or the text of
+    `encode_details` when many rows share it), already validated by the caller against the
+    same rules as `record` (clinicians of this association, finite hours, no future dates). One
+    audit row describes the whole batch (`summary` adds to it).
     """
     columns = (
         "clinician_id",
@@ -162,9 +177,11 @@ def record_many(
     to_time = Evidence.created_at.db_value(now)
     count = 0
     buffer: list[tuple[Any, ...]] = []
+    clinicians: set[int] = set()
     with db.atomic():
         cursor = db.cursor()
         for row in rows:
+            clinicians.add(row["clinician_id"])
             buffer.append(
                 (
                     row["clinician_id"],
@@ -176,7 +193,9 @@ def record_many(
                     _joined(row.get("areas", ())),
                     _joined(row.get("tags", ())),
                     row.get("provider_id"),
-                    dumps(dict(row.get("details") or {})),
+                    details
+                    if isinstance(details := row.get("details"), str)
+                    else dumps(dict(details or {})),
                     str(row.get("label", ""))[:300],
                     source,
                     row.get("source_ref", ""),
@@ -192,6 +211,7 @@ def record_many(
         if buffer:
             cursor.executemany(sql, buffer)
             count += len(buffer)
+        standing.touch(association.id, clinicians)
         audit.record(
             "evidence.record_many",
             object_type=Evidence._meta.table_name,
@@ -241,6 +261,7 @@ def void(row: Evidence, *, reason: str, actor: User | None = None) -> Evidence:
             before=before,
             after={"status": "void", "reason": row.void_reason},
         )
+        standing.touch(row.association_id, [row.clinician_id])
         evidence_recorded.send(row, replaced=None)
     return row
 
@@ -300,5 +321,6 @@ def decide(
             before={"status": "pending"},
             after={"status": new_status, "reason": reason.strip()},
         )
+        standing.touch(row.association_id, [row.clinician_id])
         evidence_recorded.send(row, replaced=None)
     return row

@@ -144,4 +144,31 @@ class Endorsement(BaseModel):
         indexes = ((("association", "number"), True), (("clinician", "status"), False))
 
 
-MODELS = (Framework, Area, RuleSet, Evidence, Pathway, Endorsement)
+class Standing(BaseModel):
+    """The readiness of one open pathway as last evaluated: the report's row, kept.
+
+    A kept row is used only while it is current: `computed` equals `generation` (every ledger
+    write for the clinician bumps `generation` in the same transaction), `as_of` is the report's
+    day and `basis` still describes the pathway (rule set, category, start, framework edit).
+    """
+
+    pathway = pw.ForeignKeyField(Pathway, primary_key=True, backref="+", on_delete="CASCADE")
+    clinician = pw.ForeignKeyField(User, backref="+", on_delete="CASCADE")
+    association = pw.ForeignKeyField(Association, backref="+", on_delete="CASCADE")
+    generation = pw.IntegerField(default=0)
+    computed = pw.IntegerField(null=True)
+    as_of = pw.DateField(null=True)
+    basis = pw.CharField(max_length=200, default="")
+    progress = pw.DoubleField(default=0.0)
+    ready = pw.BooleanField(default=False)
+    projected = pw.DateField(null=True)
+    status = pw.CharField(max_length=20, default="")
+    flags = JSONField(default=list)
+    category_name = pw.CharField(max_length=200, default="")
+    last_evidence_on = pw.DateField(null=True)
+
+    class Meta:
+        indexes = ((("clinician", "association"), False),)
+
+
+MODELS = (Framework, Area, RuleSet, Evidence, Pathway, Endorsement, Standing)

@@ -1,9 +1,11 @@
 """Readiness of many clinicians at once: the association report, its buckets and who may see it.
 
-The report evaluates every open pathway of an association in one round of summary queries
-(`pathways.evaluate_pathways`), plus one query for pathways with names and agencies, one for
-their rule sets and one for each clinician's latest evidence date: a fixed number of queries
-whatever the number of clinicians. Nothing here touches the request.
+The report loads every open pathway of an association with names, agencies and its kept row
+(`competencies.standing`) in one query, plus one for their rule sets. Rows still current are used
+as kept; the others are evaluated in chunks, each with one round of summary queries
+(`pathways.evaluate_pathways`) and one for the clinicians' latest evidence dates, and kept for
+the next report of the day. A fixed number of queries per chunk, whatever the number of
+clinicians. Nothing here touches the request.
 """
 
 from __future__ import annotations
@@ -14,8 +16,9 @@ from dataclasses import dataclass, field
 
 import peewee as pw
 
+from competencies import standing
 from competencies.evaluator import Result, add_months
-from competencies.models import Evidence, Pathway, RuleSet
+from competencies.models import Evidence, Pathway, RuleSet, Standing
 from competencies.pathways import OPEN_STATUSES, Evaluation, evaluate_pathways
 from lms.models import Agency, Association, Membership, User
 from lms.permissions import Actor
@@ -192,6 +195,7 @@ def _open_pathways(association: Association, scope_agency_id: int | None) -> lis
             User.email,
             Membership.agency,
             Agency.name,
+            *standing.KEPT_COLUMNS,
         )
         .join(User, on=(Pathway.clinician == User.id))
         .switch(Pathway)
@@ -205,23 +209,17 @@ def _open_pathways(association: Association, scope_agency_id: int | None) -> lis
             ),
         )
         .join(Agency, pw.JOIN.LEFT_OUTER, on=(Membership.agency == Agency.id))
+        .switch(Pathway)
+        .join(Standing, pw.JOIN.LEFT_OUTER, on=(Standing.pathway == Pathway.id))
         .where((Pathway.association == association.id) & Pathway.status.in_(OPEN_STATUSES))
     )
     if scope_agency_id is not None:
         query = query.where(Membership.agency == scope_agency_id)
     out = []
-    for (
-        pid,
-        cid,
-        category,
-        rs_id,
-        started,
-        status,
-        name,
-        email,
-        agency_id,
-        agency,
-    ) in query.tuples():
+    width = len(standing.KEPT_COLUMNS)
+    for row in query.tuples():
+        pid, cid, category, rs_id, started, status, name, email, agency_id, agency = row[:-width]
+        kept = row[-width:]
         p = Pathway(
             id=pid,
             clinician=cid,
@@ -232,6 +230,7 @@ def _open_pathways(association: Association, scope_agency_id: int | None) -> lis
             status=status,
         )
         p.who = (name, email, agency_id, agency or "")
+        p.kept = None if kept[0] is None else kept
         out.append(p)
     rule_sets = {
         rs.id: rs for rs in RuleSet.select().where(RuleSet.id.in_({p.rule_set_id for p in out}))
@@ -254,17 +253,17 @@ def _last_evidence(
         )
         .group_by(Evidence.clinician)
     )
-    if clinician_ids is not None:
-        query = query.where(Evidence.clinician.in_(clinician_ids))
     out = {}
-    for cid, last in query.tuples():
-        out[cid] = last if isinstance(last, dt.date) else dt.date.fromisoformat(str(last)[:10])
+    for chunk in standing.chunks(clinician_ids) if clinician_ids is not None else [None]:
+        scoped = query if chunk is None else query.where(Evidence.clinician.in_(chunk))
+        for cid, last in scoped.tuples():
+            out[cid] = last if isinstance(last, dt.date) else dt.date.fromisoformat(str(last)[:10])
     return out
 
 
-def _row(ev: Evaluation, last: dt.date | None, as_of: dt.date) -> Row:
+def _evaluated(ev: Evaluation, last: dt.date | None, as_of: dt.date) -> dict:
+    """Return the values of a report row that come from evaluating the pathway."""
     p, result = ev.pathway, ev.result
-    name, email, agency_id, agency = p.who
     fc = result.forecast
     projected = paced_date(result, as_of)
     ready = bool(result.ready)
@@ -276,6 +275,19 @@ def _row(ev: Evaluation, last: dt.date | None, as_of: dt.date) -> Row:
         last_evidence_on=last,
         as_of=as_of,
     )
+    return {
+        "progress": result.progress,
+        "ready": ready,
+        "projected": None if ready else projected,
+        "status": status,
+        "flags": _flags(result, status, last, as_of),
+        "category_name": result.category_name or p.category,
+        "last_evidence_on": last,
+    }
+
+
+def _row(p: Pathway, values: dict) -> Row:
+    name, email, agency_id, agency = p.who
     return Row(
         pathway_id=p.id,
         clinician_id=p.clinician_id,
@@ -284,30 +296,56 @@ def _row(ev: Evaluation, last: dt.date | None, as_of: dt.date) -> Row:
         agency_id=agency_id,
         agency=agency,
         category=p.category,
-        category_name=result.category_name or p.category,
+        category_name=values["category_name"],
         started_on=p.started_on,
-        progress=result.progress,
-        ready=ready,
-        projected=None if ready else projected,
-        status=status,
-        flags=_flags(result, status, last, as_of),
-        last_evidence_on=last,
+        progress=values["progress"],
+        ready=bool(values["ready"]),
+        projected=values["projected"],
+        status=values["status"],
+        flags=tuple(values["flags"]),
+        last_evidence_on=values["last_evidence_on"],
     )
+
+
+EVALUATE_CHUNK = 1000  # pathways evaluated per round of summary queries
 
 
 def scope_rows(
     association: Association, as_of: dt.date, *, scope_agency_id: int | None = None
 ) -> list[Row]:
-    """Evaluate every open pathway of the association (or of one agency in it)."""
+    """Return a row for every open pathway of the association (or of one agency in it).
+
+    Kept rows still current are used as they are; the others are evaluated, a chunk at a time,
+    and kept when the report is today's.
+    """
     pathways = _open_pathways(association, scope_agency_id)
-    if not pathways:
-        return []
-    ids = sorted({p.clinician_id for p in pathways}) if scope_agency_id is not None else None
-    last = _last_evidence(association, as_of, ids)
-    return [
-        _row(ev, last.get(ev.pathway.clinician_id), as_of)
-        for ev in evaluate_pathways(pathways, as_of)
-    ]
+    keeping = standing.may_keep(as_of)
+    rows, stale, bases = [], [], {}
+    for p in pathways:
+        bases[p.id] = standing.basis(p, p.rule_set)
+        values = standing.current(p.kept, as_of, bases[p.id]) if keeping else None
+        if values is None:
+            stale.append(p)
+        else:
+            rows.append(_row(p, values))
+    for start in range(0, len(stale), EVALUATE_CHUNK):
+        chunk = stale[start : start + EVALUATE_CHUNK]
+        generations = standing.prepare(chunk) if keeping else {}
+        last = _last_evidence(association, as_of, sorted({p.clinician_id for p in chunk}))
+        fresh = []
+        for ev in evaluate_pathways(chunk, as_of):
+            p = ev.pathway
+            values = _evaluated(ev, last.get(p.clinician_id), as_of)
+            rows.append(_row(p, values))
+            if p.id in generations:
+                fresh.append((p.id, generations[p.id], bases[p.id], values))
+        standing.keep(fresh, as_of)
+    return rows
+
+
+def refresh(association: Association, as_of: dt.date | None = None) -> int:
+    """Evaluate and keep every stale open pathway of an association (the nightly command)."""
+    return len(scope_rows(association, as_of or dt.date.today()))
 
 
 def _sorted(rows: list[Row], sort: str) -> list[Row]:

@@ -74,7 +74,8 @@ STAMP_SECONDS = 5.0
 _stamps: dict[int, tuple[float, object]] = {}
 
 
-def _framework_stamp(framework_id: int | None) -> object:
+def framework_stamp(framework_id: int | None) -> object:
+    """Return when the framework was last edited (cached STAMP_SECONDS per process)."""
     if framework_id is None:
         return None
     now = time.monotonic()
@@ -102,7 +103,7 @@ def bound_rule_set(row: RuleSet) -> rules.RuleSet:
     """Return the stored version parsed and bound to its framework (cached: versions are fixed)."""
     # The framework's edit time is part of the key, so an area edit reaches every worker's
     # evaluations within STAMP_SECONDS without a query per evaluation.
-    key = (row.id, row.framework_id, _framework_stamp(row.framework_id))
+    key = (row.id, row.framework_id, framework_stamp(row.framework_id))
     with _cache_lock:
         cached = _bound_cache.get(key)
     if cached is not None:

@@ -10,7 +10,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 FIGURES = (
+    "readiness refresh",
     "association readiness report",
+    "readiness report after 1 % of clinicians changed",
     "one clinician's evaluation",
     "dashboard queries",
     "progress certificate PDF",

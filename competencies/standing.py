@@ -1,0 +1,149 @@
+"""Kept readiness rows: the association report reads them instead of evaluating every pathway.
+
+Evaluating 10,000 pathways takes tens of seconds; the report must take about as long as one
+GROUP BY over the ledger. So each evaluated row is kept in `Standing` with what it was computed
+from: the day, the pathway's basis (rule set, category, start date, framework edit) and the
+ledger generation of its clinician. Every ledger write bumps that generation in the writer's own
+transaction (`touch`), so a kept row is used only while nothing it depends on has changed.
+
+Keeping a freshly evaluated row is race-free without locks: `prepare` makes sure the rows exist
+and reads their generations *before* the evidence is read, and `keep` writes a row back only
+where the generation is still the one read. A ledger write that lands in between bumps the
+generation, the conditional write matches nothing, and the row stays stale until next time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from competencies.models import Pathway, RuleSet, Standing
+from competencies.rulesets import framework_stamp
+from lms.db import db
+
+CHUNK = 500  # ids per IN (...) list
+
+# The columns a kept row carries, in the order `kept` returns them.
+KEPT_COLUMNS = (
+    Standing.generation,
+    Standing.computed,
+    Standing.as_of,
+    Standing.basis,
+    Standing.progress,
+    Standing.ready,
+    Standing.projected,
+    Standing.status,
+    Standing.flags,
+    Standing.category_name,
+    Standing.last_evidence_on,
+)
+
+
+def chunks(values: Sequence[Any], size: int = CHUNK):
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+def touch(association_id: int, clinician_ids: Iterable[int]) -> None:
+    """Mark the kept rows of these clinicians in this association stale (call in the write's
+    transaction: a reader then sees either the old evidence and the old generation, or both new)."""
+    ids = sorted(set(clinician_ids))
+    for chunk in chunks(ids):
+        Standing.update(generation=Standing.generation + 1).where(
+            (Standing.association == association_id) & Standing.clinician.in_(chunk)
+        ).execute()
+
+
+def basis(pathway: Pathway, rule_set: RuleSet) -> str:
+    """Describe what a pathway's evaluation depends on besides the ledger and the day."""
+    stamp = framework_stamp(rule_set.framework_id)
+    return f"{rule_set.id}/{pathway.category}/{pathway.started_on.isoformat()}/{stamp}"
+
+
+def current(kept: tuple | None, as_of: dt.date, expected_basis: str) -> dict[str, Any] | None:
+    """Return a kept row's values when it is still current for this day and basis, else None."""
+    if kept is None:
+        return None
+    generation, computed, kept_as_of, kept_basis, *values = kept
+    if computed != generation or kept_as_of != as_of or kept_basis != expected_basis:
+        return None
+    names = [c.name for c in KEPT_COLUMNS[4:]]
+    return dict(zip(names, values, strict=True))
+
+
+def may_keep(as_of: dt.date) -> bool:
+    """Rows are kept for today's report only, and never from inside a caller's transaction
+    (the generation read must see what is committed, not what the caller has pending)."""
+    return as_of == dt.date.today() and not db.in_transaction()
+
+
+def prepare(pathways: Sequence[Pathway]) -> dict[int, int]:
+    """Make sure each pathway has a kept row; return each one's generation, read now."""
+    Standing.insert_many(
+        [
+            {"pathway": p.id, "clinician": p.clinician_id, "association": p.association_id}
+            for p in pathways
+        ]
+    ).on_conflict_ignore().execute()
+    generations: dict[int, int] = {}
+    for chunk in chunks([p.id for p in pathways]):
+        query = Standing.select(Standing.pathway, Standing.generation).where(
+            Standing.pathway.in_(chunk)
+        )
+        generations.update(query.tuples())
+    return generations
+
+
+def keep(rows: Iterable[tuple[int, int, str, dict[str, Any]]], as_of: dt.date) -> int:
+    """Write evaluated rows back where the generation is unchanged; return how many were kept.
+
+    Each item is (pathway id, generation read by `prepare`, basis, values) with values keyed
+    like the kept columns (progress, ready, projected, status, flags, category_name,
+    last_evidence_on).
+    """
+    param = db.obj.param
+    assignments = ", ".join(
+        f"{name} = {param}"
+        for name in (
+            "computed",
+            "as_of",
+            "basis",
+            "progress",
+            "ready",
+            "projected",
+            "status",
+            "flags",
+            "category_name",
+            "last_evidence_on",
+        )
+    )
+    sql = (
+        f"UPDATE {Standing._meta.table_name} SET {assignments} "
+        f"WHERE pathway_id = {param} AND generation = {param}"
+    )
+    day = as_of.isoformat()
+    to_json = Standing.flags.db_value
+    params = [
+        (
+            generation,
+            day,
+            kept_basis,
+            values["progress"],
+            bool(values["ready"]),
+            values["projected"].isoformat() if values["projected"] else None,
+            values["status"],
+            to_json(list(values["flags"])),
+            values["category_name"],
+            values["last_evidence_on"].isoformat() if values["last_evidence_on"] else None,
+            pathway_id,
+            generation,
+        )
+        for pathway_id, generation, kept_basis, values in rows
+    ]
+    if not params:
+        return 0
+    with db.atomic():
+        cursor = db.cursor()
+        cursor.executemany(sql, params)
+        return cursor.rowcount if cursor.rowcount is not None and cursor.rowcount >= 0 else 0
