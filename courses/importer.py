@@ -120,20 +120,25 @@ def _outcomes(
     )
 
 
-def _existing(batch: list[RowOutcome]) -> set[tuple[int, int, dt.date]]:
-    """Return the natural keys of this batch already held by live completions (one query)."""
+def _in_list(values: set) -> tuple[str, list]:
+    return ", ".join([db.param] * len(values)), sorted(values)
+
+
+def _existing(batch: list[RowOutcome]) -> set[tuple[int, int, str]]:
+    """Return the natural keys (clinician, training, ISO date) of this batch already held by
+    live completions, in one query (raw: peewee building and converting cost more)."""
     if not batch:
         return set()
-    return set(
-        Completion.select(Completion.clinician, Completion.training, Completion.completed_on)
-        .where(
-            Completion.clinician.in_({o.clinician.id for o in batch})
-            & Completion.training.in_({o.training.id for o in batch})
-            & Completion.completed_on.in_({o.date for o in batch})
-            & Completion.live.is_null(False)
-        )
-        .tuples()
+    clinicians, c_args = _in_list({o.clinician.id for o in batch})
+    trainings, t_args = _in_list({o.training.id for o in batch})
+    dates, d_args = _in_list({o.date.isoformat() for o in batch})
+    cursor = db.execute_sql(
+        f"SELECT clinician_id, training_id, completed_on FROM {Completion._meta.table_name}"
+        f" WHERE clinician_id IN ({clinicians}) AND training_id IN ({trainings})"
+        f" AND completed_on IN ({dates}) AND live IS NOT NULL",
+        (*c_args, *t_args, *d_args),
     )
+    return {(c, t, str(on)[:10]) for c, t, on in cursor}
 
 
 def _view(o: RowOutcome, outcome: str) -> RowView:
@@ -167,7 +172,7 @@ def _scan(
         existing = _existing(batch)
         fresh = []
         for o in batch:
-            key = (o.clinician.id, o.training.id, o.date)
+            key = (o.clinician.id, o.training.id, o.date.isoformat())
             if key in existing:
                 report.existing += 1
                 if len(report.rows) < SHOWN_ROWS:
@@ -279,40 +284,36 @@ def _insert_completions(
 
 def _write_evidence(association: Association, actor: Actor, ref: str, report: Report) -> None:
     """Write the ledger rows of the imported completions, reading them back in id chunks."""
-    trainings = {t.id: t for t in Training.select().where(Training.association == association)}
+    by_id = {
+        t.id: (t.tag_list, t.title, ledger.encode_details({"provider": t.provider}))
+        for t in Training.select().where(Training.association == association)
+    }
 
     def rows():
+        p = db.param
+        sql = (
+            "SELECT id, clinician_id, training_id, completed_on, hours, areas"
+            f" FROM {Completion._meta.table_name} WHERE import_ref = {p} AND id > {p}"
+            f" ORDER BY id LIMIT {BATCH}"
+        )
         last = 0
         while True:
-            chunk = list(
-                Completion.select(
-                    Completion.id,
-                    Completion.clinician,
-                    Completion.training,
-                    Completion.completed_on,
-                    Completion.hours,
-                    Completion.areas,
-                )
-                .where((Completion.import_ref == ref) & (Completion.id > last))
-                .order_by(Completion.id)
-                .limit(BATCH)
-                .tuples()
-            )
+            chunk = db.execute_sql(sql, (ref, last)).fetchall()  # raw: no per-value conversion
             if not chunk:
                 return
             for cid, clinician_id, training_id, on, hours, areas in chunk:
-                t = trainings[training_id]
+                t = by_id[training_id]
                 yield {
                     "clinician_id": clinician_id,
                     "kind": "training",
-                    "occurred_on": on,
+                    "occurred_on": on if isinstance(on, dt.date) else dt.date.fromisoformat(on),
                     "hours": hours,
                     "status": "verified",
                     "areas": areas.split(",") if areas else (),
-                    "tags": t.tag_list,
-                    "label": t.title,
+                    "tags": t[0],
+                    "label": t[1],
                     "source_ref": f"completion:{cid}",
-                    "details": {"provider": t.provider},
+                    "details": t[2],
                 }
             last = chunk[-1][0]
 
