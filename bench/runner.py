@@ -64,6 +64,7 @@ def run_all(
             association=first,
             password=PASSWORD,
         )
+        load_env = _load_fixtures(first, dataset, today)
         results = [
             *figures.readiness_report(first, today),
             figures.one_clinician(dataset.sample_clinician, today),
@@ -86,8 +87,45 @@ def run_all(
         }
         db.close()
     if load_seconds:
-        results.append(load_test(database_url, workdir, load_seconds, dataset.clinicians))
+        results.append(load_test(database_url, workdir, load_seconds, load_env))
     return results, info
+
+
+def _load_fixtures(association, dataset, today: dt.date) -> dict[str, str]:
+    """Create what the load journeys need: a trainer's API token and training, and a few
+    issued certificates to verify. Returns the journeys' environment."""
+    from certificates.issuing import issue_progress
+    from courses.models import Training
+    from lms.accounts import create_api_token, create_user
+    from lms.models import User
+
+    trainer = create_user(
+        "trainer0@bench.example",
+        "Bench Trainer",
+        roles=("trainer",),
+        association=association,
+        password=PASSWORD,
+    )
+    Training.create(
+        association=association,
+        code="LOAD-1",
+        title="Load journey training",
+        format="online",
+        hours=2,
+        areas={},
+        tags="",
+        owner=trainer,
+    )
+    token = create_api_token(trainer, role="trainer", association=association, name="load")
+    holders = User.select().where(User.email.startswith("c0-")).order_by(User.id).limit(5)
+    codes = [issue_progress(h, association, today=today).code for h in holders]
+    return {
+        "BENCH_CLINICIANS": str(min(dataset.clinicians, 500)),
+        "BENCH_PASSWORD": PASSWORD,
+        "BENCH_TOKEN": token.secret,
+        "BENCH_TRAINING": "LOAD-1",
+        "BENCH_VERIFY_CODES": ",".join(codes),
+    }
 
 
 def _free_port() -> int:
@@ -96,7 +134,7 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def load_test(database_url: str, workdir: Path, seconds: int, clinicians: int) -> Figure:
+def load_test(database_url: str, workdir: Path, seconds: int, journeys: dict[str, str]) -> Figure:
     """Mixed journeys from locust against gunicorn with (2 × cores) + 1 workers, on loopback."""
     port = _free_port()
     workers = 2 * (os.cpu_count() or 1) + 1
@@ -148,7 +186,7 @@ def load_test(database_url: str, workdir: Path, seconds: int, clinicians: int) -
                 "--stop-timeout",
                 "5",
             ],
-            env={**env, "BENCH_CLINICIANS": str(min(clinicians, 500)), "BENCH_PASSWORD": PASSWORD},
+            env={**env, **journeys},
             check=False,
             capture_output=True,
             timeout=seconds + 120,
