@@ -477,8 +477,9 @@ def viewable_pathways(actor: Actor, clinician_id: int) -> tuple[User, list[Pathw
     )
     allowed = set()
     for association_id, agency_id in memberships:
-        if actor.token is not None and actor.token.association_id != association_id:
-            continue
+        token = actor.token
+        if token is not None and token.association_id not in (None, association_id):
+            continue  # an association's token sees that association only; an admin's, all
         if actor.user.id == clinician.id:
             allowed.add(association_id)
         elif actor.can("competencies:view_readiness", association_id):

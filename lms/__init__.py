@@ -23,8 +23,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     settings.update(config or {})
     _config.ensure_secret_key(settings, app.instance_path)
     app.config.update(settings)
-    if app.config.get("TESTING"):
-        app.config.setdefault("PASSWORD_HASH_COST", "fast")
+    if app.config.get("TESTING") and "PASSWORD_HASH_COST" not in (config or {}):
+        app.config["PASSWORD_HASH_COST"] = "fast"  # tests hash at the lowest cost
 
     from flask_bootstrap import Bootstrap5
 

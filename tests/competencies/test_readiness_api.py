@@ -73,6 +73,14 @@ def test_clinician_readiness_permission_matrix(
         assert response.get_json()["pathways"][0]["category"] == "IMHS"
 
 
+def test_an_admin_token_reads_any_association(client, api_token, people, make_user):
+    admin = make_user("root@example.test", roles=("admin",), assoc=None)
+    headers = api_token(admin, role="admin")
+    response = client.get(f"/api/v1/clinicians/{people['ana'].id}/readiness", headers=headers)
+    assert response.status_code == 200
+    assert response.get_json()["pathways"][0]["association"] == "MI"
+
+
 def test_manager_cannot_read_staff_of_another_agency(client, api_token, people):
     response = client.get(
         f"/api/v1/clinicians/{people['bo'].id}/readiness", headers=api_token(people["manager"])

@@ -92,3 +92,18 @@ def test_migrate_and_status_commands(app_factory):
     assert result.exit_code == 0 and "up to date" in result.output
     status = runner.invoke(args=["status"])
     assert "0001_accounts" in status.output and "All migrations applied" in status.output
+
+
+def test_tests_hash_cheaply_and_production_at_full_cost(tmp_path):
+    from lms import create_app
+    from lms.security import hash_password
+
+    base = {"SECRET_KEY": "k" * 40, "INSTANCE_PATH": str(tmp_path), "ENV": "development"}
+    with create_app({**base, "TESTING": True}).app_context():
+        assert hash_password("a long passphrase here").startswith("$argon2id$v=19$m=8,t=1,p=1$")
+    with create_app(base).app_context():
+        full = hash_password("a long passphrase here")
+    assert full.startswith("$argon2id$") and "m=8,t=1" not in full
+    explicit = {**base, "TESTING": True, "PASSWORD_HASH_COST": "normal"}
+    with create_app(explicit).app_context():
+        assert "m=8,t=1" not in hash_password("a long passphrase here")
