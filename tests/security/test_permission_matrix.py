@@ -228,9 +228,7 @@ MATRIX: tuple[Entry, ...] = (
     api("GET /api/v1/clinicians/<int:user_id>/readiness", owners=PERSON4,
         args={"user_id": "clinician"}, others=404,
         clinician=(200, 404, 404, 404), agency_manager=(200, 404, 404, 200),
-        reviewer=(200, 200, 404, 200), coordinator=(200, 200, 404, 200), admin=404,
-        note="admin=404: readiness.viewable_pathways skips every association for a token "
-             "without one (admin tokens); fails closed, should be 200"),
+        reviewer=(200, 200, 404, 200), coordinator=(200, 200, 404, 200), admin=200),
     api("POST /api/v1/completions", owners=OWN3, body=completion_body,
         trainer=(200, 422, 422), coordinator=(200, 200, 422), admin=(200, 200, 422)),
     api("PATCH /api/v1/completions/<external_id>", owners=OWN3,
