@@ -174,7 +174,7 @@ def record_many(
     actor_id = actor.id if actor else None
     dumps = Evidence.details.db_value
     to_date = Evidence.occurred_on.db_value
-    to_time = Evidence.created_at.db_value(now)
+    to_time = str(Evidence.created_at.db_value(now))  # as peewee stores it, adapted once
     count = 0
     buffer: list[tuple[Any, ...]] = []
     clinicians: set[int] = set()

@@ -124,14 +124,14 @@ def _in_list(values: set) -> tuple[str, list]:
     return ", ".join([db.param] * len(values)), sorted(values)
 
 
-def _existing(batch: list[RowOutcome]) -> set[tuple[int, int, str]]:
+def _existing(batch: list[tuple[RowOutcome, str]]) -> set[tuple[int, int, str]]:
     """Return the natural keys (clinician, training, ISO date) of this batch already held by
     live completions, in one query (raw: peewee building and converting cost more)."""
     if not batch:
         return set()
-    clinicians, c_args = _in_list({o.clinician.id for o in batch})
-    trainings, t_args = _in_list({o.training.id for o in batch})
-    dates, d_args = _in_list({o.date.isoformat() for o in batch})
+    clinicians, c_args = _in_list({o.clinician.id for o, _ in batch})
+    trainings, t_args = _in_list({o.training.id for o, _ in batch})
+    dates, d_args = _in_list({day for _, day in batch})
     cursor = db.execute_sql(
         f"SELECT clinician_id, training_id, completed_on FROM {Completion._meta.table_name}"
         f" WHERE clinician_id IN ({clinicians}) AND training_id IN ({trainings})"
@@ -168,23 +168,23 @@ def _scan(
     now = utcnow()
     done_in_file: set[tuple[int, int]] = set()
 
-    def flush(batch: list[RowOutcome]) -> None:
+    def flush(rows: list[RowOutcome]) -> None:
+        batch = [(o, o.date.isoformat()) for o in rows]  # (row, ISO date), formatted once
         existing = _existing(batch)
         fresh = []
-        for o in batch:
-            key = (o.clinician.id, o.training.id, o.date.isoformat())
-            if key in existing:
+        for o, day in batch:
+            if (o.clinician.id, o.training.id, day) in existing:
                 report.existing += 1
                 if len(report.rows) < SHOWN_ROWS:
                     report.rows.append(_view(o, "already recorded"))
             else:
-                fresh.append(o)
+                fresh.append((o, day))
         report.new += len(fresh)
         if not write:
-            pairs = [(o.clinician.id, o.training.id) for o in fresh]
+            pairs = [(o.clinician.id, o.training.id) for o, _ in fresh]
             flags = missing_prerequisites(pairs, done_in_file)
             done_in_file.update(pairs)
-            for o in fresh:
+            for o, _ in fresh:
                 missing = flags.get((o.clinician.id, o.training.id), [])
                 report.flagged += bool(missing)
                 if len(report.rows) < SHOWN_ROWS:
@@ -245,7 +245,11 @@ _FIELDS = (
 
 
 def _insert_completions(
-    rows: list[RowOutcome], association: Association, actor: Actor, ref: str, now: dt.datetime
+    rows: list[tuple[RowOutcome, str]],
+    association: Association,
+    actor: Actor,
+    ref: str,
+    now: dt.datetime,
 ) -> None:
     """Insert one batch with a single parameterised statement run by executemany.
 
@@ -262,7 +266,7 @@ def _insert_completions(
             o.clinician.id,
             association.id,
             o.training.id,
-            o.date.isoformat(),
+            day,
             o.hours,
             ",".join(sorted(o.areas)),
             "csv",
@@ -277,7 +281,7 @@ def _insert_completions(
             "",
             "",
         )
-        for o in rows
+        for o, day in rows
     ]
     db.cursor().executemany(sql, values)
 
@@ -306,7 +310,7 @@ def _write_evidence(association: Association, actor: Actor, ref: str, report: Re
                 yield {
                     "clinician_id": clinician_id,
                     "kind": "training",
-                    "occurred_on": on if isinstance(on, dt.date) else dt.date.fromisoformat(on),
+                    "occurred_on": on,  # a date, or its ISO text from SQLite: stored as is
                     "hours": hours,
                     "status": "verified",
                     "areas": areas.split(",") if areas else (),
