@@ -149,17 +149,7 @@ def record_batch(
         if existing is not None:
             completion, created = existing, False
         else:
-            completion, created = services.record_completion(
-                actor,
-                clinician=clinician,
-                training=training,
-                completed_on=item.completed_on,
-                hours=item.hours,
-                areas=item.areas,
-                source="api",
-                session=session,
-                external_id=item.external_id,
-            )
+            completion, created = _record(actor, item, clinician, training, session)
         results.append(
             ItemResult(
                 index=index,
@@ -181,6 +171,39 @@ def record_batch(
                 409, "The same Idempotency-Key is in use by a concurrent request."
             ) from None
     return 200, body
+
+
+def _record(
+    actor: Actor,
+    item: CompletionItem,
+    clinician: User,
+    training: Training,
+    session: Session | None,
+) -> tuple[Completion, bool]:
+    """Record one item; a concurrent request that recorded the same completion first wins.
+
+    On PostgreSQL two transactions can both find no live row and both insert: the second
+    waits on the unique index, then fails once the first commits. Its savepoint (the
+    service's own transaction) is rolled back and the row now committed is the answer.
+    SQLite never gets here: its IMMEDIATE transactions run one writer at a time.
+    """
+    try:
+        return services.record_completion(
+            actor,
+            clinician=clinician,
+            training=training,
+            completed_on=item.completed_on,
+            hours=item.hours,
+            areas=item.areas,
+            source="api",
+            session=session,
+            external_id=item.external_id,
+        )
+    except pw.IntegrityError:
+        winner = services.live_completion(clinician.id, training.id, item.completed_on)
+        if winner is None:
+            raise
+        return winner, False
 
 
 @api.post("/completions")
