@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import click
@@ -58,8 +59,16 @@ def issue_command(kind: str, email: str, category: str | None, output: Path | No
         except issuing.CertificateError as exc:
             raise click.ClickException(str(exc)) from exc
         if output is not None:
-            output.write_bytes(bytes(cert.pdf))
+            _write_whole(output, bytes(cert.pdf))
         click.echo(display(cert.code))
+
+
+def _write_whole(path: Path, data: bytes) -> None:
+    """Write the file under its name only once complete: a crash mid-write leaves no truncated
+    PDF there (at worst a hidden `.part` file beside it)."""
+    partial = path.with_name(f".{path.name}.part")
+    partial.write_bytes(data)
+    os.replace(partial, path)
 
 
 @cli.command("revoke")
