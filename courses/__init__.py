@@ -1,6 +1,15 @@
 """Trainings catalogue, sessions and completions: rosters, CSV import, REST and xAPI."""
 
-from courses import api_views, demo, panels, views, views_import, xapi_views  # noqa: F401
+from courses import (  # noqa: F401
+    api_views,
+    demo,
+    panels,
+    views,
+    views_accounts,
+    views_corrections,
+    views_import,
+    xapi_views,
+)
 from courses import cli as _cli  # noqa: F401
 from courses.blueprint import api, bp, cli, xapi_bp
 from courses.capabilities import CAPABILITIES
@@ -22,7 +31,7 @@ def _init_app(app) -> None:
 
 plugin = Plugin(
     name="courses",
-    version=1,
+    version=2,
     blueprint=bp,
     models=MODELS,
     capabilities=CAPABILITIES,
@@ -36,6 +45,7 @@ plugin = Plugin(
         NavItem(
             "Verify trainings", "courses.verify_queue", "courses:verify_self_reports", order=46
         ),
+        NavItem("LMS accounts", "courses.lms_accounts", "courses:link_lms_accounts", order=47),
     ),
     init_app=_init_app,
 )

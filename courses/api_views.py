@@ -228,3 +228,116 @@ def post_completions(body: CompletionBatch):
     ).hexdigest()
     status, payload = record_batch(current_actor(), body, key=key, request_hash=request_hash)
     return jsonify(payload), status
+
+
+# --- corrections -------------------------------------------------------------------------------
+
+
+class CompletionCorrection(BaseModel):
+    """New values of a completion (omitted: unchanged) and why; the old one stays, void."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+    completed_on: dt.date | None = None
+    hours: float | None = Field(None, gt=0, allow_inf_nan=False)
+    areas: list[Annotated[str, StringConstraints(max_length=100)]] | None = None
+
+
+class CompletionVoid(BaseModel):
+    """Why the completion is voided; it stays in the clinician's history with the reason."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+
+
+class CompletionOut(BaseModel):
+    completion_id: int
+    external_id: str | None
+    status: Literal["verified", "void"]
+    completed_on: dt.date
+    hours: float
+    areas: list[str]
+    replaces: int | None = None
+
+
+def _out(completion: Completion) -> dict:
+    return CompletionOut(
+        completion_id=completion.id,
+        external_id=completion.external_id,
+        status=completion.status,
+        completed_on=completion.completed_on,
+        hours=completion.hours,
+        areas=completion.area_list,
+        replaces=completion.replaces_id,
+    ).model_dump(mode="json")
+
+
+def _by_external_id(actor: Actor, external_id: str) -> Completion:
+    """Return the live API completion with this external id in the actor's association, or 404."""
+    association = services.acting_association(actor, "courses:record_completion")
+    completion = Completion.get_or_none(
+        (Completion.association == association)
+        & (Completion.source == "api")
+        & (Completion.external_id == external_id)
+        & Completion.live.is_null(False)
+    )
+    if completion is None:
+        raise ApiError(
+            404,
+            "No recorded completion has this external id in your association.",
+            field="external_id",
+        )
+    if not services.may_correct(actor, completion):
+        raise ApiError(403, "This token may not correct completions of this training.")
+    return completion
+
+
+def _unprocessable(exc: CourseError) -> ApiError:
+    return ApiError(422, str(exc), field=exc.field)
+
+
+@api.patch("/completions/<external_id>")
+@operation(
+    "Correct a completion recorded with this external id (the old one stays, void)",
+    body=CompletionCorrection,
+    response=CompletionOut,
+    capability="courses:record_completion",
+    tags=("courses",),
+    statuses=(422,),
+)
+def patch_completion(external_id: str, body: CompletionCorrection):
+    actor = current_actor()
+    completion = _by_external_id(actor, external_id)
+    try:
+        new = services.correct_completion(
+            actor,
+            completion,
+            reason=body.reason,
+            completed_on=body.completed_on,
+            hours=body.hours,
+            areas=body.areas,
+        )
+    except CourseError as exc:
+        raise _unprocessable(exc) from None
+    return jsonify(_out(new))
+
+
+@api.delete("/completions/<external_id>")
+@operation(
+    "Void a completion recorded with this external id; the reason goes in the JSON body",
+    body=CompletionVoid,
+    response=CompletionOut,
+    capability="courses:record_completion",
+    tags=("courses",),
+    statuses=(422,),
+)
+def delete_completion(external_id: str, body: CompletionVoid):
+    actor = current_actor()
+    completion = _by_external_id(actor, external_id)
+    try:
+        services.void_recorded_completion(actor, completion, reason=body.reason)
+    except CourseError as exc:
+        raise _unprocessable(exc) from None
+    return jsonify(_out(completion))

@@ -35,6 +35,11 @@ CAPABILITIES = {
     "courses:self_report": Capability(
         "write", ("clinician",), "Report a training taken elsewhere and see one's transcript"
     ),
+    "courses:link_lms_accounts": Capability(
+        "write",
+        ("coordinator", "admin"),
+        "Link clinicians' learning-platform accounts, so xAPI statements find them",
+    ),
     "courses:view_transcripts": Capability(
         "read", ("reviewer", "coordinator", "admin"), "Read clinicians' training transcripts"
     ),

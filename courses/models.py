@@ -1,4 +1,5 @@
-"""Trainings, sessions, completions, certificate files, xAPI statements and idempotency keys."""
+"""Trainings, sessions, completions, certificate files, xAPI statements, idempotency keys and
+the LMS accounts xAPI statements name learners by."""
 
 from __future__ import annotations
 
@@ -173,6 +174,22 @@ class IdempotencyKey(BaseModel):
         indexes = ((("user", "key"), True),)
 
 
+class LmsAccount(BaseModel):
+    """A clinician's account on a learning platform: xAPI `actor.account` {homePage, name}."""
+
+    user = pw.ForeignKeyField(User, backref="+", on_delete="CASCADE")
+    home_page = pw.CharField(max_length=500)  # normalised: lower-case scheme and host, no "/" end
+    name = pw.CharField(max_length=255)  # the user's name or id there, exactly as the LMS sends
+    created_by = pw.ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL")
+    created_at = pw.DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = (
+            (("home_page", "name"), True),
+            (("user",), False),
+        )
+
+
 MODELS = (
     Training,
     Prerequisite,
@@ -182,4 +199,5 @@ MODELS = (
     CertificateFile,
     XapiStatement,
     IdempotencyKey,
+    LmsAccount,
 )

@@ -236,9 +236,9 @@ def roster(session_id: int):
                 return redirect(url_for("courses.roster", session_id=session.id))
     query = request.args.get("q", "")[:100]
     people = services.search_clinicians(training.association, query, limit=100)
-    recorded = {
-        c.clinician_id
-        for c in Completion.select(Completion.clinician).where(
+    recorded = {  # clinician id -> the live completion, which the trainer may correct
+        c.clinician_id: c.id
+        for c in Completion.select(Completion.id, Completion.clinician).where(
             (Completion.session == session) & Completion.live.is_null(False)
         )
     }
@@ -400,8 +400,23 @@ def _transcript_scope(clinician_id: int | None) -> list[int] | None:
 def transcript(clinician_id: int | None = None):
     user = _transcript_subject(clinician_id)
     rows = transcript_rows(user, _transcript_scope(clinician_id))
+    completions = [r.completion for r in rows]
+    actor = current_actor()
+    correctable = (
+        set()
+        if clinician_id is None or clinician_id == actor.user.id
+        else {
+            c.id for c in completions if c.status == "verified" and services.may_correct(actor, c)
+        }
+    )
     return render_template(
-        "courses/transcript.html", user=user, rows=rows, own=clinician_id is None
+        "courses/transcript.html",
+        user=user,
+        rows=rows,
+        own=clinician_id is None,
+        replaced_by=services.correction_history(completions),
+        by_id={c.id: c for c in completions},
+        correctable=correctable,
     )
 
 

@@ -3,8 +3,9 @@
 Pure: no Flask, no database. Accepted:
 
 - verbs ``completed`` and ``passed`` (ADL ids) about an Activity, with an Agent identified by
-  ``mbox`` or ``account``, a ``timestamp`` with a timezone and optionally
-  ``result.duration`` (the clock hours);
+  ``mbox``, ``mbox_sha1sum`` (the SHA-1 of ``mailto:`` and the address) or ``account``
+  (``homePage`` and ``name``, as Moodle's logstore_xapi sends), a ``timestamp`` with a
+  timezone and optionally ``result.duration`` (the clock hours);
 - verb ``voided`` whose object is a ``StatementRef`` (the LMS withdrawing a statement).
 
 Everything else an LMS adds (``context``, ``contextActivities``, ``extensions``, the activity's
@@ -91,6 +92,7 @@ class Statement:
     hours: float | None
     timestamp: datetime
     completed_on: date
+    actor_mbox_sha1: str | None = None  # lower-case hex, when the actor was an mbox_sha1sum
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,7 +178,7 @@ def parse_statement(
         raise XapiError([Err("statement", "must be a JSON object")])
     errors: list[Err] = []
     sid = _statement_id(body.get("id"), statement_id, errors)
-    email, account = _actor(body.get("actor"), errors)
+    email, account, sha1 = _actor(body.get("actor"), errors)
     verb = _verb(body.get("verb"), errors)
 
     if verb == "voided":
@@ -201,6 +203,7 @@ def parse_statement(
         hours=hours,
         timestamp=timestamp,
         completed_on=timestamp.astimezone(UTC).date(),
+        actor_mbox_sha1=sha1,
     )
 
 
@@ -231,28 +234,47 @@ def _statement_id(body_id: Any, param_id: str | None, errors: list[Err]) -> str:
     return from_param or from_body or str(uuid.uuid4())
 
 
-def _actor(actor: Any, errors: list[Err]) -> tuple[str | None, Account | None]:
+def _actor(actor: Any, errors: list[Err]) -> tuple[str | None, Account | None, str | None]:
+    """Return (email, account, mbox SHA-1): the one identifier the Agent gives."""
     if not isinstance(actor, Mapping):
-        errors.append(Err("actor", "missing; give an Agent with mbox or account"))
-        return None, None
+        errors.append(Err("actor", "missing; give an Agent with mbox or account (or mbox_sha1sum)"))
+        return None, None, None
     kind = actor.get("objectType", "Agent")
     if kind != "Agent":
         errors.append(Err("actor.objectType", f"{kind!r} is not accepted; send one Agent"))
-        return None, None
+        return None, None, None
     identifiers = [k for k in ("mbox", "mbox_sha1sum", "openid", "account") if k in actor]
     if not identifiers:
-        errors.append(Err("actor", "give mbox or account to identify the learner"))
-        return None, None
+        errors.append(
+            Err("actor", "give mbox or account to identify the learner (or mbox_sha1sum)")
+        )
+        return None, None, None
     if len(identifiers) > 1:
         errors.append(Err("actor", f"give exactly one identifier, not {', '.join(identifiers)}"))
-        return None, None
+        return None, None, None
     key = identifiers[0]
-    if key in ("mbox_sha1sum", "openid"):
-        errors.append(Err(f"actor.{key}", "cannot be matched to a clinician; use mbox or account"))
-        return None, None
+    if key == "openid":
+        errors.append(
+            Err(
+                "actor.openid",
+                "cannot be matched to a clinician; use mbox, mbox_sha1sum or account",
+            )
+        )
+        return None, None, None
     if key == "mbox":
-        return _mbox(actor["mbox"], errors), None
-    return None, _account(actor["account"], errors)
+        return _mbox(actor["mbox"], errors), None, None
+    if key == "mbox_sha1sum":
+        return None, None, _sha1(actor["mbox_sha1sum"], errors)
+    return None, _account(actor["account"], errors), None
+
+
+def _sha1(value: Any, errors: list[Err]) -> str | None:
+    if not isinstance(value, str) or not re.fullmatch(r"[0-9a-fA-F]{40}", value):
+        errors.append(
+            Err("actor.mbox_sha1sum", "must be the 40 hex digits of SHA-1('mailto:' + email)")
+        )
+        return None
+    return value.lower()
 
 
 def _mbox(mbox: Any, errors: list[Err]) -> str | None:

@@ -6,6 +6,7 @@ from flask import Response, jsonify, request
 
 from courses import services
 from courses.blueprint import xapi_bp
+from courses.lms_accounts import LearnerFinder
 from courses.models import Completion, Training, XapiStatement
 from courses.services import CourseError
 from courses.xapi import (
@@ -19,7 +20,7 @@ from courses.xapi import (
 )
 from lms.api import ApiError, json_body, operation
 from lms.db import transactional
-from lms.models import Membership, User
+from lms.models import User
 from lms.permissions import Actor, current_actor
 
 MAX_STATEMENTS = 100
@@ -30,30 +31,41 @@ def _bad(where: str, message: str) -> ApiError:
     return ApiError(400, f"{where}: {message}", field=where)
 
 
-def _learner(statement: Statement, association_id: int) -> User:
+def _learner(statement: Statement, finder: LearnerFinder) -> User:
+    """Return the clinician the statement's actor names, or refuse the statement."""
     if statement.actor_email:
-        email, where = statement.actor_email, "actor.mbox"
-    else:
-        email, where = statement.actor_account.name.strip().lower(), "actor.account.name"
-        if "@" not in email:
-            raise _bad(where, "cannot be matched to a clinician; send mbox or the email as name")
-    user = (
-        User.select()
-        .join(Membership)
-        .where(
-            (User.email == email)
-            & (Membership.association == association_id)
-            & (Membership.role == "clinician")
-        )
-        .first()
-    )
+        user = finder.by_email(statement.actor_email)
+        if user is None:
+            raise _bad(
+                "actor.mbox", f"{statement.actor_email} is not a clinician of this association"
+            )
+        return user
+    if statement.actor_mbox_sha1:
+        user = finder.by_mbox_sha1(statement.actor_mbox_sha1)
+        if user is None:
+            raise _bad(
+                "actor",
+                "mbox_sha1sum matches no clinician of this association (it must be the SHA-1 "
+                "of 'mailto:' and the address in lower case)",
+            )
+        return user
+    account = statement.actor_account
+    assert account is not None  # the parser accepts an Agent only with one identifier
+    user = finder.by_account(account)
     if user is None:
-        raise _bad(where, f"{email} is not a clinician of this association")
+        raise _bad(
+            "actor",
+            f"the account {account.name!r} on {account.home_page} is not linked to a clinician "
+            "of this association; the clinician links it under My trainings → LMS accounts, "
+            "or a coordinator does under LMS accounts",
+        )
     return user
 
 
-def _completion(actor: Actor, association_id: int, s: Statement) -> Completion:
-    clinician = _learner(s, association_id)
+def _completion(
+    actor: Actor, association_id: int, s: Statement, finder: LearnerFinder
+) -> Completion:
+    clinician = _learner(s, finder)
     training = Training.get_or_none(
         (Training.association == association_id) & (Training.activity_iri == s.activity_id)
     )
@@ -83,6 +95,7 @@ def _completion(actor: Actor, association_id: int, s: Statement) -> Completion:
 def receive(actor: Actor, bodies: list, *, statement_id: str | None = None) -> list[str]:
     """Store and apply statements, all or nothing; return their ids."""
     association = services.acting_association(actor, "courses:record_completion")
+    finder = LearnerFinder(association.id)
     ids: list[str] = []
     for position, body in enumerate(bodies):
         try:
@@ -116,16 +129,18 @@ def receive(actor: Actor, bodies: list, *, statement_id: str | None = None) -> l
             created_here = (
                 target.completion_id and target.completion.external_id == target.statement_id
             )
-            if created_here and target.completion.status != "void":
+            # A coordinator may have corrected it since: void what stands for it now.
+            current = services.latest_version(target.completion) if created_here else None
+            if current is not None and current.status != "void":
                 services.void_completion(
-                    target.completion,
+                    current,
                     reason=f"Voided by the LMS (statement {parsed.id}).",
                     actor=actor.user,
                 )
             XapiStatement.update(voided=True).where(XapiStatement.id == target.id).execute()
             verb = "voided"
         else:
-            completion = _completion(actor, association.id, parsed)
+            completion = _completion(actor, association.id, parsed, finder)
             verb = parsed.verb
         XapiStatement.create(
             statement_id=parsed.id,

@@ -1,0 +1,400 @@
+"""LMS accounts: which clinician an xAPI actor names by `account` or by `mbox_sha1sum`.
+
+A learning platform names a learner by its own account, `{"homePage": "https://lms.example",
+"name": "1234"}` (Moodle's logstore_xapi sends the user id as `name`). A clinician links their
+account on the "LMS accounts" page; a coordinator links the association's clinicians one by
+one or from a CSV file (`email,name` plus `home_page`, or one home page for the whole file).
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import BinaryIO
+from urllib.parse import urlsplit, urlunsplit
+
+import peewee as pw
+from werkzeug.exceptions import NotFound
+
+from courses.models import LmsAccount
+from courses.services import CourseError, clinicians_of
+from courses.xapi import Account
+from lms import audit
+from lms.db import db, transactional
+from lms.models import Association, Membership, User, normalise_email
+from lms.permissions import Actor
+
+MAX_NAME = 255
+MAX_HOME_PAGE = 500
+MAX_FILE_BYTES = 2 * 1024 * 1024
+MAX_ROWS = 20_000
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+# --- values ------------------------------------------------------------------------------------
+
+
+def canonical_home_page(url: str) -> str:
+    """Return the form a home page is stored and looked up in.
+
+    Scheme and host in lower case, no fragment, no "/" at the end of the path: LMSes send
+    `https://Moodle.example.org/` and `https://moodle.example.org` for the same site.
+    """
+    parts = urlsplit(url.strip())
+    return urlunsplit(
+        (parts.scheme.lower(), parts.netloc.lower(), parts.path.rstrip("/"), parts.query, "")
+    )
+
+
+def clean_home_page(text: str | None) -> str:
+    """Check a home page someone typed and return its canonical form."""
+    value = (text or "").strip()
+    parts = urlsplit(value)
+    if (
+        parts.scheme.lower() not in ("http", "https")
+        or not parts.hostname
+        or any(c.isspace() for c in value)
+    ):
+        raise CourseError(
+            "Give the address of the learning platform, e.g. https://moodle.example.org.",
+            "home_page",
+        )
+    home = canonical_home_page(value)
+    if len(home) > MAX_HOME_PAGE:
+        raise CourseError(f"Keep the address to {MAX_HOME_PAGE} characters.", "home_page")
+    return home
+
+
+def clean_name(text: str | None) -> str:
+    """Check an account name (the user name or id on the platform, as the platform sends it)."""
+    value = (text or "").strip()
+    if not value:
+        raise CourseError("Give your user name or id on the learning platform.", "name")
+    if len(value) > MAX_NAME or _CONTROL.search(value):
+        raise CourseError(
+            f"Give the user name as plain text of at most {MAX_NAME} characters.", "name"
+        )
+    return value
+
+
+# --- reading -----------------------------------------------------------------------------------
+
+
+def accounts_of(user: User) -> list[LmsAccount]:
+    """Return the LMS accounts linked to a user."""
+    return list(
+        LmsAccount.select()
+        .where(LmsAccount.user == user)
+        .order_by(LmsAccount.home_page, LmsAccount.name)
+    )
+
+
+def association_accounts(association: Association) -> pw.ModelSelect:
+    """Return the LMS accounts of the association's clinicians, with the clinician joined."""
+    clinician_ids = clinicians_of(association).select(User.id)
+    return (
+        LmsAccount.select(LmsAccount, User)
+        .join(User, on=LmsAccount.user == User.id)
+        .where(LmsAccount.user.in_(clinician_ids))
+        .order_by(User.display_name, LmsAccount.home_page, LmsAccount.name)
+    )
+
+
+def _managed_association(actor: Actor, user_id: int) -> bool:
+    """Tell whether the actor links accounts in an association where the user is a clinician."""
+    ids = actor.association_ids("courses:link_lms_accounts")
+    if ids is not None and not ids:
+        return False
+    query = Membership.select().where(
+        (Membership.user == user_id) & (Membership.role == "clinician")
+    )
+    if ids is not None:
+        query = query.where(Membership.association.in_(ids))
+    return query.exists()
+
+
+def get_account(actor: Actor, account_id: int) -> LmsAccount:
+    """Return an account the actor may unlink (their own, or of a clinician they manage)."""
+    account = LmsAccount.get_or_none(LmsAccount.id == account_id)
+    if account is None:
+        raise NotFound()
+    if account.user_id != actor.user.id and not _managed_association(actor, account.user_id):
+        raise NotFound()
+    return account
+
+
+# --- writing -----------------------------------------------------------------------------------
+
+
+def _link(user: User, home_page: str, name: str, by: User, association_id: int | None):
+    existing = LmsAccount.get_or_none(
+        (LmsAccount.home_page == home_page) & (LmsAccount.name == name)
+    )
+    if existing is not None:
+        if existing.user_id != user.id:
+            raise CourseError(
+                "This account of the learning platform is linked to someone else; ask your "
+                "association to check it.",
+                "name",
+            )
+        return existing, False
+    try:
+        with db.atomic():
+            account = LmsAccount.create(user=user, home_page=home_page, name=name, created_by=by)
+    except pw.IntegrityError:  # linked by a concurrent request in the meantime
+        raise CourseError("This account was linked in the meantime; reload.", "name") from None
+    audit.record(
+        "lms_account.link",
+        account,
+        actor=by,
+        association_id=association_id,
+        after={"user": user.id, "home_page": home_page, "name": name},
+    )
+    return account, True
+
+
+@transactional
+def link_own(actor: Actor, home_page: str, name: str) -> tuple[LmsAccount, bool]:
+    """Link the actor's own account on a learning platform; return (link, created)."""
+    ids = actor.association_ids("courses:self_report")
+    if not ids:
+        raise CourseError("Only clinicians link their learning-platform accounts.", "name")
+    return _link(actor.user, clean_home_page(home_page), clean_name(name), actor.user, ids[0])
+
+
+def _clinician(association: Association, email: str) -> User | None:
+    return (
+        clinicians_of(association).where(User.email == normalise_email(email or "")).first()
+        if email
+        else None
+    )
+
+
+@transactional
+def link_for(
+    actor: Actor, association: Association, email: str, home_page: str, name: str
+) -> tuple[LmsAccount, bool]:
+    """Link a clinician's account (a coordinator's action); return (link, created)."""
+    if not actor.can("courses:link_lms_accounts", association.id):
+        raise NotFound()
+    home, clean = clean_home_page(home_page), clean_name(name)
+    clinician = _clinician(association, email)
+    if clinician is None:
+        raise CourseError("No clinician of your association has this email.", "email")
+    return _link(clinician, home, clean, actor.user, association.id)
+
+
+@transactional
+def unlink(actor: Actor, account: LmsAccount) -> None:
+    """Remove a link (its owner or a coordinator); statements naming it are refused after."""
+    before = {"user": account.user_id, "home_page": account.home_page, "name": account.name}
+    LmsAccount.delete().where(LmsAccount.id == account.id).execute()
+    audit.record(
+        "lms_account.unlink",
+        object_type=LmsAccount._meta.table_name,
+        object_id=account.id,
+        actor=actor.user,
+        before=before,
+    )
+
+
+# --- CSV ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class LinkImport:
+    """What a CSV of links did, or why nothing was done (`errors`: line, column, message)."""
+
+    created: int = 0
+    existing: int = 0
+    errors: list[tuple[int, str, str]] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+_NAME_COLUMNS = ("name", "username", "account_name")
+
+
+def _text(stream: BinaryIO) -> str | None:
+    raw = stream.read(MAX_FILE_BYTES + 1)
+    if len(raw) > MAX_FILE_BYTES:
+        return None
+    return raw.decode("utf-8-sig")
+
+
+def _read_rows(
+    stream: BinaryIO, default_home: str | None, report: LinkImport
+) -> list[tuple[int, str, str, str]]:
+    """Return (line, email, home page, name) of every row, or [] with `report.errors` set."""
+    try:
+        text = _text(stream)
+    except UnicodeDecodeError as exc:
+        report.errors.append((0, "file", f"the file is not UTF-8 text (byte {exc.start})"))
+        return []
+    if text is None:
+        report.errors.append((0, "file", f"the file is larger than {MAX_FILE_BYTES // 2**20} MB"))
+        return []
+    if "\x00" in text:
+        report.errors.append((0, "file", "the file is not UTF-8 text (it looks like UTF-16)"))
+        return []
+    reader = csv.reader(io.StringIO(text, newline=""))
+    header = [h.strip().lower() for h in next(reader, [])]
+    if not any(header):
+        report.errors.append((1, "header", "the file is empty; the first line names the columns"))
+        return []
+    duplicated = sorted({h for h in header if h and header.count(h) > 1})
+    if duplicated:
+        report.errors.append((1, "header", f"the column {duplicated[0]} appears twice"))
+        return []
+    name_column = next((c for c in _NAME_COLUMNS if c in header), None)
+    missing = [c for c, ok in (("email", "email" in header), ("name", name_column)) if not ok]
+    if "home_page" not in header and default_home is None:
+        missing.append("home_page (or give the platform's address in the form)")
+    if missing:
+        report.errors.append((1, "header", f"missing column {', '.join(missing)}"))
+        return []
+    at = {h: i for i, h in enumerate(header)}
+    rows = []
+    for record in reader:
+        line = reader.line_num
+        if not any(cell.strip() for cell in record):
+            continue
+        if len(rows) >= MAX_ROWS:
+            report.errors.append((line, "file", f"more than {MAX_ROWS} rows; split the file"))
+            return []
+
+        def cell(column: str | None, record=record) -> str:
+            index = at.get(column or "")
+            return record[index] if index is not None and index < len(record) else ""
+
+        home = cell("home_page").strip() or default_home or ""
+        rows.append((line, cell("email"), home, cell(name_column)))
+    if not rows:
+        report.errors.append((1, "file", "no rows under the header"))
+    return rows
+
+
+@transactional
+def import_links(
+    actor: Actor, association: Association, stream: BinaryIO, home_page: str | None = None
+) -> LinkImport:
+    """Link the accounts a CSV lists, all or nothing: any bad row and nothing is written."""
+    if not actor.can("courses:link_lms_accounts", association.id):
+        raise NotFound()
+    report = LinkImport()
+    default_home = None
+    if home_page and home_page.strip():
+        try:
+            default_home = clean_home_page(home_page)
+        except CourseError as exc:
+            report.errors.append((0, "home_page", str(exc)))
+            return report
+    rows = _read_rows(stream, default_home, report)
+    if report.errors:
+        return report
+    emails = {
+        u.email: u
+        for u in clinicians_of(association).where(
+            User.email.in_({normalise_email(e) for _, e, _, _ in rows if e.strip()})
+        )
+    }
+    cleaned: list[tuple[int, User, str, str]] = []
+    seen: dict[tuple[str, str], int] = {}
+    for line, email, home, name in rows:
+        try:
+            clean_home, clean = clean_home_page(home), clean_name(name)
+        except CourseError as exc:
+            report.errors.append((line, exc.field or "name", str(exc)))
+            continue
+        user = emails.get(normalise_email(email)) if email.strip() else None
+        if user is None:
+            report.errors.append((line, "email", "no clinician of your association has it"))
+            continue
+        key = (clean_home, clean)
+        if key in seen:
+            report.errors.append((line, "name", f"the same account as line {seen[key]}"))
+            continue
+        seen[key] = line
+        cleaned.append((line, user, clean_home, clean))
+    taken = _taken(seen)
+    for line, user, home, name in cleaned:
+        owner = taken.get((home, name))
+        if owner is not None and owner != user.id:
+            report.errors.append((line, "name", "this account is linked to someone else"))
+    if report.errors:
+        report.errors.sort()
+        return report
+    for _, user, home, name in cleaned:
+        _, created = _link(user, home, name, actor.user, association.id)
+        if created:
+            report.created += 1
+        else:
+            report.existing += 1
+    return report
+
+
+def _taken(keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], int]:
+    """Return who holds each (home page, name) already, in one query per 500 keys."""
+    keys = list(keys)
+    out: dict[tuple[str, str], int] = {}
+    for start in range(0, len(keys), 500):
+        chunk = keys[start : start + 500]
+        names = {n for _, n in chunk}
+        for home, name, user_id in (
+            LmsAccount.select(LmsAccount.home_page, LmsAccount.name, LmsAccount.user)
+            .where(LmsAccount.name.in_(names))
+            .tuples()
+        ):
+            out[(home, name)] = user_id
+    return out
+
+
+# --- matching xAPI actors ----------------------------------------------------------------------
+
+
+class LearnerFinder:
+    """Find the clinician of one association an xAPI actor names; lives for one request."""
+
+    def __init__(self, association_id: int):
+        self.association_id = association_id
+        self._by_sha1: dict[str, int] | None = None
+
+    def _clinicians(self) -> pw.ModelSelect:
+        return (
+            User.select()
+            .join(Membership, on=Membership.user == User.id)
+            .where(
+                (Membership.association == self.association_id) & (Membership.role == "clinician")
+            )
+        )
+
+    def by_email(self, email: str) -> User | None:
+        return self._clinicians().where(User.email == normalise_email(email)).first()
+
+    def by_account(self, account: Account) -> User | None:
+        """The linked clinician; else, if the name is an email (some LMSes send one), its owner."""
+        linked = LmsAccount.get_or_none(
+            (LmsAccount.home_page == canonical_home_page(account.home_page))
+            & (LmsAccount.name == account.name.strip())
+        )
+        if linked is not None:
+            return self._clinicians().where(User.id == linked.user_id).first()
+        if "@" in account.name:
+            return self.by_email(account.name.strip())
+        return None
+
+    def by_mbox_sha1(self, digest: str) -> User | None:
+        """Match SHA-1("mailto:" + email) against the clinicians' (lower-case) addresses."""
+        if self._by_sha1 is None:
+            self._by_sha1 = {
+                hashlib.sha1(f"mailto:{email}".encode()).hexdigest(): user_id
+                for user_id, email in self._clinicians().select(User.id, User.email).tuples()
+            }
+        user_id = self._by_sha1.get(digest.lower())
+        return User.get_by_id(user_id) if user_id is not None else None

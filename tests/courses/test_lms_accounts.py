@@ -1,0 +1,259 @@
+"""LMS accounts: clinicians link their own, coordinators link the association's (form or CSV)."""
+
+from __future__ import annotations
+
+import io
+
+import peewee as pw
+import pytest
+from werkzeug.exceptions import NotFound
+
+from courses import lms_accounts
+from courses.lms_accounts import LearnerFinder
+from courses.models import LmsAccount
+from courses.services import CourseError
+from courses.xapi import Account
+from lms.db import db
+from tests.courses.test_pages import multipart
+
+MOODLE = "https://moodle.example.org"
+
+
+@pytest.fixture
+def bo(make_user, defaults):
+    return make_user("bo@example.test", display_name="Bo Lee")
+
+
+def _csv(text: str, home_page: str = "") -> dict:
+    return multipart({"home_page": home_page}, {"file": (text.encode("utf-8"), "links.csv")})
+
+
+# --- values and the service --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored"),
+    [
+        ("https://Moodle.Example.org/", "https://moodle.example.org"),
+        ("  https://moodle.example.org/lms/ ", "https://moodle.example.org/lms"),
+        ("http://lms.example.org:8080/#x", "http://lms.example.org:8080"),
+    ],
+)
+def test_home_pages_are_stored_in_one_form(typed, stored):
+    assert lms_accounts.clean_home_page(typed) == stored
+
+
+@pytest.mark.parametrize(
+    "typed", ["", "moodle.example.org", "ftp://moodle.example.org", "https://", "https://a b.org"]
+)
+def test_bad_home_pages_are_refused(typed):
+    with pytest.raises(CourseError) as caught:
+        lms_accounts.clean_home_page(typed)
+    assert caught.value.field == "home_page"
+
+
+@pytest.mark.parametrize("typed", ["", "   ", "x" * 256, "ana\x00"])
+def test_bad_names_are_refused(typed):
+    with pytest.raises(CourseError) as caught:
+        lms_accounts.clean_name(typed)
+    assert caught.value.field == "name"
+
+
+def test_one_account_belongs_to_one_person(clinician, bo, actor, counts):
+    account, created = lms_accounts.link_own(actor(clinician), MOODLE + "/", " 1234 ")
+    assert created and (account.home_page, account.name) == (MOODLE, "1234")
+    again, created = lms_accounts.link_own(actor(clinician), MOODLE, "1234")
+    assert not created and again.id == account.id
+    before = counts()
+    with pytest.raises(CourseError, match="linked to someone else"):
+        lms_accounts.link_own(actor(bo), "https://MOODLE.example.org", "1234")
+    assert counts() == before
+    with db.atomic(), pytest.raises(pw.IntegrityError):  # the database holds the rule too
+        LmsAccount.create(user=bo, home_page=MOODLE, name="1234")
+
+
+def test_only_clinicians_link_their_own(trainer, actor, counts):
+    before = counts()
+    with pytest.raises(CourseError, match="Only clinicians"):
+        lms_accounts.link_own(actor(trainer), MOODLE, "t1")
+    assert counts() == before
+
+
+def test_learner_finder_matches_links_within_the_association(
+    clinician, bo, actor, make_user, make_association, association
+):
+    lms_accounts.link_own(actor(clinician), MOODLE, "1234")
+    other = make_association("OH", "Other Association")
+    stranger = make_user("cy@other.test", assoc=other)
+    lms_accounts.link_own(actor(stranger), MOODLE, "999")
+    finder = LearnerFinder(association.id)
+    assert finder.by_account(Account("https://moodle.example.org/", "1234")).id == clinician.id
+    assert finder.by_account(Account(MOODLE, "999")) is None  # linked, but elsewhere
+    assert finder.by_account(Account(MOODLE, "4321")) is None
+    assert finder.by_account(Account(MOODLE, "Bo@Example.test")).id == bo.id  # email as name
+
+
+# --- the clinician's page ----------------------------------------------------------------------
+
+
+def test_clinician_links_and_unlinks_on_their_page(client, auth, clinician):
+    auth.login(clinician.email)
+    assert "Link your LMS account" in client.get("/courses/transcript").get_data(as_text=True)
+    page = client.get("/courses/my-lms-accounts")
+    assert page.status_code == 200 and "No account linked yet" in page.get_data(as_text=True)
+    response = client.post(
+        "/courses/my-lms-accounts", data={"home_page": MOODLE + "/", "name": "1234"}
+    )
+    assert response.status_code == 302
+    html = client.get("/courses/my-lms-accounts").get_data(as_text=True)
+    assert "Linked 1234 on https://moodle.example.org." in html
+    account = LmsAccount.get()
+    assert account.user_id == clinician.id
+    response = client.post(f"/courses/lms-accounts/{account.id}/unlink")
+    assert response.status_code == 302 and LmsAccount.select().count() == 0
+
+
+@pytest.mark.parametrize(
+    ("data", "words"),
+    [
+        ({"home_page": "moodle", "name": "1234"}, "Give the address of the learning platform"),
+        ({"home_page": MOODLE, "name": ""}, "Give your user name or id."),
+        ({"home_page": "", "name": "1234"}, "Give the platform"),
+    ],
+)
+def test_clinician_page_shows_errors_and_keeps_input(client, auth, clinician, counts, data, words):
+    auth.login(clinician.email)
+    before = counts()
+    response = client.post("/courses/my-lms-accounts", data=data)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400 and words in html
+    assert all(f'value="{v}"' in html for v in data.values() if v)
+    assert counts() == before
+
+
+def test_someone_elses_link_cannot_be_removed(client, auth, clinician, bo, actor):
+    account, _ = lms_accounts.link_own(actor(bo), MOODLE, "77")
+    auth.login(clinician.email)
+    assert client.post(f"/courses/lms-accounts/{account.id}/unlink").status_code == 404
+    with pytest.raises(NotFound):
+        lms_accounts.get_account(actor(clinician), account.id)
+    assert LmsAccount.select().count() == 1
+
+
+# --- the coordinator's page and CSV ------------------------------------------------------------
+
+
+def test_coordinator_links_a_clinician_by_email(client, auth, coordinator, clinician):
+    auth.login(coordinator.email)
+    html = client.get("/courses/").get_data(as_text=True)
+    assert 'href="/courses/lms-accounts"' in html  # in the navigation
+    bad = client.post(
+        "/courses/lms-accounts",
+        data={"email": "nobody@example.test", "home_page": MOODLE, "name": "1"},
+    )
+    assert bad.status_code == 400 and "No clinician of your association" in bad.get_data(
+        as_text=True
+    )
+    assert LmsAccount.select().count() == 0
+    response = client.post(
+        "/courses/lms-accounts",
+        data={"email": "ANA@example.test", "home_page": MOODLE, "name": "1234"},
+    )
+    assert response.status_code == 302
+    html = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "to Ana Ortiz" in html and "Unlink 1234 of Ana Ortiz" in html
+    account = LmsAccount.get()
+    assert client.post(f"/courses/lms-accounts/{account.id}/unlink").status_code == 302
+    assert LmsAccount.select().count() == 0
+
+
+@pytest.mark.parametrize("who", ["trainer", "clinician"])
+def test_coordinator_pages_are_refused_to_others(client, auth, request, who):
+    person = request.getfixturevalue(who)
+    auth.login(person.email)
+    assert client.get("/courses/lms-accounts").status_code == 403
+    assert client.post("/courses/lms-accounts/import", **_csv("email,name\r\n")).status_code == 403
+
+
+def test_csv_links_every_row_and_a_second_upload_changes_nothing(
+    client, auth, coordinator, clinician, bo, counts
+):
+    auth.login(coordinator.email)
+    text = "\ufeffEmail,Name,Home_Page\r\nana@example.test,1234,\r\nbo@example.test,bo.lee,\r\n"
+    response = client.post("/courses/lms-accounts/import", **_csv(text, MOODLE + "/"))
+    assert response.status_code == 302
+    html = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Linked 2 account(s); 0 were already linked." in html
+    links = {(a.user_id, a.home_page, a.name) for a in LmsAccount.select()}
+    assert links == {(clinician.id, MOODLE, "1234"), (bo.id, MOODLE, "bo.lee")}
+    before = counts()
+    again = client.post("/courses/lms-accounts/import", **_csv(text, MOODLE))
+    html = client.get(again.headers["Location"]).get_data(as_text=True)
+    assert "Linked 0 account(s); 2 were already linked." in html
+    assert counts() == before
+
+
+def test_csv_is_all_or_nothing_and_lists_every_bad_row(
+    client, auth, coordinator, clinician, bo, actor, make_user, make_association, counts
+):
+    lms_accounts.link_own(actor(bo), MOODLE, "taken")
+    other = make_association("OH", "Other Association")
+    make_user("cy@other.test", assoc=other)
+    text = (
+        "email,username,home_page\r\n"
+        f"ana@example.test,1234,{MOODLE}\r\n"  # good
+        f"cy@other.test,55,{MOODLE}\r\n"  # a clinician of another association
+        "ana@example.test,1235,moodle\r\n"  # not an address
+        f"ana@example.test,1234,{MOODLE}/\r\n"  # the same account as line 2
+        f"ana@example.test,taken,{MOODLE}\r\n"  # Bo's
+        f"ana@example.test,,{MOODLE}\r\n"  # no name
+    )
+    auth.login(coordinator.email)
+    before = counts()
+    response = client.post("/courses/lms-accounts/import", **_csv(text))
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400 and "Nothing was linked" in html
+    for expected in (
+        "Line 3, email: no clinician of your association has it",
+        "Line 4, home_page: Give the address",
+        "Line 5, name: the same account as line 2",
+        "Line 6, name: this account is linked to someone else",
+        "Line 7, name: Give your user name",
+    ):
+        assert expected in html
+    assert counts() == before
+
+
+@pytest.mark.parametrize(
+    ("content", "home_page", "words"),
+    [
+        (b"email,name\r\nana@example.test,1\r\n", "", "missing column home_page"),
+        (b"email,home_page\r\nana@example.test,https://m.org\r\n", "", "missing column name"),
+        (b"email,name,email\r\n", MOODLE, "the column email appears twice"),
+        (b"", MOODLE, "the file is empty"),
+        (b"email,name\r\n", MOODLE, "no rows under the header"),
+        ("email,name\r\n".encode("utf-16"), MOODLE, "not UTF-8"),
+        (b"email,name\r\n\xff\xfe,1\r\n", MOODLE, "not UTF-8"),
+        (b"email,name\r\nana@example.test,1\r\n", "moodle", "Give the address"),
+    ],
+)
+def test_bad_files_are_refused_whole(
+    coordinator, clinician, actor, association, content, home_page, words
+):
+    report = lms_accounts.import_links(
+        actor(coordinator), association, io.BytesIO(content), home_page=home_page
+    )
+    assert not report.ok and words in " ".join(m for _, _, m in report.errors)
+    assert LmsAccount.select().count() == 0
+
+
+def test_coordinator_of_another_association_links_nobody_here(
+    coordinator, clinician, actor, association, make_user, make_association
+):
+    other = make_association("OH", "Other Association")
+    elsewhere = make_user("coord@other.test", roles=("coordinator",), assoc=other)
+    with pytest.raises(NotFound):
+        lms_accounts.link_for(actor(elsewhere), association, clinician.email, MOODLE, "1")
+    with pytest.raises(CourseError, match="No clinician"):
+        lms_accounts.link_for(actor(elsewhere), other, clinician.email, MOODLE, "1")
+    assert LmsAccount.select().count() == 0
