@@ -12,7 +12,7 @@ from competencies import standing
 from competencies.models import Evidence
 from competencies.types import COUNTED, KINDS, STATUSES
 from lms import audit
-from lms.db import db
+from lms.db import db, execute_many
 from lms.models import Association, Membership, User, utcnow
 from lms.signals import evidence_recorded
 
@@ -179,7 +179,6 @@ def record_many(
     buffer: list[tuple[Any, ...]] = []
     clinicians: set[int] = set()
     with db.atomic():
-        cursor = db.cursor()
         for row in rows:
             clinicians.add(row["clinician_id"])
             buffer.append(
@@ -205,11 +204,11 @@ def record_many(
                 )
             )
             if len(buffer) >= batch:
-                cursor.executemany(sql, buffer)
+                execute_many(sql, buffer)
                 count += len(buffer)
                 buffer.clear()
         if buffer:
-            cursor.executemany(sql, buffer)
+            execute_many(sql, buffer)
             count += len(buffer)
         standing.touch(association.id, clinicians)
         audit.record(

@@ -20,7 +20,7 @@ from typing import Any
 
 from competencies.models import Pathway, RuleSet, Standing
 from competencies.rulesets import framework_stamp
-from lms.db import db
+from lms.db import db, execute_many
 
 CHUNK = 500  # ids per IN (...) list
 
@@ -95,8 +95,9 @@ def prepare(pathways: Sequence[Pathway]) -> dict[int, int]:
     return generations
 
 
-def keep(rows: Iterable[tuple[int, int, str, dict[str, Any]]], as_of: dt.date) -> int:
-    """Write evaluated rows back where the generation is unchanged; return how many were kept.
+def keep(rows: Iterable[tuple[int, int, str, dict[str, Any]]], as_of: dt.date) -> None:
+    """Write evaluated rows back where the generation is unchanged (elsewhere a ledger write
+    came in between: that row stays stale).
 
     Each item is (pathway id, generation read by `prepare`, basis, values) with values keyed
     like the kept columns (progress, ready, projected, status, flags, category_name,
@@ -141,9 +142,5 @@ def keep(rows: Iterable[tuple[int, int, str, dict[str, Any]]], as_of: dt.date) -
         )
         for pathway_id, generation, kept_basis, values in rows
     ]
-    if not params:
-        return 0
     with db.atomic():
-        cursor = db.cursor()
-        cursor.executemany(sql, params)
-        return cursor.rowcount if cursor.rowcount is not None and cursor.rowcount >= 0 else 0
+        execute_many(sql, params)

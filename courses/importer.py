@@ -24,7 +24,7 @@ from courses.csv_import import (
 from courses.models import Completion, Training
 from courses.services import MANAGERS, missing_prerequisites, recordable_trainings
 from lms import audit
-from lms.db import db, transactional
+from lms.db import db, execute_many, transactional
 from lms.models import Association, Membership, User, utcnow
 from lms.permissions import Actor
 
@@ -251,7 +251,7 @@ def _insert_completions(
     ref: str,
     now: dt.datetime,
 ) -> None:
-    """Insert one batch with a single parameterised statement run by executemany.
+    """Insert one batch with a single parameterised statement run over every row.
 
     Portable SQL; it skips peewee's per-value query building, which costs more than the
     whole rest of the import. Values are already validated and typed by the parser.
@@ -283,7 +283,7 @@ def _insert_completions(
         )
         for o, day in rows
     ]
-    db.cursor().executemany(sql, values)
+    execute_many(sql, values)
 
 
 def _write_evidence(association: Association, actor: Actor, ref: str, report: Report) -> None:

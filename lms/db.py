@@ -72,6 +72,23 @@ def is_sqlite() -> bool:
     return isinstance(db.obj, peewee.SqliteDatabase)
 
 
+def execute_many(sql: str, rows: list[tuple[Any, ...]]) -> None:
+    """Run one parameterised statement over many rows of parameters.
+
+    SQLite's executemany is fast; psycopg2's sends one round trip per row, so on PostgreSQL
+    the rows go in pages with psycopg2's execute_batch instead.
+    """
+    if not rows:
+        return
+    cursor = db.cursor()
+    if is_sqlite():
+        cursor.executemany(sql, rows)
+    else:
+        from psycopg2.extras import execute_batch
+
+        execute_batch(cursor, sql, rows, page_size=500)
+
+
 def transactional(func: F) -> F:
     """Run a write service in one transaction (IMMEDIATE on SQLite); nested calls share it."""
 

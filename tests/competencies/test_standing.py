@@ -151,7 +151,7 @@ def test_a_write_between_reading_and_keeping_is_never_hidden(cohort, association
         "last_evidence_on": None,
     }
     basis = standing.basis(pathway, pathway.rule_set)
-    assert standing.keep([(pathway.id, generations[pathway.id], basis, values)], TODAY) == 0
+    standing.keep([(pathway.id, generations[pathway.id], basis, values)], TODAY)
     row = Standing.get_by_id(pathway.id)
     assert row.computed is None and row.status == ""
     assert Pathway.get_by_id(pathway.id).status == "in_progress"
