@@ -20,9 +20,11 @@ from lms.plugins import NavItem, Plugin
 
 
 def _init_app(app) -> None:
+    from competencies.pathways import forget_recent
     from competencies.rulesets import clear_caches
 
     clear_caches()  # a new app may sit on a new database (tests); rule-set ids may repeat
+    forget_recent()  # and so may pathway ids with their ledger generations
     demo.init_app(app)
     views_dashboard.init_app(app)
     workflow_views.init_app(app)

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 
-from competencies import evaluator, forecast
-from competencies.models import Pathway, RuleSet
+import peewee as pw
+
+from competencies import evaluator, forecast, standing
+from competencies.models import Pathway, RuleSet, Standing
 from competencies.rulesets import bound_rule_set, rule_set_in_force
 from competencies.summaries import build_summaries, empty_summary
 from competencies.types import Summary
@@ -71,6 +75,7 @@ def declare_goal(
         rule_set=row,
         started_on=started_on,
     )
+    Standing.create(pathway=pathway, clinician=clinician, association=association)
     audit.record(
         "pathway.declare",
         pathway,
@@ -99,12 +104,34 @@ def evaluate_with(
     return forecast.attach(result, forecast.forecast(rules, category, summary, result, as_of))
 
 
+# Evaluations this process made recently, by pathway, ledger generation, day and basis: a
+# clinician reloading the dashboard with nothing new is not evaluated again. Any ledger write
+# bumps the generation, so an entry is never used after its evidence changed.
+_recent: OrderedDict[tuple, tuple[evaluator.Result, Summary]] = OrderedDict()
+_recent_lock = threading.Lock()
+RECENT_SIZE = 128
+
+
+def _recent_key(p: Pathway, as_of: dt.date) -> tuple | None:
+    row = getattr(p, "standing_row", None)  # joined by open_pathways
+    if row is None or row.generation is None:
+        return None
+    return (p.id, row.generation, as_of, standing.basis(p, p.rule_set))
+
+
 def evaluate_pathways(pathways: list[Pathway], as_of: dt.date) -> list[Evaluation]:
-    """Evaluate many pathways with one round of summary queries."""
+    """Evaluate many pathways with one round of summary queries (none for those this process
+    evaluated already at the same ledger generation)."""
+    done: dict[int, Evaluation] = {}
     by_association: dict[int, list[Pathway]] = {}
+    keys = {p.id: _recent_key(p, as_of) for p in pathways}
     for p in pathways:
-        by_association.setdefault(p.association_id, []).append(p)
-    out = []
+        with _recent_lock:
+            hit = _recent.get(keys[p.id]) if keys[p.id] else None
+        if hit is not None:
+            done[p.id] = Evaluation(p, *hit)
+        else:
+            by_association.setdefault(p.association_id, []).append(p)
     for association_id, group in by_association.items():
         summaries = build_summaries(
             as_of=as_of,
@@ -113,17 +140,34 @@ def evaluate_pathways(pathways: list[Pathway], as_of: dt.date) -> list[Evaluatio
         )
         for p in group:
             summary = summaries.get(p.clinician_id) or empty_summary(p.clinician_id)
-            out.append(
-                Evaluation(p, evaluate_with(p.rule_set, p.category, summary, as_of), summary)
-            )
-    return out
+            result = evaluate_with(p.rule_set, p.category, summary, as_of)
+            done[p.id] = Evaluation(p, result, summary)
+            if keys[p.id]:
+                with _recent_lock:
+                    _recent[keys[p.id]] = (result, summary)
+                    while len(_recent) > RECENT_SIZE:
+                        _recent.popitem(last=False)
+    return [done[p.id] for p in pathways]
+
+
+def forget_recent() -> None:
+    """Drop this process's recent evaluations."""
+    with _recent_lock:
+        _recent.clear()
 
 
 def open_pathways(clinician: User):
-    """Return the clinician's open pathways with their rule sets, newest first."""
+    """Return the clinician's open pathways with their rule sets and kept rows, newest first."""
     return (
-        Pathway.select(Pathway, RuleSet)
+        Pathway.select(Pathway, RuleSet, Standing.generation)
         .join(RuleSet)
+        .switch(Pathway)
+        .join(
+            Standing,
+            pw.JOIN.LEFT_OUTER,
+            on=(Standing.pathway == Pathway.id),
+            attr="standing_row",
+        )
         .where((Pathway.clinician == clinician) & Pathway.status.in_(OPEN_STATUSES))
         .order_by(Pathway.created_at.desc())
     )

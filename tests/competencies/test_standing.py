@@ -215,3 +215,31 @@ def test_rows_evaluated_in_chunks_are_all_kept(cohort, association, monkeypatch,
     assert len(rows) == 7
     assert Standing.select().where(Standing.computed == Standing.generation).count() == 7
     assert _report(association).matching == rows
+
+
+def test_dashboard_reuses_an_evaluation_until_the_ledger_changes(
+    client, auth, cohort, association, ifa_areas
+):
+    from competencies import ledger
+
+    auth.login(cohort["track"].email)
+    first = client.get("/competencies/")
+    assert first.status_code == 200
+    with count_queries() as again:
+        second = client.get("/competencies/")
+    assert second.status_code == 200
+    assert second.get_data(as_text=True) == first.get_data(as_text=True)
+    ledger.record(
+        clinician=cohort["track"],
+        association=association,
+        kind="training",
+        occurred_on=TODAY - dt.timedelta(days=1),
+        status="verified",
+        hours=2.5,
+        source="test",
+    )
+    with count_queries() as changed:
+        third = client.get("/competencies/")
+    assert "12.5" in third.get_data(as_text=True)  # 10 h before, 12.5 h now
+    assert "12.5" not in second.get_data(as_text=True)
+    assert changed.count >= again.count + 3  # the three summary queries ran again
