@@ -44,6 +44,7 @@ from competencies.models import Area, Framework, RuleSet
 from competencies.rulesets import RuleSetConflict, rule_sets_for, save_rule_set
 from competencies.types import Problem
 from lms.forms import choices
+from lms.inputs import control_line, describe, find_control
 from lms.models import Association
 from lms.permissions import ALL, Actor, current_actor, ensure_in_association, require
 
@@ -84,6 +85,21 @@ def detect_format(filename: str, data: bytes) -> str:
     return "yaml"
 
 
+def _control_characters(text: str, parsed: Any) -> tuple[str, str] | None:
+    """Return (where, message) for a control character in a document, or None.
+
+    No name, id or description means one, and PostgreSQL cannot store NUL: a literal one is
+    named by its line, one written as an escape (JSON "\\u0000") by its path.
+    """
+    found = control_line(text)
+    if found is not None:
+        return f"line {found[0]}", describe(found[1])
+    escaped = find_control(parsed, brackets=True)
+    if escaped is not None:
+        return escaped[0], describe(escaped[1])
+    return None
+
+
 def read_framework(data: bytes, fmt: str) -> FrameworkDoc:
     """Parse a framework file of the given format; raise FrameworkError naming every problem."""
     if len(data) > MAX_UPLOAD_BYTES:
@@ -91,10 +107,16 @@ def read_framework(data: bytes, fmt: str) -> FrameworkDoc:
             [FieldError("(file)", f"is {len(data):,} bytes; at most {MAX_UPLOAD_BYTES:,}")]
         )
     if fmt == "moodle-csv":
-        return load_moodle_csv(BytesIO(data))
-    if fmt in ("json", "yaml"):
-        return load_framework(data, fmt=fmt)
-    raise ValueError(f"unknown framework format {fmt!r}")
+        doc = load_moodle_csv(BytesIO(data))
+    elif fmt in ("json", "yaml"):
+        doc = load_framework(data, fmt=fmt)
+    else:
+        raise ValueError(f"unknown framework format {fmt!r}")
+    text = data.decode("utf-8", errors="replace")
+    problem = _control_characters(text, framework_to_dict(doc))
+    if problem is not None:
+        raise FrameworkError([FieldError(*problem)])
+    return doc
 
 
 def read_rule_set(data: bytes, filename: str) -> rules.RuleSet:
@@ -110,7 +132,11 @@ def read_rule_set(data: bytes, filename: str) -> rules.RuleSet:
     fmt = detect_format(filename, data)
     if fmt == "moodle-csv":
         raise rules.RuleSetError([Problem("(file)", "a rule set is a JSON or YAML document")])
-    return rules.parse_rule_set_text(text, fmt)
+    parsed = rules.parse_rule_set_text(text, fmt)
+    problem = _control_characters(text, parsed.to_dict())
+    if problem is not None:
+        raise rules.RuleSetError([Problem(*problem)])
+    return parsed
 
 
 def plain_text(fragment: str) -> str:

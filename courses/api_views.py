@@ -15,7 +15,7 @@ from courses import services
 from courses.blueprint import api
 from courses.models import Completion, IdempotencyKey, Session, Training
 from courses.services import CourseError
-from lms.api import ApiError, operation
+from lms.api import ApiError, Id, operation
 from lms.db import transactional
 from lms.models import Membership, User, normalise_email
 from lms.permissions import Actor, current_actor
@@ -34,7 +34,7 @@ class CompletionItem(BaseModel):
     hours: float | None = Field(None, gt=0, allow_inf_nan=False)
     areas: list[Annotated[str, StringConstraints(max_length=100)]] | None = None
     external_id: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = None
-    session_id: int | None = None
+    session_id: Id | None = None
 
 
 class CompletionBatch(BaseModel):

@@ -28,7 +28,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     from flask_bootstrap import Bootstrap5
 
-    from lms import admin, api, auth, cli, db, errors, security, views
+    from lms import admin, api, auth, cli, db, errors, inputs, security, views
     from lms.csrf import csrf
     from lms.permissions import CORE_CAPABILITIES
     from lms.plugins import load_plugins
@@ -39,6 +39,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.extensions["lms.nav"] = list(admin.NAV)
 
     db.init_app(app)
+    inputs.init_app(app)  # before any route: it binds the `int` converter
 
     @app.before_request
     def _fresh_identity() -> None:

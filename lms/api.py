@@ -6,18 +6,21 @@ import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 from apispec import APISpec
 from flask import Blueprint, Flask, current_app, g, jsonify, request
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 from werkzeug.exceptions import HTTPException
 
 from lms.accounts import find_api_token
+from lms.inputs import MAX_ID, ControlCharacter, find_control
 from lms.models import utcnow
 from lms.permissions import current_actor
 
 F = TypeVar("F", bound=Callable[..., Any])
+# A record id in a request body: beyond what a database column holds it is refused (422).
+Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 
 bp = Blueprint("api", __name__)
 
@@ -102,9 +105,14 @@ def json_body(limit: int | None = None) -> Any:
     if not data:
         raise ApiError(400, "The request body is empty; send a JSON document.")
     try:
-        return request.get_json(force=True)
+        payload = request.get_json(force=True)
     except Exception as exc:  # werkzeug raises BadRequest with the decoder's message
         raise ApiError(400, "The body is not valid JSON.") from exc
+    found = find_control(payload)
+    if found is not None:
+        where, char = found
+        raise ApiError(400, ControlCharacter(where, char).description, field=where)
+    return payload
 
 
 def operation(
@@ -306,4 +314,8 @@ def api_http_error(exc: HTTPException):
         429: "Too many requests; slow down and retry later.",
     }
     status = exc.code or 500
-    return error_response(status, messages.get(status, exc.description or "Request failed."))
+    return error_response(
+        status,
+        messages.get(status, exc.description or "Request failed."),
+        getattr(exc, "field", None),
+    )

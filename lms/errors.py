@@ -7,6 +7,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from lms.api import api_http_error, is_api_request
+from lms.inputs import ControlCharacter
 
 MESSAGES = {
     400: ("Bad request", "The request could not be understood. Go back and try again."),
@@ -42,6 +43,8 @@ def init_app(app: Flask) -> None:
     def _http(exc: HTTPException):
         if is_api_request():
             return api_http_error(exc)
+        if isinstance(exc, ControlCharacter):  # it names the field, and shows nothing else
+            return _render(400, exc.description)
         return _render(exc.code or 500)
 
     @app.errorhandler(InternalServerError)

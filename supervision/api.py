@@ -8,7 +8,7 @@ from typing import Literal
 from flask import jsonify
 from pydantic import BaseModel, ConfigDict, Field
 
-from lms.api import ApiError, operation
+from lms.api import ApiError, Id, operation
 from lms.models import Association, User
 from lms.permissions import current_actor
 from supervision import services
@@ -42,7 +42,7 @@ class SessionIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    provider_id: int
+    provider_id: Id
     occurred_on: dt.date
     hours: float
     format: Literal["individual", "group", "peer"] = "individual"
