@@ -10,6 +10,7 @@ from courses.lms_accounts import LearnerFinder
 from courses.models import Completion, Training, XapiStatement
 from courses.services import CourseError
 from courses.xapi import (
+    ACCEPTED_VERSIONS,
     VERSION_HEADER,
     Statement,
     Voiding,
@@ -160,6 +161,15 @@ def receive(actor: Actor, bodies: list, *, statement_id: str | None = None) -> l
     tags=("xapi",),
     query={"statementId": "string"},
     statuses=(400, 409, 413),
+    success={"POST": 200, "PUT": 204},
+    headers={VERSION_HEADER: {"type": "string", "enum": ["1.0", *ACCEPTED_VERSIONS]}},
+    body_schema={
+        "description": "One statement, or (POST only) a list of 1 to 100 statements",
+        "oneOf": [
+            {"type": "object"},
+            {"type": "array", "items": {"type": "object"}, "minItems": 1, "maxItems": 100},
+        ],
+    },
 )
 def statements():
     try:

@@ -86,6 +86,15 @@ class Operation:
     tags: tuple[str, ...] = ()
     query: dict[str, str] = field(default_factory=dict)
     statuses: tuple[int, ...] = ()
+    success: int | dict[str, int] = 200
+    headers: dict[str, dict[str, Any]] = field(default_factory=dict)
+    body_schema: dict[str, Any] | None = None
+
+    def success_status(self, method: str) -> int:
+        """Return the status of a successful answer to this HTTP method."""
+        if isinstance(self.success, int):
+            return self.success
+        return self.success.get(method, 200)
 
 
 def is_api_request() -> bool:
@@ -125,9 +134,29 @@ def operation(
     tags: tuple[str, ...] = (),
     query: dict[str, str] | None = None,
     statuses: tuple[int, ...] = (),
+    success: int | dict[str, int] = 200,
+    headers: dict[str, dict[str, Any]] | None = None,
+    body_schema: dict[str, Any] | None = None,
 ) -> Callable[[F], F]:
-    """Declare an API view: auth, capability, validated body (passed as `body=`), docs."""
-    op = Operation(summary, body, response, capability, public, tags, query or {}, statuses)
+    """Declare an API view: auth, capability, validated body (passed as `body=`), docs.
+
+    `success` is the status of a successful answer (per method when a mapping, default 200);
+    `headers` documents required request headers (name: JSON schema); `body_schema`
+    documents a JSON body the view reads itself with `json_body`.
+    """
+    op = Operation(
+        summary,
+        body,
+        response,
+        capability,
+        public,
+        tags,
+        query or {},
+        statuses,
+        success,
+        headers or {},
+        body_schema,
+    )
 
     def decorator(view: F) -> F:
         @functools.wraps(view)
@@ -229,24 +258,27 @@ def build_spec(app: Flask) -> dict[str, Any]:
             {"name": name, "in": "query", "required": False, "schema": {"type": kind}}
             for name, kind in op.query.items()
         ]
+        parameters += [
+            {"name": name, "in": "header", "required": True, "schema": schema}
+            for name, schema in op.headers.items()
+        ]
         for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
+            ok = op.success_status(method)
+            answer = {"schema": ref(op.response) if op.response else {"type": "object"}}
             responses: dict[str, Any] = {
-                "200": {
-                    "description": "OK",
-                    **(
-                        {"content": {"application/json": {"schema": ref(op.response)}}}
-                        if op.response
-                        else {"content": {"application/json": {"schema": {"type": "object"}}}}
-                    ),
-                }
+                str(ok): {"description": "No content"}
+                if ok == 204
+                else {"description": "OK", "content": {"application/json": answer}}
             }
-            for status in sorted({*op.statuses, *((401, 403) if not op.public else ()), 404}):
+            # 400 and 404 can answer anything: a query or path value holding a control
+            # character is refused before the view, and an unknown record is not found.
+            for status in sorted({*op.statuses, *((401, 403) if not op.public else ()), 400, 404}):
                 responses[str(status)] = {
                     "description": _STATUS_CODES.get(status, "error"),
                     "content": {"application/json": {"schema": error_ref}},
                 }
-            if op.body is not None:
-                for status in (400, 413, 415, 422):
+            if op.body is not None or op.body_schema is not None:
+                for status in (400, 413, 415, 422) if op.body is not None else (400, 413, 415):
                     responses[str(status)] = {
                         "description": _STATUS_CODES[status],
                         "content": {"application/json": {"schema": error_ref}},
@@ -260,10 +292,14 @@ def build_spec(app: Flask) -> dict[str, Any]:
             }
             if not op.public:
                 entry["security"] = [{"bearer": []}]
-            if op.body is not None:
+            if op.body is not None or op.body_schema is not None:
                 entry["requestBody"] = {
                     "required": True,
-                    "content": {"application/json": {"schema": ref(op.body)}},
+                    "content": {
+                        "application/json": {
+                            "schema": ref(op.body) if op.body is not None else op.body_schema
+                        }
+                    },
                 }
             paths.setdefault(path, {})[method.lower()] = entry
     for name, schema in sorted(schemas.items()):

@@ -53,18 +53,22 @@ class SessionIn(BaseModel):
 
 
 class SessionPatch(BaseModel):
-    """The fields to change; the others keep their values."""
+    """The fields to change; the others keep their values.
+
+    Only `group_size` may be null (no group); the None defaults mark a field left out and
+    are never validated, so an explicit null elsewhere is refused (422).
+    """
 
     model_config = ConfigDict(extra="forbid")
 
-    provider_id: int | None = None
-    occurred_on: dt.date | None = None
-    hours: float | None = None
-    format: Literal["individual", "group", "peer"] | None = None
-    facilitated: bool | None = None
+    provider_id: Id = None  # type: ignore[assignment]
+    occurred_on: dt.date = None  # type: ignore[assignment]
+    hours: float = None  # type: ignore[assignment]
+    format: Literal["individual", "group", "peer"] = None  # type: ignore[assignment]
+    facilitated: bool = None  # type: ignore[assignment]
     group_size: int | None = None
-    about_giving_rsc: bool | None = None
-    private_note: str | None = Field(default=None, max_length=2000)
+    about_giving_rsc: bool = None  # type: ignore[assignment]
+    private_note: str = Field(default=None, max_length=2000)  # type: ignore[assignment]
 
 
 def _out(s: RscSession) -> dict:
@@ -130,6 +134,7 @@ def list_sessions():
     capability="supervision:log_own",
     tags=("supervision",),
     statuses=(422,),
+    success=201,
 )
 def log_session(body: SessionIn):
     association = _association()
