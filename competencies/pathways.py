@@ -11,7 +11,7 @@ import peewee as pw
 
 from competencies import evaluator, forecast, standing
 from competencies.models import Pathway, RuleSet, Standing
-from competencies.rulesets import bound_rule_set, rule_set_in_force
+from competencies.rulesets import LIGHT, bound_rule_set, rule_set_in_force
 from competencies.summaries import build_summaries, empty_summary
 from competencies.types import Summary
 from lms import audit
@@ -159,7 +159,7 @@ def forget_recent() -> None:
 def open_pathways(clinician: User):
     """Return the clinician's open pathways with their rule sets and kept rows, newest first."""
     return (
-        Pathway.select(Pathway, RuleSet, Standing.generation)
+        Pathway.select(Pathway, *LIGHT, Standing.generation)
         .join(RuleSet)
         .switch(Pathway)
         .join(

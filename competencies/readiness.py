@@ -20,6 +20,7 @@ from competencies import standing
 from competencies.evaluator import Result, add_months
 from competencies.models import Evidence, Pathway, RuleSet, Standing
 from competencies.pathways import OPEN_STATUSES, Evaluation, evaluate_pathways
+from competencies.rulesets import LIGHT
 from lms.models import Agency, Association, Membership, User
 from lms.permissions import Actor
 
@@ -233,7 +234,8 @@ def _open_pathways(association: Association, scope_agency_id: int | None) -> lis
         p.kept = None if kept[0] is None else kept
         out.append(p)
     rule_sets = {
-        rs.id: rs for rs in RuleSet.select().where(RuleSet.id.in_({p.rule_set_id for p in out}))
+        rs.id: rs
+        for rs in RuleSet.select(*LIGHT).where(RuleSet.id.in_({p.rule_set_id for p in out}))
     }
     for p in out:
         p.rule_set = rule_sets[p.rule_set_id]  # no lazy query per pathway
@@ -493,7 +495,7 @@ def viewable_pathways(actor: Actor, clinician_id: int) -> tuple[User, list[Pathw
     if not allowed:
         return None
     pathways = list(
-        Pathway.select(Pathway, RuleSet, Association)
+        Pathway.select(Pathway, *LIGHT, Association)
         .join(RuleSet)
         .switch(Pathway)
         .join(Association)

@@ -17,6 +17,10 @@ from lms.db import transactional
 from lms.models import Association, User
 
 _bound_cache: dict[tuple, rules.RuleSet] = {}
+
+# Every column but the document: hot queries leave out the large JSON text, which
+# `bound_rule_set` reads only when this process has not parsed that version yet.
+LIGHT = tuple(f for f in RuleSet._meta.sorted_fields if f.name != "document")
 _cache_lock = threading.Lock()
 
 
@@ -108,7 +112,10 @@ def bound_rule_set(row: RuleSet) -> rules.RuleSet:
         cached = _bound_cache.get(key)
     if cached is not None:
         return cached
-    parsed = rules.load_rule_set(row.document)
+    document = row.document
+    if document is None:  # selected without it (LIGHT)
+        document = RuleSet.select(RuleSet.document).where(RuleSet.id == row.id).get().document
+    parsed = rules.load_rule_set(document)
     if row.framework_id is not None:
         parsed = _bind(parsed, row.framework)
     with _cache_lock:
@@ -128,7 +135,7 @@ def rule_sets_for(association: Association | None):
 
 def rule_set_in_force(association: Association | None, on: dt.date) -> RuleSet | None:
     """Return the version in force on a date: the association's own first, else the shared one."""
-    query = RuleSet.select().where(RuleSet.effective <= on)
+    query = RuleSet.select(*LIGHT).where(RuleSet.effective <= on)
     newest = (RuleSet.effective.desc(), RuleSet.id.desc())
     if association is not None:
         own = query.where(RuleSet.association == association).order_by(*newest).first()
