@@ -59,6 +59,7 @@ MOODLE_COMPLETE = "course_complete"
 MAX_EXTERNAL_ID = 200
 
 _FORMULA_STARTS = frozenset("=+-@\t\r")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # C0 and DEL, not tab or newlines
 _ISO_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
 _NUMERIC_DATE = re.compile(r"(\d{1,4})[/.\-](\d{1,2})[/.\-](\d{1,4})")
 _NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
@@ -606,6 +607,9 @@ def _template_rows(
                 external_id = raw.strip() or None
             if external_id is not None and len(external_id) > MAX_EXTERNAL_ID:
                 errors.append(RowError("external_id", f"longer than {MAX_EXTERNAL_ID} characters"))
+            elif external_id is not None and _CONTROL.search(external_id):
+                errors.append(RowError("external_id", "contains a control character"))
+                external_id = None
 
         if email and code and when is not None:
             duplicates.check(line, email, code, when, errors, clinician, training)

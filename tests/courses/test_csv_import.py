@@ -57,6 +57,13 @@ def file_error(data: bytes | str, **kwargs: object) -> list[tuple[str, str]]:
 # --- our template ------------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("char", ["\x1b", "\x07", "\x7f", "\x0b"])
+def test_an_external_id_with_a_control_character_is_refused(char: str) -> None:
+    out = one(f"ana.ortiz@example.org,NBO-101,2024-04-05,2,,r-{char}[2J-7\r\n")
+    assert not out.ok and out.external_id is None
+    assert out.errors == [("external_id", "contains a control character")]
+
+
 def test_good_row_is_parsed_and_normalised() -> None:
     out = one("Ana.Ortiz@Example.org , NBO-101 ,2024-04-05, 2.5 ,TF-ATT; DSS-OBS ,roster-1\r\n")
     assert out.ok and out.errors == []
