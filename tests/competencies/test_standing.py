@@ -51,8 +51,9 @@ def test_kept_rows_equal_a_fresh_evaluation(cohort, association, monkeypatch):
     }
 
 
-def test_a_ledger_write_makes_only_that_clinicians_row_stale(cohort, association, ifa_areas):
-    from competencies import ledger
+def test_a_ledger_write_makes_only_that_clinicians_row_stale(
+    cohort, association, ifa_areas, add_evidence
+):
     from competencies.models import Pathway
 
     before = _by_name(_report(association).matching)
@@ -60,16 +61,7 @@ def test_a_ledger_write_makes_only_that_clinicians_row_stale(cohort, association
     soon = Pathway.get(Pathway.clinician == cohort["soon"])
     assert _current(track.id) and _current(soon.id)
 
-    ledger.record(
-        clinician=cohort["track"],
-        association=association,
-        kind="training",
-        occurred_on=TODAY - dt.timedelta(days=2),
-        status="verified",
-        hours=12,
-        areas=ifa_areas,
-        source="test",
-    )
+    add_evidence(cohort["track"], days_ago=2, hours=12, areas=ifa_areas)
     assert not _current(track.id)
     assert _current(soon.id)
     after = _by_name(_report(association).matching)
@@ -79,7 +71,7 @@ def test_a_ledger_write_makes_only_that_clinicians_row_stale(cohort, association
     assert _current(track.id)
 
 
-def test_void_decide_and_record_many_make_rows_stale(cohort, association, make_user):
+def test_void_decide_and_record_many_make_rows_stale(cohort, association, make_user, add_evidence):
     from competencies import ledger
     from competencies.models import Evidence, Pathway
 
@@ -91,15 +83,7 @@ def test_void_decide_and_record_many_make_rows_stale(cohort, association, make_u
     assert _by_name(_report(association).matching)["Ana Ready"].status != "ready"
 
     track = Pathway.get(Pathway.clinician == cohort["track"])
-    pending = ledger.record(
-        clinician=cohort["track"],
-        association=association,
-        kind="training",
-        occurred_on=TODAY - dt.timedelta(days=3),
-        status="pending",
-        hours=2,
-        source="test",
-    )
+    pending = add_evidence(cohort["track"], days_ago=3, status="pending", hours=2)
     _report(association)
     assert _current(track.id)
     ledger.decide(pending, accept=True, actor=make_user(roles=("coordinator",)))
@@ -122,9 +106,9 @@ def test_void_decide_and_record_many_make_rows_stale(cohort, association, make_u
     assert not _current(late.id) and _current(track.id)
 
 
-def test_a_write_between_reading_and_keeping_is_never_hidden(cohort, association, ifa_areas):
+def test_a_write_between_reading_and_keeping_is_never_hidden(cohort, association, add_evidence):
     """The race: evidence read, then a ledger write, then the stale result written back."""
-    from competencies import ledger, standing
+    from competencies import standing
     from competencies.models import Pathway, Standing
     from competencies.readiness import _open_pathways
 
@@ -132,15 +116,7 @@ def test_a_write_between_reading_and_keeping_is_never_hidden(cohort, association
         p for p in _open_pathways(association, None) if p.clinician_id == cohort["track"].id
     )
     generations = standing.prepare([pathway])
-    ledger.record(
-        clinician=cohort["track"],
-        association=association,
-        kind="training",
-        occurred_on=TODAY - dt.timedelta(days=1),
-        status="verified",
-        hours=3,
-        source="test",
-    )
+    add_evidence(cohort["track"], days_ago=1, hours=3)
     values = {
         "progress": 0.1,
         "ready": False,
@@ -218,9 +194,8 @@ def test_rows_evaluated_in_chunks_are_all_kept(cohort, association, monkeypatch,
 
 
 def test_dashboard_reuses_an_evaluation_until_the_ledger_changes(
-    client, auth, cohort, association, ifa_areas
+    client, auth, cohort, association, add_evidence
 ):
-    from competencies import ledger
 
     auth.login(cohort["track"].email)
     first = client.get("/competencies/")
@@ -229,15 +204,7 @@ def test_dashboard_reuses_an_evaluation_until_the_ledger_changes(
         second = client.get("/competencies/")
     assert second.status_code == 200
     assert second.get_data(as_text=True) == first.get_data(as_text=True)
-    ledger.record(
-        clinician=cohort["track"],
-        association=association,
-        kind="training",
-        occurred_on=TODAY - dt.timedelta(days=1),
-        status="verified",
-        hours=2.5,
-        source="test",
-    )
+    add_evidence(cohort["track"], days_ago=1, hours=2.5)
     with count_queries() as changed:
         third = client.get("/competencies/")
     assert "12.5" in third.get_data(as_text=True)  # 10 h before, 12.5 h now
