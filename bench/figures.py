@@ -129,10 +129,15 @@ def readiness_report(association, today: dt.date, repeat: int = 3) -> list[Figur
 
 def one_clinician(clinician, today: dt.date, repeat: int = 50) -> Figure:
     """One clinician's evaluation: summary queries + evaluator + forecast."""
-    from competencies.pathways import evaluate_pathways, open_pathways
+    from competencies.pathways import evaluate_pathways, forget_recent, open_pathways
 
     pathways = list(open_pathways(clinician))
-    seconds = median_seconds(lambda: evaluate_pathways(pathways, today), repeat)
+
+    def evaluate() -> Any:
+        forget_recent()  # measure the evaluation itself, not the process's reuse of it
+        return evaluate_pathways(pathways, today)
+
+    seconds = median_seconds(evaluate, repeat)
     return Figure(
         "one clinician's evaluation",
         seconds * 1000,
@@ -151,7 +156,7 @@ def dashboard_queries(app, association, today: dt.date) -> Figure:
 
     from competencies import ledger
     from competencies.models import Evidence
-    from competencies.pathways import declare_goal
+    from competencies.pathways import declare_goal, forget_recent
     from lms.accounts import create_user
 
     counts = []
@@ -198,6 +203,7 @@ def dashboard_queries(app, association, today: dt.date) -> Figure:
         client = app.test_client()
         client.post("/login", data={"email": email, "password": "quiet river stone lantern"})
         client.get("/competencies/")
+        forget_recent()  # count the queries of a dashboard whose evaluation is not reused
         with count_queries() as counter:
             response = client.get("/competencies/")
         assert response.status_code == 200, response.status_code
