@@ -285,6 +285,52 @@ def progress_data_for(ev, clinician):
     )
 
 
+def _completions_csv(path, emails: list[str], rows: int, base: dt.date):
+    """Write an import file: each clinician completes each of ten trainings, day after day."""
+    per_day = len(emails) * 10
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        handle.write("email,training_code,date,hours,areas\r\n")
+        for i in range(rows):
+            day = base + dt.timedelta(days=i // per_day)
+            handle.write(
+                f"{emails[i % len(emails)]},"
+                f"BENCH-{(i // len(emails)) % 10},{day.isoformat()},3,TF-DEV\r\n"
+            )
+    return path
+
+
+def csv_import_memory(association, clinician_emails: list[str], workdir) -> Figure:
+    """Peak Python memory of importing 10,000 and 100,000 rows (after `csv_import`, which
+    creates the coordinator and the trainings): the file is streamed, so it stays flat."""
+    import tracemalloc
+
+    from courses import importer
+    from lms.models import User
+    from lms.permissions import actor_for
+
+    actor = actor_for(User.get(User.email == "importer@bench.example"))
+    peaks = []
+    for rows, base in ((10_000, dt.date(2010, 1, 1)), (100_000, dt.date(2012, 1, 1))):
+        path = _completions_csv(workdir / f"memory-{rows}.csv", clinician_emails, rows, base)
+        tracemalloc.start()
+        with path.open("rb") as handle:
+            report = importer.commit(actor, association, handle, today=dt.date.today())
+        peaks.append(tracemalloc.get_traced_memory()[1] / 2**20)
+        tracemalloc.stop()
+        assert report.written == rows, report
+    grown = peaks[1] - peaks[0]
+    return Figure(
+        "CSV import peak memory, 100,000 vs 10,000 rows",
+        grown,
+        "MiB",
+        "≤ 50 MiB more",
+        None,
+        peaks[0],
+        grown <= 50,
+        f"peak {peaks[0]:.1f} MiB at 10,000 rows, {peaks[1]:.1f} MiB at 100,000 (Python heap)",
+    )
+
+
 def csv_import(association, clinician_emails: list[str], rows: int, workdir) -> Figure:
     """CSV import end to end (parse, validate, write completions and ledger rows) vs a raw
     peewee insert_many of the same rows into the ledger."""
@@ -311,17 +357,8 @@ def csv_import(association, clinician_emails: list[str], rows: int, workdir) -> 
             tags="",
             owner=coordinator,
         )
-    path = workdir / "import.csv"
     base = dt.date(2020, 1, 1)
-    per_day = len(clinician_emails) * 10
-    with path.open("w", encoding="utf-8", newline="") as handle:
-        handle.write("email,training_code,date,hours,areas\r\n")
-        for i in range(rows):
-            day = base + dt.timedelta(days=i // per_day)
-            handle.write(
-                f"{clinician_emails[i % len(clinician_emails)]},"
-                f"BENCH-{(i // len(clinician_emails)) % 10},{day.isoformat()},3,TF-DEV\r\n"
-            )
+    path = _completions_csv(workdir / "import.csv", clinician_emails, rows, base)
     started = time.perf_counter()
     with path.open("rb") as handle:
         report = importer.commit(actor_for(coordinator), association, handle, today=dt.date.today())

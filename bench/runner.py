@@ -65,17 +65,14 @@ def run_all(
             password=PASSWORD,
         )
         load_env = _load_fixtures(first, dataset, today)
+        emails = [f"c0-{i}@bench.example" for i in range(min(dataset.clinicians, 1000))]
         results = [
             *figures.readiness_report(first, today),
             figures.one_clinician(dataset.sample_clinician, today),
             figures.dashboard_queries(app, first, today),
             figures.certificate_pdf(dataset.sample_clinician, today),
-            figures.csv_import(
-                first,
-                [f"c0-{i}@bench.example" for i in range(min(dataset.clinicians, 1000))],
-                IMPORT_ROWS[size],
-                workdir,
-            ),
+            figures.csv_import(first, emails, IMPORT_ROWS[size], workdir),
+            figures.csv_import_memory(first, emails, workdir),
         ]
         info = {
             "size": size,

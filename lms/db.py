@@ -23,6 +23,7 @@ SQLITE_PRAGMAS = (
     ("busy_timeout", 15000),
     ("foreign_keys", 1),
     ("synchronous", "normal"),
+    ("cache_size", -65536),
 )
 
 

@@ -16,7 +16,8 @@ FIGURES = (
     "one clinician's evaluation",
     "dashboard queries",
     "progress certificate PDF",
-    "CSV import",
+    "CSV import,",
+    "CSV import peak memory",
     "load: dashboard p95",
 )
 
