@@ -200,6 +200,7 @@ def load_test(database_url: str, workdir: Path, seconds: int, journeys: dict[str
     failures = int(total.get("Failure Count", 0) or 0)
     requests = int(total.get("Request Count", 0) or 0)
     passed = p95 <= 50 and failures == 0 and locked == 0 and requests > 0
+    failed = _read_failures(Path(f"{prefix}_failures.csv"))
     others = ", ".join(
         f"{name} {stats[name]['95%']} ms"
         for name in ("readiness page", "verify", "record completion", "login")
@@ -213,7 +214,8 @@ def load_test(database_url: str, workdir: Path, seconds: int, journeys: dict[str
         None,
         None,
         passed,
-        f"{requests} requests, {failures} errors, {locked} 'database is locked'; p95 {others}",
+        f"{requests} requests, {failures} errors{failed}, {locked} 'database is locked'; "
+        f"p95 {others}",
     )
 
 
@@ -234,3 +236,14 @@ def _read_stats(path: Path) -> dict[str, dict[str, str]]:
         return {}
     with path.open(newline="") as handle:
         return {row["Name"]: row for row in csv.DictReader(handle)}
+
+
+def _read_failures(path: Path) -> str:
+    """Return the most frequent failure reasons, e.g. " (12 × record completion: 422)"."""
+    if not path.exists():
+        return ""
+    with path.open(newline="") as handle:
+        rows = sorted(csv.DictReader(handle), key=lambda r: -int(r["Occurrences"] or 0))
+    return "".join(
+        f" ({row['Occurrences']} × {row['Name']}: {row['Error'][:80]})" for row in rows[:3]
+    )
