@@ -100,6 +100,9 @@ CSP = (
 def init_app(app: Flask) -> None:
     """Configure the limiter, cookie flags and the security headers."""
     app.config.setdefault("RATELIMIT_STORAGE_URI", "memory://")
+    # Say it for every app: the limiter is one object, and without the setting it would keep
+    # whatever the previous app in this process chose.
+    app.config.setdefault("RATELIMIT_ENABLED", True)
     app.config["RATELIMIT_HEADERS_ENABLED"] = True
     limiter.init_app(app)
     development = app.config.get("ENV") == "development" or app.config.get("TESTING")

@@ -207,3 +207,20 @@ def test_csrf_missing_or_wrong_is_400(csrf_app):
         "/login", data={"email": "ana@example.test", "password": PASSWORD, "csrf_token": token}
     )
     assert ok.status_code == 302
+
+
+def test_an_app_with_limits_off_does_not_turn_them_off_for_the_next(app_factory):
+    app_factory(RATELIMIT_ENABLED=False)  # the limiter is one object shared by every app
+    app = app_factory(LOGIN_LIMIT_PER_ACCOUNT="2 per minute")
+    with app.app_context():
+        from lms.accounts import create_user
+
+        create_user("ana@example.test", "Ana", password=PASSWORD, roles=("admin",))
+        client = app.test_client()
+        codes = [
+            client.post(
+                "/login", data={"email": "ana@example.test", "password": "wrong pw here!"}
+            ).status_code
+            for _ in range(3)
+        ]
+    assert codes == [400, 400, 429]
