@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 from decimal import Decimal
 
 from flask import abort, flash, redirect, render_template, request, url_for
@@ -31,6 +32,7 @@ from lms.models import Association, Membership, User
 from lms.permissions import current_actor, ensure_in_association, require
 from lms.signals import dashboard_panels
 
+EVIDENCE_PER_PAGE = 50
 SELF_KINDS = {
     "work": (WorkForm, "Work experience"),
     "education": (EducationForm, "Education"),
@@ -135,12 +137,17 @@ def declare_goal():
 @require("competencies:track_own")
 def my_evidence():
     user = current_actor().user
+    query = Evidence.select().where(Evidence.clinician == user)
+    pages = max(math.ceil(query.count() / EVIDENCE_PER_PAGE), 1)
+    page = min(max(request.args.get("page", 1, type=int), 1), pages)  # past the end: the last
     rows = list(
-        Evidence.select()
-        .where(Evidence.clinician == user)
-        .order_by(Evidence.occurred_on.desc(), Evidence.id.desc())
+        query.order_by(Evidence.occurred_on.desc(), Evidence.id.desc()).paginate(
+            page, EVIDENCE_PER_PAGE
+        )
     )
-    return render_template("competencies/evidence_list.html", rows=rows, kinds=SELF_KINDS)
+    return render_template(
+        "competencies/evidence_list.html", rows=rows, kinds=SELF_KINDS, page=page, pages=pages
+    )
 
 
 def _check_dates(form, today: dt.date) -> None:

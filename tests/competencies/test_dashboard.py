@@ -72,6 +72,22 @@ def test_same_goal_twice_is_refused(signed_in):
     assert again.status_code == 400 and "already work toward" in again.get_data(as_text=True)
 
 
+def test_evidence_list_shows_fifty_rows_a_page_newest_first(signed_in, clinician, add_evidence):
+    for day in range(1, 121):
+        add_evidence(clinician, days_ago=day, hours=1, label=f"Training day {day}")
+    first = signed_in.get("/competencies/evidence").get_data(as_text=True)
+    assert "Training day 1<" in first and "Training day 50<" in first
+    assert "Training day 51<" not in first and "page 1 of 3" in first
+    third = signed_in.get("/competencies/evidence?page=3").get_data(as_text=True)
+    assert "Training day 101<" in third and "Training day 120<" in third
+    assert "Training day 100<" not in third
+    past_the_end = signed_in.get("/competencies/evidence?page=99").get_data(as_text=True)
+    assert "Training day 120<" in past_the_end and "page 3 of 3" in past_the_end
+    assert "Training day 1<" in signed_in.get("/competencies/evidence?page=x").get_data(
+        as_text=True
+    )
+
+
 def test_clinician_adds_evidence_and_coordinator_verifies(app, signed_in, make_user):
     from competencies.models import Evidence
 
