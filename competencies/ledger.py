@@ -12,7 +12,7 @@ from competencies import standing
 from competencies.models import Evidence
 from competencies.types import COUNTED, KINDS, STATUSES
 from lms import audit
-from lms.db import db, execute_many
+from lms.db import db, execute_many, insert_statement
 from lms.models import Association, Membership, User, utcnow
 from lms.signals import evidence_recorded
 
@@ -163,13 +163,7 @@ def record_many(
         "created_at",
         "created_by_id",
     )
-    param = db.obj.param
-    # One prepared statement run over batches: peewee building a multi-row INSERT per batch
-    # cost more than the database work itself.
-    sql = (
-        f"INSERT INTO {Evidence._meta.table_name} ({', '.join(columns)}) "
-        f"VALUES ({', '.join([param] * len(columns))})"
-    )
+    sql = insert_statement(Evidence._meta.table_name, columns)
     now = utcnow()
     actor_id = actor.id if actor else None
     dumps = Evidence.details.db_value

@@ -243,9 +243,10 @@ def _open_pathways(association: Association, scope_agency_id: int | None) -> lis
 
 
 def _last_evidence(
-    association: Association, as_of: dt.date, clinician_ids: list[int] | None
+    association: Association, as_of: dt.date, clinician_ids: list[int]
 ) -> dict[int, dt.date]:
-    """Return each clinician's latest evidence date (void rows left out), in one query."""
+    """Return these clinicians' latest evidence dates (void rows left out), one query per
+    `standing.CHUNK` of them."""
     query = (
         Evidence.select(Evidence.clinician, pw.fn.MAX(Evidence.occurred_on))
         .where(
@@ -256,9 +257,8 @@ def _last_evidence(
         .group_by(Evidence.clinician)
     )
     out = {}
-    for chunk in standing.chunks(clinician_ids) if clinician_ids is not None else [None]:
-        scoped = query if chunk is None else query.where(Evidence.clinician.in_(chunk))
-        for cid, last in scoped.tuples():
+    for chunk in standing.chunks(clinician_ids):
+        for cid, last in query.where(Evidence.clinician.in_(chunk)).tuples():
             out[cid] = last if isinstance(last, dt.date) else dt.date.fromisoformat(str(last)[:10])
     return out
 

@@ -24,7 +24,7 @@ from courses.csv_import import (
 from courses.models import Completion, Training
 from courses.services import MANAGERS, missing_prerequisites, recordable_trainings
 from lms import audit
-from lms.db import db, execute_many, transactional
+from lms.db import db, execute_many, insert_statement, transactional
 from lms.models import Association, Membership, User, utcnow
 from lms.permissions import Actor
 
@@ -258,9 +258,7 @@ def _insert_completions(
     """
     user_id = actor.user.id
     created = str(now)
-    columns = ", ".join(f.column_name for f in _FIELDS)
-    marks = ", ".join([db.param] * len(_FIELDS))
-    sql = f"INSERT INTO {Completion._meta.table_name} ({columns}) VALUES ({marks})"
+    sql = insert_statement(Completion._meta.table_name, [f.column_name for f in _FIELDS])
     values = [
         (
             o.clinician.id,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import importlib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import parse_qsl, urlparse
@@ -71,6 +71,13 @@ def make_database(url: str) -> peewee.Database:
 def is_sqlite() -> bool:
     """Tell whether the bound database is SQLite."""
     return isinstance(db.obj, peewee.SqliteDatabase)
+
+
+def insert_statement(table: str, columns: Sequence[str]) -> str:
+    """Return a parameterised one-row INSERT for `execute_many` (bulk writes skip peewee's
+    per-value query building, which costs more than the database work itself)."""
+    marks = ", ".join([db.obj.param] * len(columns))
+    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})"
 
 
 def execute_many(sql: str, rows: list[tuple[Any, ...]]) -> None:
