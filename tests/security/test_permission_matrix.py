@@ -44,11 +44,16 @@ role); a failure lists each wrong answer as route, role, owner, expected, actual
 from __future__ import annotations
 
 import datetime as dt
+import io
 import re
 import uuid
+import zipfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+from pypdf import PdfReader
+from pypdf.errors import PdfReadError
 
 from lms.db import db, is_sqlite
 from lms.plugins import ROLES as APP_ROLES
@@ -927,7 +932,28 @@ def call(client, method: str, url: str, **kwargs: Any) -> tuple[Outcome, bool, s
             raise _Undo
     except _Undo:
         pass
-    return outcome_of(response), wrote, body.decode("utf-8", "ignore").lower()
+    return outcome_of(response), wrote, readable_text(response.mimetype, body).lower()
+
+
+def readable_text(mimetype: str, body: bytes) -> str:
+    """Return what a person reads in an answer: a PDF's text, a ZIP's names and contents.
+
+    Compressed bytes are no text: searched as they come, they spell a marker now and then.
+    The files clinicians upload here are stand-ins, not PDFs: those are read as they are.
+    """
+    if mimetype == "application/pdf":
+        try:
+            return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(body)).pages)
+        except PdfReadError:
+            pass
+    if mimetype == "application/zip":
+        with zipfile.ZipFile(io.BytesIO(body)) as archive:
+            parts = []
+            for member in archive.infolist():
+                kind = "application/pdf" if member.filename.endswith(".pdf") else "text/plain"
+                parts += [member.filename, readable_text(kind, archive.read(member))]
+        return "\n".join(parts)
+    return body.decode("utf-8", "ignore")
 
 
 def leaks(entry: Entry, role: str, actual: Outcome, text: str) -> str:
