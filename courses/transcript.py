@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import peewee as pw
 
 from courses.models import Completion, Training
-from courses.services import missing_prerequisites
+from courses.services import correction_history, missing_prerequisites
 from lms.csvutil import csv_rows
 from lms.models import User
 
@@ -18,6 +18,7 @@ STATUS_WORDS = {
     "rejected": "Rejected",
     "void": "Withdrawn",
 }
+CORRECTED = "Corrected"  # a void completion that another one replaces
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,7 @@ class TranscriptRow:
     provider: str
     status_word: str
     missing: tuple[str, ...]  # titles of prerequisite trainings not completed
+    replaced_by: Completion | None  # the correction that replaced this completion
 
 
 def transcript_rows(
@@ -35,7 +37,9 @@ def transcript_rows(
 ) -> list[TranscriptRow]:
     """Return the clinician's completions, newest first (three queries).
 
-    `association_ids` limits them to those associations (None: all, for the clinician).
+    `association_ids` limits them to those associations (None: all, for the clinician). A
+    correction keeps the clinician and association of the completion it replaces, so the
+    successor of every corrected row is among the rows.
     """
     query = Completion.select(Completion, Training).join(Training, join_type=pw.JOIN.LEFT_OUTER)
     query = query.where(Completion.clinician == user)
@@ -45,21 +49,30 @@ def transcript_rows(
     flags = missing_prerequisites(
         [(user.id, c.training_id) for c in rows if c.training_id and c.live]
     )
+    successors = correction_history(rows)
     out = []
     for c in rows:
         t = c.training if c.training_id else None
         missing = flags.get((user.id, c.training_id), []) if c.live else []
+        successor = successors.get(c.id)
         out.append(
             TranscriptRow(
                 completion=c,
                 title=t.title if t else c.title,
                 code=t.code if t else "",
                 provider=(t.provider if t else c.provider) or "",
-                status_word=STATUS_WORDS.get(c.status, c.status),
+                status_word=CORRECTED if successor else STATUS_WORDS.get(c.status, c.status),
                 missing=tuple(m.title for m in missing),
+                replaced_by=successor,
             )
         )
     return out
+
+
+def _entry(completion: Completion | None) -> str:
+    if completion is None:
+        return ""
+    return f"{completion.completed_on.isoformat()}, {completion.hours:g} h"
 
 
 def transcript_csv(user: User, association_ids: Collection[int] | None = None) -> Iterator[str]:
@@ -75,6 +88,7 @@ def transcript_csv(user: User, association_ids: Collection[int] | None = None) -
         "status",
         "reason",
         "prerequisites_missing",
+        "replaced_by",
     )
     return csv_rows(
         header,
@@ -90,6 +104,7 @@ def transcript_csv(user: User, association_ids: Collection[int] | None = None) -
                 r.status_word,
                 r.completion.reason,
                 "; ".join(r.missing),
+                _entry(r.replaced_by),
             )
             for r in transcript_rows(user, association_ids)
         ),

@@ -414,7 +414,6 @@ def transcript(clinician_id: int | None = None):
         user=user,
         rows=rows,
         own=clinician_id is None,
-        replaced_by=services.correction_history(completions),
         by_id={c.id: c for c in completions},
         correctable=correctable,
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import io
 import json
@@ -317,6 +318,59 @@ def test_coordinator_corrects_and_voids_from_the_transcript(
     assert "0 verified trainings" in html
     closed = client.get(f"/courses/completions/{recorded.id}/correct").get_data(as_text=True)
     assert "only a verified completion can be corrected" in closed
+
+
+def test_transcript_csv_tells_a_corrected_completion_from_a_withdrawn_one(
+    client, auth, coordinator, clinician, training, recorded, trainer, actor
+):
+    other_day = DAY - dt.timedelta(days=3)
+    other, _ = services.record_completion(
+        actor(trainer), clinician=clinician, training=training, completed_on=other_day, source="api"
+    )
+    services.correct_completion(
+        actor(coordinator), recorded, reason="Left early", completed_on=DAY, hours=1.5
+    )
+    services.void_completion(other, reason="Wrong person", actor=coordinator)
+    auth.login(clinician.email)
+    response = client.get("/courses/transcript.csv")
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
+    by_date_and_status = {(r["completed_on"], r["status"]): r for r in rows}
+    assert sorted(by_date_and_status) == [
+        (other_day.isoformat(), "Withdrawn"),
+        (DAY.isoformat(), "Corrected"),
+        (DAY.isoformat(), "Verified"),
+    ]
+    corrected = by_date_and_status[(DAY.isoformat(), "Corrected")]
+    assert (corrected["hours"], corrected["reason"]) == ("3", "Left early")
+    assert corrected["replaced_by"] == f"{DAY.isoformat()}, 1.5 h"
+    withdrawn = by_date_and_status[(other_day.isoformat(), "Withdrawn")]
+    assert (withdrawn["reason"], withdrawn["replaced_by"]) == ("Wrong person", "")
+    assert by_date_and_status[(DAY.isoformat(), "Verified")]["replaced_by"] == ""
+
+
+def test_transcript_rows_find_successors_without_a_query_per_row(
+    clinician, coordinator, recorded, actor, training, trainer
+):
+    from playhouse.test_utils import count_queries
+
+    from courses.transcript import transcript_rows
+
+    for days in (20, 21, 22):
+        done, _ = services.record_completion(
+            actor(trainer),
+            clinician=clinician,
+            training=training,
+            completed_on=DAY - dt.timedelta(days=days),
+            source="api",
+        )
+        services.correct_completion(actor(coordinator), done, reason="typo", hours=2)
+    services.correct_completion(actor(coordinator), recorded, reason="typo", hours=1)
+    with count_queries() as counter:
+        rows = transcript_rows(clinician)
+    assert counter.count <= 3
+    assert [r.status_word for r in rows].count("Corrected") == 4
+    assert all(r.replaced_by.replaces_id == r.completion.id for r in rows if r.replaced_by)
 
 
 def test_pages_refuse_clinicians_and_other_associations(
