@@ -1,4 +1,4 @@
-"""Demo data of the courses plugin: a dozen trainings, sessions and clinicians' completions."""
+"""Demo data of the courses plugin: a dozen trainings, sessions, completions, LMS accounts."""
 
 from __future__ import annotations
 
@@ -139,6 +139,10 @@ EXTRA = (
     ("clinician3@demo.example", "Demo Clinician Three", ("TF-101", "TF-201", "DSS-140", "LAW-120")),
     ("clinician4@demo.example", "Demo Clinician Four", ("DEI-110", "RSC-300")),
 )
+# The demo's learning platform (DSS-240's activity lives there) names learners by user id, as
+# Moodle does; xAPI statements with these accounts find the clinicians.
+LMS_HOME_PAGE = "https://lms.demo.example"
+LMS_ACCOUNTS = (("clinician@demo.example", "1001"), ("clinician3@demo.example", "1003"))
 
 
 def init_app(app: Flask) -> None:
@@ -149,7 +153,7 @@ def init_app(app: Flask) -> None:
 def _on_demo(
     app: Flask, *, association: Association, users: dict[str, User], password: str, **_: object
 ) -> None:
-    from courses import self_reports, services
+    from courses import lms_accounts, self_reports, services
     from courses.models import Completion, Session, Training
     from lms.accounts import create_user
     from lms.permissions import actor_for
@@ -227,6 +231,9 @@ def _on_demo(
         people[email] = user
         for code in codes:
             complete(user, code, 58)
+    by_coordinator = actor_for(coordinator)
+    for email, name in LMS_ACCOUNTS:  # a link already made is returned, not made again
+        lms_accounts.link_for(by_coordinator, association, email, LMS_HOME_PAGE, name)
     reporter = clinician or people["clinician2@demo.example"]
     if (
         not Completion.select()
