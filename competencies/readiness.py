@@ -11,8 +11,10 @@ clinicians. Nothing here touches the request.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import math
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import peewee as pw
 
@@ -21,6 +23,7 @@ from competencies.evaluator import Result, add_months
 from competencies.models import Evidence, Pathway, RuleSet, Standing
 from competencies.pathways import OPEN_STATUSES, Evaluation, evaluate_pathways
 from competencies.rulesets import LIGHT
+from lms.db import db
 from lms.models import Agency, Association, Membership, User
 from lms.permissions import Actor
 
@@ -57,9 +60,9 @@ class ReportError(ValueError):
         self.field = field
 
 
-@dataclass(frozen=True)
-class Row:
-    """One open pathway in the report: who, where, how far, when, and what to watch."""
+class Row(NamedTuple):
+    """One open pathway in the report: who, where, how far, when, and what to watch (a named
+    tuple: a report of 10,000 rows builds them all)."""
 
     pathway_id: int
     clinician_id: int
@@ -182,22 +185,11 @@ def _flags(result: Result, status: str, last_evidence_on: dt.date | None, as_of:
     return tuple(dict.fromkeys(flags))
 
 
-def _open_pathways(association: Association, scope_agency_id: int | None) -> list[Pathway]:
-    """Load the open pathways with names, emails and agencies in one query."""
+def _scope(association: Association, scope_agency_id: int | None) -> list[tuple]:
+    """Return every open pathway in scope with who it is and its kept row, as the database
+    gives them (one query, no conversion: most rows are used as kept and never converted)."""
     query = (
-        Pathway.select(
-            Pathway.id,
-            Pathway.clinician,
-            Pathway.category,
-            Pathway.rule_set,
-            Pathway.started_on,
-            Pathway.status,
-            User.display_name,
-            User.email,
-            Membership.agency,
-            Agency.name,
-            *standing.KEPT_COLUMNS,
-        )
+        Pathway.select(*_SCOPE_COLUMNS)
         .join(User, on=(Pathway.clinician == User.id))
         .switch(Pathway)
         .join(
@@ -216,30 +208,48 @@ def _open_pathways(association: Association, scope_agency_id: int | None) -> lis
     )
     if scope_agency_id is not None:
         query = query.where(Membership.agency == scope_agency_id)
-    out = []
-    width = len(standing.KEPT_COLUMNS)
-    for row in query.tuples():
-        pid, cid, category, rs_id, started, status, name, email, agency_id, agency = row[:-width]
-        kept = row[-width:]
-        p = Pathway(
-            id=pid,
-            clinician=cid,
-            association=association,
-            category=category,
-            rule_set=rs_id,
-            started_on=started,
-            status=status,
-        )
-        p.who = (name, email, agency_id, agency or "")
-        p.kept = None if kept[0] is None else kept
-        out.append(p)
-    rule_sets = {
-        rs.id: rs
-        for rs in RuleSet.select(*LIGHT).where(RuleSet.id.in_({p.rule_set_id for p in out}))
-    }
-    for p in out:
-        p.rule_set = rule_sets[p.rule_set_id]  # no lazy query per pathway
-    return out
+    return db.execute_sql(*query.sql()).fetchall()
+
+
+_SCOPE_COLUMNS = (
+    Pathway.id,
+    Pathway.clinician,
+    Pathway.category,
+    Pathway.rule_set,
+    Pathway.started_on,
+    Pathway.status,
+    User.display_name,
+    User.email,
+    Membership.agency,
+    Agency.name,
+    *standing.KEPT_COLUMNS,
+)
+_WHO = 10  # the columns before the kept row's
+
+
+def _date(value) -> dt.date | None:
+    """Return a date the database gave as a date or as ISO text."""
+    if value is None or isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(value[:10])
+
+
+def _iso(value) -> str:
+    return value[:10] if isinstance(value, str) else value.isoformat()
+
+
+def _pathway(association: Association, raw: tuple, rule_set: RuleSet) -> Pathway:
+    """Return the Pathway of a scope row, for evaluation."""
+    pid, cid, category, _, started, status = raw[:6]
+    return Pathway(
+        id=pid,
+        clinician=cid,
+        association=association,
+        category=category,
+        rule_set=rule_set,
+        started_on=_date(started),
+        status=status,
+    )
 
 
 def _last_evidence(
@@ -288,24 +298,52 @@ def _evaluated(ev: Evaluation, last: dt.date | None, as_of: dt.date) -> dict:
     }
 
 
-def _row(p: Pathway, values: dict) -> Row:
-    name, email, agency_id, agency = p.who
+def _row(raw: tuple, values: dict) -> Row:
+    """Return the report row of a scope row and its freshly evaluated values."""
+    pid, cid, category, _, started, _, name, email, agency_id, agency = raw[:_WHO]
     return Row(
-        pathway_id=p.id,
-        clinician_id=p.clinician_id,
-        name=name,
-        email=email,
-        agency_id=agency_id,
-        agency=agency,
-        category=p.category,
-        category_name=values["category_name"],
-        started_on=p.started_on,
-        progress=values["progress"],
-        ready=bool(values["ready"]),
-        projected=values["projected"],
-        status=values["status"],
-        flags=tuple(values["flags"]),
-        last_evidence_on=values["last_evidence_on"],
+        pid,
+        cid,
+        name,
+        email,
+        agency_id,
+        agency or "",
+        category,
+        values["category_name"],
+        _date(started),
+        values["progress"],
+        bool(values["ready"]),
+        values["projected"],
+        values["status"],
+        tuple(values["flags"]),
+        values["last_evidence_on"],
+    )
+
+
+def _kept_row(raw: tuple, flags: dict[str, tuple[str, ...]]) -> Row:
+    """Return the report row of a scope row whose kept row is current (`flags` caches the
+    decoding of the flags' JSON, which repeats from row to row)."""
+    pid, cid, category, _, started, _, name, email, agency_id, agency = raw[:_WHO]
+    progress, ready, projected, status, kept_flags, category_name, last = raw[_WHO + 4 :]
+    decoded = flags.get(kept_flags)
+    if decoded is None:
+        decoded = flags[kept_flags] = tuple(json.loads(kept_flags))
+    return Row(
+        pid,
+        cid,
+        name,
+        email,
+        agency_id,
+        agency or "",
+        category,
+        category_name,
+        _date(started),
+        progress,
+        bool(ready),
+        _date(projected),
+        status,
+        decoded,
+        _date(last),
     )
 
 
@@ -320,27 +358,31 @@ def scope_rows(
     Kept rows still current are used as they are; the others are evaluated, a chunk at a time,
     and kept when the report is today's.
     """
-    pathways = _open_pathways(association, scope_agency_id)
+    scope = _scope(association, scope_agency_id)
+    rule_sets = {
+        rs.id: rs for rs in RuleSet.select(*LIGHT).where(RuleSet.id.in_({raw[3] for raw in scope}))
+    }
     keeping = standing.may_keep(as_of)
-    rows, stale, bases = [], [], {}
-    for p in pathways:
-        bases[p.id] = standing.basis(p, p.rule_set)
-        values = standing.current(p.kept, as_of, bases[p.id]) if keeping else None
-        if values is None:
-            stale.append(p)
+    day = as_of.isoformat()
+    rows, stale, flags = [], [], {}
+    for raw in scope:
+        expected = standing.basis_of(rule_sets[raw[3]], raw[2], _iso(raw[4]))
+        if keeping and standing.is_current(raw[_WHO:], day, expected):
+            rows.append(_kept_row(raw, flags))
         else:
-            rows.append(_row(p, values))
+            stale.append((raw, expected))
     for start in range(0, len(stale), EVALUATE_CHUNK):
         chunk = stale[start : start + EVALUATE_CHUNK]
-        generations = standing.prepare(chunk) if keeping else {}
-        last = _last_evidence(association, as_of, sorted({p.clinician_id for p in chunk}))
+        pathways = [_pathway(association, raw, rule_sets[raw[3]]) for raw, _ in chunk]
+        generations = standing.prepare(pathways) if keeping else {}
+        last = _last_evidence(association, as_of, sorted({p.clinician_id for p in pathways}))
         fresh = []
-        for ev in evaluate_pathways(chunk, as_of):
+        for (raw, expected), ev in zip(chunk, evaluate_pathways(pathways, as_of), strict=True):
             p = ev.pathway
             values = _evaluated(ev, last.get(p.clinician_id), as_of)
-            rows.append(_row(p, values))
+            rows.append(_row(raw, values))
             if p.id in generations:
-                fresh.append((p.id, generations[p.id], bases[p.id], values))
+                fresh.append((p.id, generations[p.id], expected, values))
         standing.keep(fresh, as_of)
     return rows
 

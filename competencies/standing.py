@@ -57,19 +57,21 @@ def touch(association_id: int, clinician_ids: Iterable[int]) -> None:
 
 def basis(pathway: Pathway, rule_set: RuleSet) -> str:
     """Describe what a pathway's evaluation depends on besides the ledger and the day."""
-    stamp = framework_stamp(rule_set.framework_id)
-    return f"{rule_set.id}/{pathway.category}/{pathway.started_on.isoformat()}/{stamp}"
+    return basis_of(rule_set, pathway.category, pathway.started_on.isoformat())
 
 
-def current(kept: tuple | None, as_of: dt.date, expected_basis: str) -> dict[str, Any] | None:
-    """Return a kept row's values when it is still current for this day and basis, else None."""
-    if kept is None:
-        return None
-    generation, computed, kept_as_of, kept_basis, *values = kept
-    if computed != generation or kept_as_of != as_of or kept_basis != expected_basis:
-        return None
-    names = [c.name for c in KEPT_COLUMNS[4:]]
-    return dict(zip(names, values, strict=True))
+def basis_of(rule_set: RuleSet, category: str, started_on: str) -> str:
+    """`basis` from its parts, the start date as ISO text."""
+    return f"{rule_set.id}/{category}/{started_on}/{framework_stamp(rule_set.framework_id)}"
+
+
+def is_current(kept: Sequence[Any], as_of: str, expected_basis: str) -> bool:
+    """Tell whether a kept row (the KEPT_COLUMNS as the database gives them: dates may be ISO
+    text) is still current for this day (ISO text) and basis."""
+    generation, computed, kept_as_of, kept_basis = kept[:4]
+    if kept_as_of is None or computed != generation or kept_basis != expected_basis:
+        return False
+    return (kept_as_of if isinstance(kept_as_of, str) else kept_as_of.isoformat())[:10] == as_of
 
 
 def may_keep(as_of: dt.date) -> bool:

@@ -110,10 +110,9 @@ def test_a_write_between_reading_and_keeping_is_never_hidden(cohort, association
     """The race: evidence read, then a ledger write, then the stale result written back."""
     from competencies import standing
     from competencies.models import Pathway, Standing
-    from competencies.readiness import _open_pathways
 
-    pathway = next(
-        p for p in _open_pathways(association, None) if p.clinician_id == cohort["track"].id
+    pathway = Pathway.get(
+        (Pathway.clinician == cohort["track"].id) & (Pathway.association == association.id)
     )
     generations = standing.prepare([pathway])
     add_evidence(cohort["track"], days_ago=1, hours=3)
