@@ -5,6 +5,8 @@ from __future__ import annotations
 import contextlib
 import functools
 import importlib
+import os
+import weakref
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
@@ -13,6 +15,7 @@ from urllib.parse import parse_qsl, urlparse
 import peewee
 from flask import Flask, g
 from playhouse.migrations import Runner
+from playhouse.pool import PooledPostgresqlDatabase
 
 db = peewee.DatabaseProxy()
 
@@ -25,6 +28,36 @@ SQLITE_PRAGMAS = (
     ("synchronous", "normal"),
     ("cache_size", -65536),
 )
+
+
+POOL_SIZE = 20  # PostgreSQL connections a process keeps open at most (URL: ?max_connections=)
+POOL_RECYCLE_SECONDS = 300  # a connection older than this is closed, not reused
+POOL_WAIT_SECONDS = 10  # a request waits this long for a free connection before failing
+
+
+class PooledPostgres(PooledPostgresqlDatabase):
+    """PostgreSQL with each process's connections reused from request to request.
+
+    Opening a PostgreSQL connection (a backend process, authentication) costs more than most
+    pages; a returned connection is rolled back first. A process forked from one holding
+    connections (gunicorn --preload) starts with an empty pool instead of sharing its
+    parent's sockets.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _pools.add(self)
+
+    def forget_inherited(self) -> None:
+        """Drop the connections a forked child inherited, without closing them (closing
+        would end the parent's sessions on the server too)."""
+        self._connections = []
+        self._in_use = {}
+        self._state.reset()
+
+
+_pools: weakref.WeakSet[PooledPostgres] = weakref.WeakSet()
+os.register_at_fork(after_in_child=lambda: [pool.forget_inherited() for pool in list(_pools)])
 
 
 def _table_name(model_class: type[peewee.Model]) -> str:
@@ -57,12 +90,15 @@ def make_database(url: str) -> peewee.Database:
         )
     if parsed.scheme in {"postgres", "postgresql"}:
         options = dict(parse_qsl(parsed.query))
-        return peewee.PostgresqlDatabase(
+        return PooledPostgres(
             (parsed.path or "/").lstrip("/"),
             user=parsed.username,
             password=parsed.password,
             host=parsed.hostname,
             port=parsed.port,
+            max_connections=int(options.pop("max_connections", POOL_SIZE)),
+            stale_timeout=int(options.pop("stale_timeout", POOL_RECYCLE_SECONDS)),
+            timeout=POOL_WAIT_SECONDS,
             **options,
         )
     raise ValueError(f"LMS_DATABASE_URL has an unsupported scheme {parsed.scheme!r}")
