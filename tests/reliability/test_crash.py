@@ -120,13 +120,14 @@ def _kill_halfway(database: Database, child: subprocess.Popen) -> int:
 
 
 def _wait_for_disconnect() -> None:
-    """Wait until the killed client's PostgreSQL backend is gone (its transaction rolled back)."""
+    """Wait until the killed client's PostgreSQL backend holds no transaction any more (it is
+    gone, its transaction rolled back). Idle sessions are other processes' pooled connections."""
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         others = db.execute_sql(
             "SELECT count(*) FROM pg_stat_activity "
             "WHERE datname = current_database() AND pid <> pg_backend_pid() "
-            "AND backend_type = 'client backend'"
+            "AND backend_type = 'client backend' AND state IS DISTINCT FROM 'idle'"
         ).fetchone()[0]
         if not others:
             return
