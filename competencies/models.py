@@ -76,8 +76,9 @@ class RuleSet(BaseModel):
 class Evidence(BaseModel):
     """One row of the evidence ledger; corrections void and replace, nothing is deleted."""
 
-    clinician = pw.ForeignKeyField(User, backref="evidence", on_delete="RESTRICT")
-    association = pw.ForeignKeyField(Association, backref="+", on_delete="RESTRICT")
+    # Not indexed alone: the composite indexes below lead with them (migration 0005).
+    clinician = pw.ForeignKeyField(User, backref="evidence", on_delete="RESTRICT", index=False)
+    association = pw.ForeignKeyField(Association, backref="+", on_delete="RESTRICT", index=False)
     kind = pw.CharField(max_length=20)
     occurred_on = pw.DateField()
     hours = pw.DoubleField(default=0.0)

@@ -523,6 +523,9 @@ class _Duplicates:
 # --- format (a): our template ------------------------------------------------------------------
 
 
+_DATES_REMEMBERED = 10_000  # distinct date texts a parse remembers (memory stays flat)
+
+
 def _template_rows(
     reader: _Reader,
     header: dict[str, int],
@@ -536,6 +539,7 @@ def _template_rows(
     i_external = header.get("external_id")
     needed = max(i_email, i_code, i_date, i_hours) + 1
     duplicates = _Duplicates()
+    good_dates: dict[str, date] = {}
 
     for line, row in _rows(reader):
         errors: list[RowError] = []
@@ -572,12 +576,16 @@ def _template_rows(
                 if training is None:
                     errors.append(RowError("training_code", "unknown training"))
 
-        when = None
         raw = row[i_date]
-        if raw and raw[0] in _FORMULA_STARTS:
+        when = good_dates.get(raw)
+        if when is not None:
+            pass  # the same text was a good date on an earlier row (files repeat their dates)
+        elif raw and raw[0] in _FORMULA_STARTS:
             errors.append(_formula("date", raw))
         else:
             when = _parse_iso_date(raw, today, "date", errors)
+            if when is not None and len(good_dates) < _DATES_REMEMBERED:
+                good_dates[raw] = when
 
         # _parse_hours tells a signed number ("-1") from a formula itself.
         hours = _parse_hours(row[i_hours], training, errors)

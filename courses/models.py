@@ -95,8 +95,9 @@ class SessionTrainer(BaseModel):
 class Completion(BaseModel):
     """A clinician completed a training; a verified one has its ledger row in `evidence`."""
 
-    clinician = pw.ForeignKeyField(User, backref="+", on_delete="RESTRICT")
-    association = pw.ForeignKeyField(Association, backref="+", on_delete="RESTRICT")
+    # Not indexed alone: the composite indexes below lead with them (migration 0003).
+    clinician = pw.ForeignKeyField(User, backref="+", on_delete="RESTRICT", index=False)
+    association = pw.ForeignKeyField(Association, backref="+", on_delete="RESTRICT", index=False)
     training = pw.ForeignKeyField(Training, null=True, backref="completions")
     session = pw.ForeignKeyField(Session, null=True, backref="completions")
     title = pw.CharField(max_length=200, default="")  # self-reported external trainings
