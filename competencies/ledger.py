@@ -12,7 +12,7 @@ from competencies import standing
 from competencies.models import Evidence
 from competencies.types import COUNTED, KINDS, STATUSES
 from lms import audit
-from lms.db import db, execute_many, insert_statement
+from lms.db import db, insert_rows
 from lms.models import Association, Membership, User, utcnow
 from lms.signals import evidence_recorded
 
@@ -163,7 +163,7 @@ def record_many(
         "created_at",
         "created_by_id",
     )
-    sql = insert_statement(Evidence._meta.table_name, columns)
+    table = Evidence._meta.table_name
     now = utcnow()
     actor_id = actor.id if actor else None
     dumps = Evidence.details.db_value
@@ -198,11 +198,11 @@ def record_many(
                 )
             )
             if len(buffer) >= batch:
-                execute_many(sql, buffer)
+                insert_rows(table, columns, buffer)
                 count += len(buffer)
                 buffer.clear()
         if buffer:
-            execute_many(sql, buffer)
+            insert_rows(table, columns, buffer)
             count += len(buffer)
         standing.touch(association.id, clinicians)
         audit.record(

@@ -24,7 +24,7 @@ from courses.csv_import import (
 from courses.models import Completion, Training
 from courses.services import MANAGERS, missing_prerequisites, recordable_trainings
 from lms import audit
-from lms.db import db, execute_many, insert_statement, transactional
+from lms.db import db, insert_rows, transactional
 from lms.models import Association, Membership, User, utcnow
 from lms.permissions import Actor
 
@@ -251,14 +251,12 @@ def _insert_completions(
     ref: str,
     now: dt.datetime,
 ) -> None:
-    """Insert one batch with a single parameterised statement run over every row.
-
-    Portable SQL; it skips peewee's per-value query building, which costs more than the
-    whole rest of the import. Values are already validated and typed by the parser.
+    """Insert one batch through `insert_rows`, which skips peewee's per-value query
+    building (it cost more than the whole rest of the import). Values are already validated
+    and typed by the parser.
     """
     user_id = actor.user.id
     created = str(now)
-    sql = insert_statement(Completion._meta.table_name, [f.column_name for f in _FIELDS])
     values = [
         (
             o.clinician.id,
@@ -281,7 +279,7 @@ def _insert_completions(
         )
         for o, day in rows
     ]
-    execute_many(sql, values)
+    insert_rows(Completion._meta.table_name, [f.column_name for f in _FIELDS], values)
 
 
 def _write_evidence(association: Association, actor: Actor, ref: str, report: Report) -> None:

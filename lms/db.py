@@ -109,11 +109,25 @@ def is_sqlite() -> bool:
     return isinstance(db.obj, peewee.SqliteDatabase)
 
 
-def insert_statement(table: str, columns: Sequence[str]) -> str:
-    """Return a parameterised one-row INSERT for `execute_many` (bulk writes skip peewee's
-    per-value query building, which costs more than the database work itself)."""
-    marks = ", ".join([db.obj.param] * len(columns))
-    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})"
+def insert_rows(table: str, columns: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
+    """Insert many rows of values for these columns (bulk writes skip peewee's per-value query
+    building, which costs more than the database work itself).
+
+    SQLite runs a one-row INSERT over every row; PostgreSQL gets one multi-row INSERT per
+    page of rows, parsed and planned once instead of once a row.
+    """
+    if not rows:
+        return
+    head = f"INSERT INTO {table} ({', '.join(columns)}) VALUES "
+    if is_sqlite():
+        db.cursor().executemany(head + f"({', '.join('?' * len(columns))})", rows)
+    else:
+        from psycopg2.extras import execute_values
+
+        execute_values(db.cursor(), head + "%s", rows, page_size=PAGE_ROWS)
+
+
+PAGE_ROWS = 1000  # rows per statement sent to PostgreSQL
 
 
 def execute_many(sql: str, rows: list[tuple[Any, ...]]) -> None:
@@ -130,7 +144,7 @@ def execute_many(sql: str, rows: list[tuple[Any, ...]]) -> None:
     else:
         from psycopg2.extras import execute_batch
 
-        execute_batch(cursor, sql, rows, page_size=500)
+        execute_batch(cursor, sql, rows, page_size=PAGE_ROWS)
 
 
 def transactional(func: F) -> F:
