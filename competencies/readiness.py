@@ -298,36 +298,10 @@ def _evaluated(ev: Evaluation, last: dt.date | None, as_of: dt.date) -> dict:
     }
 
 
-def _row(raw: tuple, values: dict) -> Row:
-    """Return the report row of a scope row and its freshly evaluated values."""
+def _row(raw: tuple, progress, ready, projected, status, flags, category_name, last) -> Row:
+    """Return the report row of a scope row, given the values kept or evaluated for it (in the
+    order of `standing.KEPT_COLUMNS`)."""
     pid, cid, category, _, started, _, name, email, agency_id, agency = raw[:_WHO]
-    return Row(
-        pid,
-        cid,
-        name,
-        email,
-        agency_id,
-        agency or "",
-        category,
-        values["category_name"],
-        _date(started),
-        values["progress"],
-        bool(values["ready"]),
-        values["projected"],
-        values["status"],
-        tuple(values["flags"]),
-        values["last_evidence_on"],
-    )
-
-
-def _kept_row(raw: tuple, flags: dict[str, tuple[str, ...]]) -> Row:
-    """Return the report row of a scope row whose kept row is current (`flags` caches the
-    decoding of the flags' JSON, which repeats from row to row)."""
-    pid, cid, category, _, started, _, name, email, agency_id, agency = raw[:_WHO]
-    progress, ready, projected, status, kept_flags, category_name, last = raw[_WHO + 4 :]
-    decoded = flags.get(kept_flags)
-    if decoded is None:
-        decoded = flags[kept_flags] = tuple(json.loads(kept_flags))
     return Row(
         pid,
         cid,
@@ -340,9 +314,27 @@ def _kept_row(raw: tuple, flags: dict[str, tuple[str, ...]]) -> Row:
         _date(started),
         progress,
         bool(ready),
+        projected,
+        status,
+        flags,
+        last,
+    )
+
+
+def _kept_row(raw: tuple, decoded: dict[str, tuple[str, ...]]) -> Row:
+    """Return the report row of a scope row whose kept row is current (`decoded` caches the
+    flags' JSON, which repeats from row to row)."""
+    progress, ready, projected, status, flags, category_name, last = raw[_WHO + 4 :]
+    if flags not in decoded:
+        decoded[flags] = tuple(json.loads(flags))
+    return _row(
+        raw,
+        progress,
+        ready,
         _date(projected),
         status,
-        decoded,
+        decoded[flags],
+        category_name,
         _date(last),
     )
 
@@ -380,7 +372,7 @@ def scope_rows(
         for (raw, expected), ev in zip(chunk, evaluate_pathways(pathways, as_of), strict=True):
             p = ev.pathway
             values = _evaluated(ev, last.get(p.clinician_id), as_of)
-            rows.append(_row(raw, values))
+            rows.append(_row(raw, *(values[c.name] for c in standing.KEPT_COLUMNS[4:])))
             if p.id in generations:
                 fresh.append((p.id, generations[p.id], expected, values))
         standing.keep(fresh, as_of)
