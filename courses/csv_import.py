@@ -577,12 +577,10 @@ def _template_rows(
                     errors.append(RowError("training_code", "unknown training"))
 
         raw = row[i_date]
-        when = good_dates.get(raw)
-        if when is not None:
-            pass  # the same text was a good date on an earlier row (files repeat their dates)
-        elif raw and raw[0] in _FORMULA_STARTS:
+        when = good_dates.get(raw)  # files repeat their dates: each text is parsed once
+        if when is None and raw and raw[0] in _FORMULA_STARTS:
             errors.append(_formula("date", raw))
-        else:
+        elif when is None:
             when = _parse_iso_date(raw, today, "date", errors)
             if when is not None and len(good_dates) < _DATES_REMEMBERED:
                 good_dates[raw] = when

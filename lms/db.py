@@ -96,12 +96,20 @@ def make_database(url: str) -> peewee.Database:
             password=parsed.password,
             host=parsed.hostname,
             port=parsed.port,
-            max_connections=int(options.pop("max_connections", POOL_SIZE)),
-            stale_timeout=int(options.pop("stale_timeout", POOL_RECYCLE_SECONDS)),
+            max_connections=_whole(options, "max_connections", POOL_SIZE),
+            stale_timeout=_whole(options, "stale_timeout", POOL_RECYCLE_SECONDS),
             timeout=POOL_WAIT_SECONDS,
             **options,
         )
     raise ValueError(f"LMS_DATABASE_URL has an unsupported scheme {parsed.scheme!r}")
+
+
+def _whole(options: dict[str, str], name: str, default: int) -> int:
+    """Take a positive whole number out of the database URL's query, or say which is wrong."""
+    text = options.pop(name, str(default))
+    if not text.isdigit() or int(text) < 1:
+        raise ValueError(f"LMS_DATABASE_URL: {name} must be a whole number above 0, not {text!r}")
+    return int(text)
 
 
 def is_sqlite() -> bool:

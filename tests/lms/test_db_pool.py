@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 
+import pytest
+
 from lms.db import PooledPostgres, make_database
 from tests.conftest import app_config
 
@@ -53,3 +55,11 @@ def test_a_returned_connection_leaves_no_transaction_open(backend, tmp_path):
         name = database.execute_sql("SHOW application_name").fetchone()[0]
     assert name != "left-open"  # rolled back on return, not handed on half-done
     database.close_all()
+
+
+def test_pool_settings_come_from_the_url_and_a_bad_one_is_named():
+    database = make_database("postgresql://u:p@127.0.0.1/x?max_connections=5&sslmode=disable")
+    assert database._max_connections == 5 and database.connect_params["sslmode"] == "disable"
+    for bad in ("max_connections=abc", "max_connections=0", "stale_timeout=-1"):
+        with pytest.raises(ValueError, match=bad.split("=")[0]):
+            make_database(f"postgresql://u:p@127.0.0.1/x?{bad}")
