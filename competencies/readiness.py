@@ -234,10 +234,6 @@ def _date(value) -> dt.date | None:
     return dt.date.fromisoformat(value[:10])
 
 
-def _iso(value) -> str:
-    return value[:10] if isinstance(value, str) else value.isoformat()
-
-
 def _pathway(association: Association, raw: tuple, rule_set: RuleSet) -> Pathway:
     """Return the Pathway of a scope row, for evaluation."""
     pid, cid, category, _, started, status = raw[:6]
@@ -269,7 +265,7 @@ def _last_evidence(
     out = {}
     for chunk in standing.chunks(clinician_ids):
         for cid, last in query.where(Evidence.clinician.in_(chunk)).tuples():
-            out[cid] = last if isinstance(last, dt.date) else dt.date.fromisoformat(str(last)[:10])
+            out[cid] = _date(last)
     return out
 
 
@@ -358,7 +354,7 @@ def scope_rows(
     day = as_of.isoformat()
     rows, stale, flags = [], [], {}
     for raw in scope:
-        expected = standing.basis_of(rule_sets[raw[3]], raw[2], _iso(raw[4]))
+        expected = standing.basis_of(rule_sets[raw[3]], raw[2], standing.iso_day(raw[4]))
         if keeping and standing.is_current(raw[_WHO:], day, expected):
             rows.append(_kept_row(raw, flags))
         else:

@@ -71,7 +71,12 @@ def is_current(kept: Sequence[Any], as_of: str, expected_basis: str) -> bool:
     generation, computed, kept_as_of, kept_basis = kept[:4]
     if kept_as_of is None or computed != generation or kept_basis != expected_basis:
         return False
-    return (kept_as_of if isinstance(kept_as_of, str) else kept_as_of.isoformat())[:10] == as_of
+    return iso_day(kept_as_of) == as_of
+
+
+def iso_day(value: dt.date | str) -> str:
+    """Return a day as ISO text, whether the database gave a date or its text."""
+    return value[:10] if isinstance(value, str) else value.isoformat()
 
 
 def may_keep(as_of: dt.date) -> bool:
