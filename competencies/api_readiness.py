@@ -12,6 +12,7 @@ from competencies import readiness
 from competencies.blueprint import api
 from competencies.pathways import evaluate_pathways
 from lms.api import ApiError, operation
+from lms.inputs import MAX_ID
 from lms.models import Association
 from lms.permissions import current_actor
 
@@ -68,11 +69,11 @@ class AssociationReadiness(BaseModel):
 
 
 class ReadinessQuery(BaseModel):
-    page: int = Field(1, ge=1)
+    page: int = Field(1, ge=1, le=MAX_ID)
     per_page: int = Field(50, ge=1, le=readiness.MAX_PER_PAGE)
     category: str | None = Field(None, max_length=20)
     status: Bucket | None = None
-    agency: int | None = None
+    agency: int | None = Field(None, ge=1, le=MAX_ID)
     search: str | None = Field(None, max_length=100)
     sort: SortKey = "name"
 

@@ -28,6 +28,7 @@ from competencies.portfolio import PortfolioError, parse_portfolio_text
 from competencies.rulesets import bound_rule_set, rule_set_in_force
 from competencies.types import Summary
 from lms.forms import ConfirmForm, choices
+from lms.inputs import int_arg
 from lms.models import Association, Membership, User
 from lms.permissions import current_actor, ensure_in_association, require
 from lms.signals import dashboard_panels
@@ -139,7 +140,7 @@ def my_evidence():
     user = current_actor().user
     query = Evidence.select().where(Evidence.clinician == user)
     pages = max(math.ceil(query.count() / EVIDENCE_PER_PAGE), 1)
-    page = min(max(request.args.get("page", 1, type=int), 1), pages)  # past the end: the last
+    page = min(int_arg("page", 1), pages)  # past the end: the last
     rows = list(
         query.order_by(Evidence.occurred_on.desc(), Evidence.id.desc()).paginate(
             page, EVIDENCE_PER_PAGE

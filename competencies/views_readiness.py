@@ -15,6 +15,7 @@ from competencies.pathways import evaluate_pathways
 from competencies.rulesets import bound_rule_set, rule_sets_for
 from lms.csvutil import csv_rows
 from lms.forms import choices
+from lms.inputs import int_arg
 from lms.models import Association
 from lms.permissions import ALL, current_actor, ensure_in_association, require
 
@@ -95,7 +96,7 @@ def _report_association() -> tuple[Association, list[Association]]:
 def _build(association: Association, form: FilterForm, *, scope_agency_id=None, per_page=50):
     """Validate the filters and build the report; bad filters are form errors, no filter."""
     today = dt.date.today()
-    page = request.args.get("page", 1, type=int) or 1
+    page = int_arg("page", 1)
     valid = form.validate()
     agency = form.agency.data if valid and scope_agency_id is None else None
     try:

@@ -1,14 +1,15 @@
-"""LMS accounts pages: a clinician links their own; a coordinator links the association's."""
+"""LMS accounts pages: a coordinator links the association's; a clinician sees their own."""
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, url_for
 
 from courses import lms_accounts
 from courses.blueprint import bp
-from courses.forms_records import ClinicianLmsAccountForm, LmsAccountImportForm, OwnLmsAccountForm
+from courses.forms_records import ClinicianLmsAccountForm, LmsAccountImportForm
 from courses.services import CourseError
 from lms.forms import ConfirmForm
+from lms.inputs import int_arg
 from lms.permissions import current_actor, requested_association, require
 
 LIST_LIMIT = 500
@@ -19,30 +20,16 @@ def _form_error(form, exc: CourseError) -> None:
     form[name].errors.append(str(exc))
 
 
-@bp.route("/my-lms-accounts", methods=["GET", "POST"])
+@bp.route("/my-lms-accounts")
 @require("courses:self_report")
 def my_lms_accounts():
+    """Show the clinician's links; only a coordinator or the platform makes one."""
     actor = current_actor()
-    form = OwnLmsAccountForm()
-    if form.validate_on_submit():
-        try:
-            account, created = lms_accounts.link_own(actor, form.home_page.data, form.name.data)
-        except CourseError as exc:
-            _form_error(form, exc)
-        else:
-            flash(
-                f"Linked {account.name} on {account.home_page}."
-                if created
-                else "This account was already linked to you.",
-                "success",
-            )
-            return redirect(url_for("courses.my_lms_accounts"))
     return render_template(
         "courses/my_lms_accounts.html",
-        form=form,
         accounts=lms_accounts.accounts_of(actor.user),
         confirm=ConfirmForm(),
-    ), (400 if form.errors else 200)
+    )
 
 
 @bp.route("/lms-accounts", methods=["GET", "POST"], endpoint="lms_accounts")
@@ -116,5 +103,5 @@ def unlink_lms_account(account_id: int):
         flash(f"Unlinked {account.name} on {account.home_page}.", "success")
     if own:
         return redirect(url_for("courses.my_lms_accounts"))
-    association = request.args.get("association", type=int)
+    association = int_arg("association")
     return redirect(url_for("courses.lms_accounts", association=association))

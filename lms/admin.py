@@ -17,6 +17,7 @@ from lms.forms import (
     UserEditForm,
     choices,
 )
+from lms.inputs import int_arg
 from lms.mail import send_mail
 from lms.models import Agency, Association, AuditLog, Membership, User
 from lms.permissions import ALL, current_actor, ensure_in_association, require
@@ -209,7 +210,7 @@ def users(association_id: int):
             form = InviteForm(formdata=None)
             form.agency.choices = _agency_choices(association)
     q = request.args.get("q", "").strip()
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = int_arg("page", 1)
     query = (
         User.select(User, pw.fn.GROUP_CONCAT(Membership.role).alias("role_list"))
         if _sqlite()
@@ -356,7 +357,7 @@ def user_invite(association_id: int, user_id: int):
 def audit_log():
     actor = current_actor()
     ids = actor.association_ids("lms:view_audit")
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = int_arg("page", 1)
     query = AuditLog.select().order_by(AuditLog.id.desc())
     if ids is not ALL:
         query = query.where(AuditLog.association_id.in_(ids))

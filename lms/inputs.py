@@ -21,14 +21,48 @@ _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 MAX_ID = 2**31 - 1
 
 
-class ControlCharacter(BadRequest):
+class FieldRefused(BadRequest):
+    """A 400 whose message names the field; pages and the API show that message."""
+
+    def __init__(self, field: str, message: str) -> None:
+        self.field = field
+        super().__init__(message)
+
+
+class ControlCharacter(FieldRefused):
     """A value holds a control character; `field` names where."""
 
     def __init__(self, field: str, char: str) -> None:
-        self.field = field
         super().__init__(
-            f"“{field}” contains a control character (U+{ord(char):04X}); remove it and send again."
+            field,
+            f"“{field}” contains a control character (U+{ord(char):04X}); "
+            "remove it and send again.",
         )
+
+
+_WHOLE = re.compile(r"[0-9]{1,10}")
+
+
+def int_arg(
+    name: str, default: int | None = None, *, minimum: int = 1, maximum: int = MAX_ID
+) -> int | None:
+    """Return the query parameter `name` as an int within [minimum, maximum], else `default`
+    when it is absent or empty.
+
+    Anything else (a sign, a fraction, an exponent, letters, too many digits) is a 400 naming
+    the parameter: a silent default would show the wrong page, and an unbounded value would
+    overflow the database driver.
+    """
+    raw = request.args.get(name)
+    if raw is None or not raw.strip():
+        return default
+    raw = raw.strip()
+    value = int(raw) if _WHOLE.fullmatch(raw) else None
+    if value is None or not minimum <= value <= maximum:
+        raise FieldRefused(
+            name, f"“{name}” must be a whole number from {minimum} to {maximum}; got {raw[:20]!r}."
+        )
+    return value
 
 
 def control_in(text: str) -> str | None:

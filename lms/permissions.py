@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 from flask import abort, current_app, g, redirect, request, url_for
 from flask_login import current_user
 
+from lms.inputs import int_arg
 from lms.models import Membership, User
 from lms.plugins import Capability
 
@@ -165,6 +166,6 @@ def requested_association(capability: str):
     from lms.models import Association
 
     actor = current_actor()
-    association_id = request.args.get("association", type=int) or actor.primary_association_id()
+    association_id = int_arg("association") or actor.primary_association_id()
     ensure_in_association(actor, capability, association_id)
     return Association.get_by_id(association_id)

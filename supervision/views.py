@@ -13,6 +13,7 @@ from competencies.models import Evidence
 from competencies.types import COUNTED
 from lms.db import is_sqlite
 from lms.forms import ConfirmForm, choices
+from lms.inputs import int_arg
 from lms.models import Association, User
 from lms.permissions import current_actor, ensure_in_association, require
 from lms.security import limiter
@@ -48,7 +49,7 @@ sign_limit = limiter.limit(_sign_limit, key_func=_signer_key, methods=["POST"], 
 def _association(capability: str) -> Association:
     ids = current_actor().association_ids(capability)
     if ids is None:  # an admin: the association asked for, else the first one
-        wanted = request.args.get("association", type=int)
+        wanted = int_arg("association")
         query = Association.select().order_by(Association.id)
         found = (query.where(Association.id == wanted) if wanted else query).first()
         if found is None:

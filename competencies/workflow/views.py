@@ -56,6 +56,7 @@ from competencies.workflow.models import (
 )
 from lms.csvutil import csv_rows
 from lms.forms import ConfirmForm, choices
+from lms.inputs import int_arg
 from lms.models import Association, User, utcnow
 from lms.permissions import current_actor, ensure_in_association, requested_association, require
 from lms.security import limiter
@@ -730,14 +731,14 @@ def registry_page():
             form.q.data or "",
             form.category.data or "",
             form.association.data or "",
-            request.args.get("page", 1, type=int),
+            int_arg("page", 1),
         )
     return render_template(
         T + "registry.html",
         form=form,
         entries=entries,
         pages=pages,
-        page=request.args.get("page", 1, type=int),
+        page=int_arg("page", 1),
     ), (400 if form.errors else 200)
 
 
