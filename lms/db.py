@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 from urllib.parse import parse_qsl, urlparse
 
 import peewee
-from flask import Flask, g
+from flask import Flask, Response, g
 from playhouse.migrations import Runner
 from playhouse.pool import PooledPostgresqlDatabase
 
@@ -178,7 +178,12 @@ def connection() -> Iterator[None]:
 
 
 def init_app(app: Flask) -> None:
-    """Bind the proxy to the configured database and open a connection per request."""
+    """Bind the proxy to the configured database and open a connection per request.
+
+    The connection is closed when the request ends, or, for a streamed response (a CSV read
+    row by row from a query, a ZIP), when the server closes the response after its last byte:
+    the server reads a streamed body only after the view and the request teardown have run.
+    """
     db.initialize(make_database(app.config["DATABASE_URL"]))
 
     @app.before_request
@@ -186,10 +191,22 @@ def init_app(app: Flask) -> None:
         # False when someone (a test, a CLI command) already holds the connection.
         g._db_opened = db.connect(reuse_if_open=True)
 
+    @app.after_request
+    def _keep_for_stream(response: Response) -> Response:
+        # Registered first, so it runs after every other after_request hook.
+        if response.is_streamed and g.pop("_db_opened", False):
+            response.call_on_close(_close_connection)
+        return response
+
     @app.teardown_request
     def _close(exc: BaseException | None) -> None:
-        if g.pop("_db_opened", False) and not db.is_closed():
-            db.close()
+        if g.pop("_db_opened", False):
+            _close_connection()
+
+
+def _close_connection() -> None:
+    if not db.is_closed():
+        db.close()
 
 
 # --- migrations -----------------------------------------------------------------------------
