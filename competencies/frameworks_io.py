@@ -42,7 +42,12 @@ domains:
         moodle: {rule_type: ..., rule_outcome: 1}   # optional: Moodle-only columns, verbatim
 ```
 Unknown keys, a missing id or name, and a duplicate id anywhere are errors; `where` is a path
-such as "domains[2].areas[0].id".
+such as "domains[2].areas[0].id". A category or related id listed twice is an error, but a
+taxonomy word may repeat: Moodle's default names every level "competency".
+
+One reader for both formats: the Moodle importer checks the CSV (naming lines and columns), then
+passes its result through the reader of our format, which is also what reads a stored framework
+back. So whatever an import accepts re-reads to the same document.
 
 Moodle's CSV (admin tool "tool_lpimportcsv")
 --------------------------------------------
@@ -79,6 +84,11 @@ from typing import Any, BinaryIO, Literal
 
 import nh3
 import yaml
+
+from lms.documents import DocumentError, load_json, load_yaml
+
+# Values in one framework document (JSON or YAML): a few hundred competencies hold 5,000.
+MAX_FRAMEWORK_NODES = 50_000
 
 __all__ = [
     "MOODLE_HEADER",
@@ -378,7 +388,9 @@ class _DocReader:
         if len(value) > MAX_TEXT_LENGTH:
             self.error(where, f"is {len(value)} characters long; at most {MAX_TEXT_LENGTH}")
 
-    def codes(self, data: Mapping[str, Any], key: str, where: str, *, pattern: bool) -> list[str]:
+    def codes(
+        self, data: Mapping[str, Any], key: str, where: str, *, pattern: bool, unique: bool = True
+    ) -> list[str]:
         value = data.get(key)
         if value is None:
             return []
@@ -398,7 +410,7 @@ class _DocReader:
                     f"{item!r} is not a code (letters, digits, '-', '_', '.', '/' only)",
                 )
                 continue
-            if item in out:
+            if unique and item in out:
                 self.error(_at(here, i), f"{item!r} is listed twice")
                 continue
             out.append(item)
@@ -427,7 +439,8 @@ class _DocReader:
             self.json_text(config, "framework.scale_configuration")
             if scale is None:
                 self.error("framework.scale_configuration", "is given without a scale")
-        taxonomies = self.codes(fw, "taxonomies", "framework", pattern=True)
+        # One word per level, and Moodle's default is the same word for every level.
+        taxonomies = self.codes(fw, "taxonomies", "framework", pattern=True, unique=False)
 
         raw_domains = top.get("domains")
         domains: list[DomainDoc] = []
@@ -561,18 +574,17 @@ def load_framework(
 def _parse_text(text: str, fmt: str) -> Any:
     if fmt == "json":
         try:
-            return json.loads(text)
+            return load_json(text, max_nodes=MAX_FRAMEWORK_NODES)
         except json.JSONDecodeError as exc:
             where = f"line {exc.lineno}, column {exc.colno}"
             raise FrameworkError([FieldError(where, f"invalid JSON: {exc.msg}")]) from None
+        except DocumentError as exc:
+            raise FrameworkError([FieldError(exc.where, exc.message)]) from None
     if fmt == "yaml":
         try:
-            return yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "(document)"
-            problem = getattr(exc, "problem", None) or str(exc)
-            raise FrameworkError([FieldError(where, f"invalid YAML: {problem}")]) from None
+            return load_yaml(text, max_nodes=MAX_FRAMEWORK_NODES)
+        except DocumentError as exc:
+            raise FrameworkError([FieldError(exc.where, exc.message)]) from None
     raise ValueError(f"fmt must be 'json' or 'yaml', not {fmt!r}")
 
 
@@ -778,7 +790,9 @@ def load_moodle_csv(stream: BinaryIO) -> FrameworkDoc:
     domains = _build_tree(rows, errors)
     if errors or doc_fields is None:
         raise FrameworkError(sorted(errors, key=_error_order))
-    return FrameworkDoc(domains=domains, **doc_fields)
+    # The stored document is re-read by load_framework: pass the result through that same reader,
+    # so that this importer can never accept what re-reading would refuse.
+    return load_framework(framework_to_dict(FrameworkDoc(domains=domains, **doc_fields)))
 
 
 def _error_order(error: FieldError) -> tuple[int, str]:

@@ -25,11 +25,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import yaml
-
 from competencies.types import KINDS, STATUSES, EvidenceItem, Problem
+from lms.documents import DocumentError, load_json, load_yaml
 
 ITEM_KEYS = {"kind", "date", "hours", "areas", "tags", "provider", "details", "label", "status"}
+# A what-if portfolio is one person's record: a few hundred items at most in practice.
+MAX_ITEMS = 2_000
+# Values of a document of MAX_ITEMS items with every key and a few areas, tags and details.
+MAX_NODES = MAX_ITEMS * 40 + 100
 
 
 class PortfolioError(ValueError):
@@ -111,6 +114,10 @@ def parse_portfolio(doc: Any) -> Portfolio:
     if not isinstance(raw, list):
         errors.append(Problem("evidence", "a list of evidence items is required"))
         raw = []
+    if len(raw) > MAX_ITEMS:
+        raise PortfolioError(
+            [Problem("evidence", f"{len(raw):,} items; a portfolio holds at most {MAX_ITEMS:,}")]
+        )
     providers: dict[str, int] = {}
     items = []
     for i, entry in enumerate(raw):
@@ -164,14 +171,17 @@ def parse_portfolio(doc: Any) -> Portfolio:
 def parse_portfolio_text(text: str) -> Portfolio:
     """Parse JSON (or YAML) text; a syntax error becomes a PortfolioError with its line."""
     try:
-        doc = json.loads(text, parse_constant=_refuse_constant)
+        doc = load_json(text, parse_constant=_refuse_constant, max_nodes=MAX_NODES)
     except json.JSONDecodeError:
         try:
-            doc = yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            where = f"line {mark.line + 1}" if mark else "(document)"
+            doc = load_yaml(text, max_nodes=MAX_NODES)
+        except DocumentError as exc:
+            if not exc.syntax:
+                raise PortfolioError([Problem(exc.where, exc.message)]) from exc
+            where = exc.where.split(",")[0]
             raise PortfolioError([Problem(where, "the document is neither JSON nor YAML")]) from exc
+    except DocumentError as exc:
+        raise PortfolioError([Problem(exc.where, exc.message)]) from exc
     except ValueError as exc:
         raise PortfolioError([Problem("(document)", str(exc))]) from exc
     return parse_portfolio(doc)

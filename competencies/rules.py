@@ -21,8 +21,6 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-import yaml
-
 from competencies.types import (
     AGREEMENT_DOCUMENTS,
     EDUCATION_LEVELS,
@@ -30,11 +28,14 @@ from competencies.types import (
     AreaInfo,
     Problem,
 )
+from lms.documents import DocumentError, load_json, load_yaml
 
 COMPOSITE_TYPES = ("all_of", "any_of", "at_least")
 FAMILIES = ("infant", "early_childhood")
 ERS = "ERS"  # Endorsed Reflective Supervisor add-on: a credential, not a category
 MAX_WINDOW_MONTHS = 60
+# Values in one rule-set document: the shipped ones hold about 1,000.
+MAX_RULE_SET_NODES = 20_000
 DATA_DIR = Path(__file__).parent / "data"
 _DUE = re.compile(r"^(\d\d)-(\d\d)$")
 
@@ -655,19 +656,18 @@ def parse_rule_set_text(text: str, fmt: str = "json") -> RuleSet:
     """Parse a JSON or YAML rule set document and load it."""
     if fmt == "json":
         try:
-            doc = json.loads(text)
+            doc = load_json(text, max_nodes=MAX_RULE_SET_NODES)
         except json.JSONDecodeError as exc:
             raise RuleSetError(
                 [Problem(f"line {exc.lineno}, column {exc.colno}", f"invalid JSON: {exc.msg}")]
             ) from None
+        except DocumentError as exc:
+            raise RuleSetError([Problem(exc.where, exc.message)]) from None
     elif fmt == "yaml":
         try:
-            doc = yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "(document)"
-            problem = getattr(exc, "problem", None) or str(exc)
-            raise RuleSetError([Problem(where, f"invalid YAML: {problem}")]) from None
+            doc = load_yaml(text, max_nodes=MAX_RULE_SET_NODES)
+        except DocumentError as exc:
+            raise RuleSetError([Problem(exc.where, exc.message)]) from None
     else:
         raise ValueError(f"fmt must be 'json' or 'yaml', got {fmt!r}")
     return load_rule_set(doc)
