@@ -2,9 +2,21 @@
 
 from __future__ import annotations
 
+import time
 from urllib.parse import urlparse
 
-from flask import Blueprint, Flask, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Flask,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import LoginManager, current_user, login_required, login_user, logout_user
 
 from lms import accounts, audit
@@ -21,14 +33,42 @@ login_manager.login_message_category = "info"
 login_manager.session_protection = "basic"
 
 INVALID = "Invalid email or password."
+CLOCK_SKEW = 300  # seconds a sign-in may seem to lie in the future (hosts' clocks differ)
+
+
+def sign_in(user: User, *, remember: bool = False) -> None:
+    """Sign the user in on this browser, stamped with the time, so its lifetime can be kept.
+
+    The session's user id is "id:session_version:signed-in-at:kind" (kind "r" with
+    remember-me, else "s"); the remember cookie carries the same value, signed by Flask-Login,
+    so both expire at the same moment counted from the sign-in, checked on every request.
+    """
+    login_user(user, remember=remember)
+    session.permanent = True  # the cookie expires in the browser too (PERMANENT_SESSION_LIFETIME)
+    session["_user_id"] = f"{user.get_id()}:{int(time.time())}:{'r' if remember else 's'}"
+
+
+def _sign_in_expired(signed_in_at: int, kind: str) -> bool:
+    config = current_app.config
+    if kind == "r":
+        lifetime = config["REMEMBER_COOKIE_DURATION"]
+    elif kind == "s":
+        lifetime = config["PERMANENT_SESSION_LIFETIME"]
+    else:
+        return True
+    age = time.time() - signed_in_at
+    return not -CLOCK_SKEW <= age <= lifetime.total_seconds()
 
 
 @login_manager.user_loader
 def _load_user(user_id: str) -> User | None:
+    # Runs on every request that carries a session or remember cookie.
     try:
-        raw_id, raw_version = user_id.split(":", 1)
-        uid, version = int(raw_id), int(raw_version)
+        raw_id, raw_version, raw_at, kind = user_id.split(":")
+        uid, version, signed_in_at = int(raw_id), int(raw_version), int(raw_at)
     except ValueError:
+        return None  # malformed, or from before sign-ins were stamped: sign in again
+    if _sign_in_expired(signed_in_at, kind):
         return None
     user = User.get_or_none(User.id == uid)
     if user is None or not user.active or user.session_version != version:
@@ -59,20 +99,33 @@ def _account_key() -> str:
 
 
 def _login_limits() -> str:
-    from flask import current_app
-
     return current_app.config["LOGIN_LIMIT_PER_IP"]
 
 
 def _account_limits() -> str:
-    from flask import current_app
-
     return current_app.config["LOGIN_LIMIT_PER_ACCOUNT"]
+
+
+def _failed_sign_in(response) -> bool:
+    # A refused sign-in answers 400; a success redirects and a limited one answers 429.
+    return response.status_code == 400
+
+
+def _reset_account_limit() -> None:
+    """Forget the account's failed sign-ins after a successful one (in the shared storage)."""
+    key = _account_key()
+    for current in limiter.current_limits:
+        if key in current.request_args:
+            current.limiter.clear(current.limit, *current.request_args)
 
 
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(_login_limits, methods=["POST"])
-@limiter.limit(_account_limits, key_func=_account_key, methods=["POST"])
+# Per account only failures count, and a success starts the count again: otherwise anyone who
+# knows a colleague's email could lock them out by signing in as them a few times.
+@limiter.limit(
+    _account_limits, key_func=_account_key, methods=["POST"], deduct_when=_failed_sign_in
+)
 def login():
     if current_user.is_authenticated:
         return redirect(safe_next(request.args.get("next")) or url_for("lms.home"))
@@ -93,7 +146,8 @@ def login():
             with db.atomic():
                 User.update(last_login_at=utcnow()).where(User.id == user.id).execute()
                 audit.record("auth.login", user, actor=user)
-            login_user(user, remember=form.remember.data)
+            _reset_account_limit()
+            sign_in(user, remember=bool(form.remember.data))
             return redirect(safe_next(request.args.get("next")) or url_for("lms.home"))
     return render_template("lms/login.html", form=form), (400 if form.errors else 200)
 
@@ -125,7 +179,7 @@ def accept_invitation(token: str):
         except accounts.AccountError as exc:
             form.password.errors.append(str(exc))
         else:
-            login_user(user)
+            sign_in(user)
             flash("Your password is set. Welcome!", "success")
             return redirect(url_for("lms.home"))
     status = 400 if form.errors else 200
@@ -143,7 +197,7 @@ def change_password():
         except accounts.AccountError as exc:
             getattr(form, exc.field or "new_password").errors.append(str(exc))
         else:
-            login_user(user)  # this session stays, with the new version; all others end
+            sign_in(user)  # this session stays, with the new version; all others end
             flash("Your password is changed. Other devices are signed out.", "success")
             return redirect(url_for("lms.account"))
     return render_template("lms/change_password.html", form=form), (400 if form.errors else 200)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import secrets
@@ -39,6 +40,10 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "PASSWORD_HASH_COST": "normal",
         "PAGE_SIZE": "letter",
         "SESSION_HOURS": 12,
+        "REMEMBER_DAYS": 14,
+        "AUDIT_KEY": None,
+        "AUDIT_SIGNING_KEY": None,
+        "AUDIT_CHECKPOINT_DIR": str(Path(instance_path) / "audit-checkpoints"),
     }
 
 
@@ -51,6 +56,7 @@ _ENV_PARSERS: dict[str, Any] = {
     "MAX_CONTENT_LENGTH": int,
     "API_MAX_JSON_BYTES": int,
     "SESSION_HOURS": int,
+    "REMEMBER_DAYS": int,
     "CERTIFICATES_MAX_UPLOAD": int,
 }
 
@@ -103,3 +109,84 @@ def ensure_secret_key(config: dict[str, Any], instance_path: str) -> None:
         key_file.write_text(secrets.token_hex(32), encoding="utf-8")
         key_file.chmod(0o600)
     config["SECRET_KEY"] = key_file.read_text(encoding="utf-8").strip()
+
+
+MAX_SESSION_HOURS = 7 * 24
+MAX_REMEMBER_DAYS = 30
+
+
+def session_lifetimes(config: dict[str, Any]) -> tuple[dt.timedelta, dt.timedelta]:
+    """Return how long a sign-in lasts without and with remember-me; refuse values out of range."""
+    hours, days = config.get("SESSION_HOURS"), config.get("REMEMBER_DAYS")
+    if not isinstance(hours, int) or isinstance(hours, bool) or not 1 <= hours <= MAX_SESSION_HOURS:
+        raise ConfigError(
+            f"LMS_SESSION_HOURS={hours!r} must be a whole number of hours from 1 to "
+            f"{MAX_SESSION_HOURS}: how long a sign-in lasts, counted from the sign-in."
+        )
+    if not isinstance(days, int) or isinstance(days, bool) or not 1 <= days <= MAX_REMEMBER_DAYS:
+        raise ConfigError(
+            f"LMS_REMEMBER_DAYS={days!r} must be a whole number of days from 1 to "
+            f'{MAX_REMEMBER_DAYS}: how long "keep me signed in" lasts.'
+        )
+    remember = dt.timedelta(days=days)
+    given = config.get("REMEMBER_COOKIE_DURATION")
+    if given is not None and given != remember:
+        raise ConfigError(
+            f"REMEMBER_COOKIE_DURATION={given!r} is set directly; remove it and set "
+            f"LMS_REMEMBER_DAYS (1 to {MAX_REMEMBER_DAYS}) instead."
+        )
+    return dt.timedelta(hours=hours), remember
+
+
+AUDIT_KEY_MIN = 32
+
+
+def ensure_audit_keys(config: dict[str, Any], instance_path: str) -> None:
+    """Give the audit log its MAC key and checkpoint signing key, kept outside the database.
+
+    Required outside development; in development and tests each is generated once into the
+    instance folder (owner-only), like the secret key. LMS_AUDIT_KEY is any string of 32+
+    characters; LMS_AUDIT_SIGNING_KEY is 64 hex digits, the seed of an Ed25519 key.
+    """
+    generate = config.get("ENV") == "development" or config.get("TESTING")
+    for name, file_name in (("AUDIT_KEY", "audit_key"), ("AUDIT_SIGNING_KEY", "audit_signing_key")):
+        value = str(config.get(name) or "").strip()
+        if not value:
+            if not generate:
+                raise ConfigError(
+                    f"LMS_{name} is not set. Set it to a long random value "
+                    '(python -c "import secrets; print(secrets.token_hex(32))"), kept outside '
+                    "the database and its backups, or run with LMS_ENV=development to use a "
+                    "generated development key."
+                )
+            key_file = Path(instance_path) / file_name
+            if not key_file.exists():
+                key_file.parent.mkdir(parents=True, exist_ok=True)
+                try:  # created owner-only from the start, never readable by others
+                    fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                except FileExistsError:  # another process made it just now
+                    pass
+                else:
+                    with os.fdopen(fd, "w", encoding="utf-8") as out:
+                        out.write(secrets.token_hex(32))
+            value = key_file.read_text(encoding="utf-8").strip()
+        config[name] = value
+        _check_audit_key(name, value)
+
+
+def _check_audit_key(name: str, value: str) -> None:
+    if name == "AUDIT_KEY" and len(value) < AUDIT_KEY_MIN:
+        raise ConfigError(
+            f"LMS_AUDIT_KEY is {len(value)} characters long; use at least {AUDIT_KEY_MIN} "
+            "random characters (secrets.token_hex(32) gives 64)."
+        )
+    if name == "AUDIT_SIGNING_KEY":
+        try:
+            seed = bytes.fromhex(value)
+        except ValueError:
+            seed = b""
+        if len(seed) != 32:
+            raise ConfigError(
+                "LMS_AUDIT_SIGNING_KEY must be 64 hex digits (the 32-byte seed of an Ed25519 "
+                'key; python -c "import secrets; print(secrets.token_hex(32))" makes one).'
+            )

@@ -98,7 +98,17 @@ CSP = (
 
 
 def init_app(app: Flask) -> None:
-    """Configure the limiter, cookie flags and the security headers."""
+    """Configure the limiter, session lifetimes, cookie flags and the security headers."""
+    from lms.config import session_lifetimes
+
+    session_hours, remember_days = session_lifetimes(app.config)
+    # Cookies expire in the browser after these; lms.auth also refuses older sign-ins on every
+    # request, counted from the sign-in, whatever a client does with its cookies.
+    app.config["PERMANENT_SESSION_LIFETIME"] = session_hours
+    app.config["REMEMBER_COOKIE_DURATION"] = remember_days
+    # The storage of every limit is the one named by RATELIMIT_STORAGE_URI (LMS_…): `limiter`
+    # is the only Limiter and is built without a storage of its own, so workers that share a
+    # storage (Redis) share the counts.
     app.config.setdefault("RATELIMIT_STORAGE_URI", "memory://")
     # Say it for every app: the limiter is one object, and without the setting it would keep
     # whatever the previous app in this process chose.
