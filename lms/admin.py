@@ -360,12 +360,16 @@ def audit_log():
     page = int_arg("page", 1)
     query = AuditLog.select().order_by(AuditLog.id.desc())
     if ids is not ALL:
-        query = query.where(AuditLog.association_id.in_(ids))
+        query = query.where(audit.visible_to(ids))
     rows = list(query.paginate(page, PER_PAGE))
     for row in rows:
         row.after_pretty = _pretty(row.after)
         row.before_pretty = _pretty(row.before)
-    return render_template("lms/admin/audit.html", rows=rows, page=page)
+    # The chain spans every association: only admins see how the newest checkpoint holds.
+    checkpoint = audit.checkpoint_status() if ids is ALL else None
+    return render_template(
+        "lms/admin/audit.html", rows=rows, page=page, admin=ids is ALL, checkpoint=checkpoint
+    )
 
 
 def _pretty(value: str | None) -> str:

@@ -122,7 +122,7 @@ class ApiToken(BaseModel):
 
 
 class AuditLog(BaseModel):
-    """One append-only row per change: who did what to which record, chained by hashes."""
+    """One append-only row per change: who did what to which record, chained by keyed MACs."""
 
     at = pw.DateTimeField(default=utcnow)
     actor_id = pw.IntegerField(null=True)
@@ -133,7 +133,8 @@ class AuditLog(BaseModel):
     before = pw.TextField(null=True)
     after = pw.TextField(null=True)
     prev_hash = pw.CharField(max_length=64)
-    hash = pw.CharField(max_length=64, unique=True)
+    hash = pw.CharField(max_length=64, unique=True)  # HMAC-SHA256 under LMS_AUDIT_KEY
+    key_id = pw.CharField(max_length=16, default="")  # which audit key sealed the row
 
     class Meta:
         indexes = ((("object_type", "object_id"), False), (("association_id", "at"), False))

@@ -5,6 +5,14 @@ from __future__ import annotations
 import peewee
 import pytest
 
+# Production refuses to start without audit keys (LMS_AUDIT_KEY, LMS_AUDIT_SIGNING_KEY).
+PRODUCTION = {
+    "TESTING": False,
+    "ENV": "production",
+    "AUDIT_KEY": "production-audit-key-for-tests-only-0000000000",
+    "AUDIT_SIGNING_KEY": "11" * 32,
+}
+
 
 def test_every_account_write_is_audited_and_chain_verifies(app, make_user):
     from lms.audit import verify_chain
@@ -63,7 +71,7 @@ def test_security_headers_on_every_response(client, path):
 
 
 def test_hsts_and_secure_cookies_outside_development(app_factory):
-    app = app_factory(TESTING=False, ENV="production")
+    app = app_factory(**PRODUCTION)
     assert app.config["SESSION_COOKIE_SECURE"] is True
     assert app.config["SESSION_COOKIE_HTTPONLY"] is True
     assert app.config["SESSION_COOKIE_SAMESITE"] == "Lax"
@@ -73,7 +81,7 @@ def test_hsts_and_secure_cookies_outside_development(app_factory):
 
 
 def test_error_pages_leak_nothing(app_factory):
-    app = app_factory(TESTING=False, ENV="production")
+    app = app_factory(**PRODUCTION)
 
     @app.route("/boom")
     def boom():

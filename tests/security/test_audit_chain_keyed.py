@@ -223,7 +223,13 @@ def test_keys_are_required_outside_development(tmp_path, monkeypatch):
     with pytest.raises(ConfigError, match="LMS_AUDIT_SIGNING_KEY"):
         create_app(_config(tmp_path, ENV="production", AUDIT_KEY="a" * 64, AUDIT_SIGNING_KEY="zz"))
     app = create_app(
-        _config(tmp_path, ENV="production", AUDIT_KEY="a" * 64, AUDIT_SIGNING_KEY="b" * 64)
+        _config(
+            tmp_path,
+            ENV="production",
+            AUDIT_KEY="a" * 64,
+            AUDIT_SIGNING_KEY="b" * 64,
+            PUBLIC_URL="https://pathway.example.org",
+        )
     )
     assert app.config["AUDIT_KEY"] == "a" * 64
 
