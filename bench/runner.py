@@ -113,7 +113,9 @@ def _load_fixtures(association, dataset, today: dt.date) -> dict[str, str]:
         tags="",
         owner=trainer,
     )
-    token = create_api_token(trainer, role="trainer", association=association, name="load")
+    token = create_api_token(
+        trainer, role="trainer", association=association, name="load", password=None
+    )
     holders = User.select().where(User.email.startswith("c0-")).order_by(User.id).limit(5)
     codes = [issue_progress(h, association, today=today).code for h in holders]
     return {

@@ -192,7 +192,7 @@ def users(association_id: int):
             (Agency.id == form.agency.data) & (Agency.association == association)
         )
         try:
-            user = accounts.create_user(
+            added = accounts.add_person(
                 form.email.data,
                 form.display_name.data,
                 roles=tuple(form.roles.data),
@@ -200,13 +200,17 @@ def users(association_id: int):
                 agency=agency,
                 actor=actor.user,
             )
-            issued = accounts.invite(user, actor=actor.user, association=association)
         except accounts.AccountError as exc:
             getattr(form, exc.field or "email").errors.append(str(exc))
         else:
-            invite_link = url_for("auth.accept_invitation", token=issued.token, _external=True)
-            _send_invitation(user, invite_link)
-            flash(f"{user.display_name} is invited. The link is shown below, once.", "success")
+            user = added.user
+            if added.invited is None:
+                flash(f"{user.display_name} already had an account; it now has these roles.")
+            else:
+                token = added.invited.token
+                invite_link = url_for("auth.accept_invitation", token=token, _external=True)
+                _send_invitation(user, invite_link)
+                flash(f"{user.display_name} is invited. The link is shown below, once.", "success")
             form = InviteForm(formdata=None)
             form.agency.choices = _agency_choices(association)
     q = request.args.get("q", "").strip()
@@ -268,44 +272,21 @@ def _user_in_association(association: Association, user_id: int) -> User:
     return user
 
 
-@bp.route("/associations/<int:association_id>/users/<int:user_id>", methods=["GET", "POST"])
-@require("lms:manage_users")
-def user(association_id: int, user_id: int):
-    association = _association_or_404(association_id)
-    person = _user_in_association(association, user_id)
-    actor = current_actor()
-    memberships = list(person.memberships.where(Membership.association == association))
-    form = UserEditForm(
-        data={
-            "display_name": person.display_name,
-            "city": person.city,
-            "roles": [m.role for m in memberships],
-            "agency": next((m.agency_id for m in memberships if m.agency_id), 0),
-        }
-        if request.method == "GET"
-        else None
+@transactional
+def _save_person(person: User, association: Association, form: UserEditForm, agency, actor):
+    """Save the name, city and this association's roles together, or nothing."""
+    accounts.update_profile(
+        person,
+        display_name=form.display_name.data,
+        city=form.city.data or "",
+        actor=actor.user,
+        association_id=association.id,
     )
-    form.agency.choices = _agency_choices(association)
-    if form.validate_on_submit():
-        agency = Agency.get_or_none(
-            (Agency.id == form.agency.data) & (Agency.association == association)
-        )
-        try:
-            accounts.update_profile(
-                person,
-                display_name=form.display_name.data,
-                city=form.city.data or "",
-                actor=actor.user,
-                association_id=association.id,
-            )
-            accounts.set_roles(
-                person, association, list(form.roles.data), agency=agency, actor=actor.user
-            )
-        except accounts.AccountError as exc:
-            form.roles.errors.append(str(exc))
-        else:
-            flash("Saved.", "success")
-            return redirect(url_for("admin.user", association_id=association.id, user_id=person.id))
+    accounts.set_roles(person, association, list(form.roles.data), agency=agency, actor=actor.user)
+
+
+def _render_user(association, person, form, *, status: int = 200, problem: str = ""):
+    """Render a person's page; what acts on the whole account shows only to who may do it."""
     return (
         render_template(
             "lms/admin/user.html",
@@ -313,9 +294,59 @@ def user(association_id: int, user_id: int):
             person=person,
             form=form,
             confirm=ConfirmForm(),
+            manages_account=accounts.can_manage_account(current_actor(), person),
+            problem=problem,
         ),
-        400 if form.errors else 200,
+        status,
     )
+
+
+def _user_form(association: Association, person: User, *, stored: bool) -> UserEditForm:
+    """Return the edit form: the stored values, or what was posted."""
+    if stored:
+        memberships = list(person.memberships.where(Membership.association == association))
+        form = UserEditForm(
+            formdata=None,
+            data={
+                "display_name": person.display_name,
+                "city": person.city,
+                "roles": [m.role for m in memberships],
+                "agency": next((m.agency_id for m in memberships if m.agency_id), 0),
+            },
+        )
+    else:
+        form = UserEditForm()
+    form.agency.choices = _agency_choices(association)
+    return form
+
+
+@bp.route("/associations/<int:association_id>/users/<int:user_id>", methods=["GET", "POST"])
+@require("lms:manage_users")
+def user(association_id: int, user_id: int):
+    association = _association_or_404(association_id)
+    person = _user_in_association(association, user_id)
+    actor = current_actor()
+    form = _user_form(association, person, stored=request.method == "GET")
+    if form.validate_on_submit():
+        agency = Agency.get_or_none(
+            (Agency.id == form.agency.data) & (Agency.association == association)
+        )
+        try:
+            _save_person(person, association, form, agency, actor)
+        except accounts.AccountError as exc:
+            target = form.display_name if exc.field == "display_name" else form.roles
+            target.errors.append(str(exc))
+            person = User.get_by_id(person.id)  # the refused values were not saved
+        else:
+            flash("Saved.", "success")
+            return redirect(url_for("admin.user", association_id=association.id, user_id=person.id))
+    return _render_user(association, person, form, status=400 if form.errors else 200)
+
+
+def _refused(association: Association, person: User, exc: accounts.AccountError):
+    """Answer an account-level action the actor may not take: 403, the page saying why."""
+    form = _user_form(association, person, stored=True)
+    return _render_user(association, person, form, status=403, problem=str(exc))
 
 
 @bp.route("/associations/<int:association_id>/users/<int:user_id>/active", methods=["POST"])
@@ -329,9 +360,12 @@ def user_active(association_id: int, user_id: int):
     if person.id == actor.user.id:
         flash("You cannot deactivate yourself.", "danger")
     else:
-        accounts.set_active(
-            person, not person.active, actor=actor.user, association_id=association.id
-        )
+        try:
+            accounts.set_active(
+                person, not person.active, actor=actor.user, association_id=association.id
+            )
+        except accounts.AccountError as exc:
+            return _refused(association, person, exc)
         state = "active" if person.active else "deactivated; every session ended"
         flash(f"{person.display_name} is {state}.", "success")
     return redirect(url_for("admin.user", association_id=association.id, user_id=person.id))
@@ -344,7 +378,10 @@ def user_invite(association_id: int, user_id: int):
     person = _user_in_association(association, user_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    issued = accounts.invite(person, actor=current_actor().user, association=association)
+    try:
+        issued = accounts.invite(person, actor=current_actor().user, association=association)
+    except accounts.AccountError as exc:
+        return _refused(association, person, exc)
     link = url_for("auth.accept_invitation", token=issued.token, _external=True)
     _send_invitation(person, link)
     return render_template(

@@ -108,4 +108,9 @@ class ConfirmForm(FlaskForm):
 class TokenForm(FlaskForm):
     name = StringField("What the token is for", validators=[DataRequired(), Length(max=100)])
     scope = SelectField("Acts as", validators=[DataRequired()])
+    password = PasswordField(
+        "Your password",
+        validators=[DataRequired(message="Enter your password to create a token.")],
+        description="Asked again because a token acts as you until it is revoked.",
+    )
     submit = SubmitField("Create token")

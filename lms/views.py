@@ -60,10 +60,14 @@ def account():
         association = Association.get_or_none(Association.id == int(assoc_id)) if assoc_id else None
         try:
             issued = accounts.create_api_token(
-                user, role=role, association=association, name=form.name.data
+                user,
+                role=role,
+                association=association,
+                name=form.name.data,
+                password=form.password.data or "",
             )
         except accounts.AccountError as exc:
-            form.scope.errors.append(str(exc))
+            (form.password if exc.field == "password" else form.scope).errors.append(str(exc))
         else:
             new_secret = issued.secret
             form = TokenForm(formdata=None)

@@ -91,10 +91,19 @@ def _out(s: RscSession) -> dict:
 
 
 def _association() -> Association:
+    """Return the token's association: every operation here answers for it alone."""
     ids = current_actor().association_ids("supervision:log_own") or []
     if not ids:
         raise ApiError(403, "This token may not log_own.")
     return Association.get_by_id(ids[0])
+
+
+def _mine():
+    """Return the actor's own sessions in the token's association (those of another
+    association, private notes included, are not this token's to read or change)."""
+    return RscSession.select().where(
+        (RscSession.clinician == current_actor().user) & (RscSession.association == _association())
+    )
 
 
 def _provider(provider_id: int, association: Association) -> User:
@@ -118,11 +127,7 @@ def _fail(exc: services.SupervisionError):
     tags=("supervision",),
 )
 def list_sessions():
-    rows = (
-        RscSession.select()
-        .where(RscSession.clinician == current_actor().user)
-        .order_by(RscSession.occurred_on.desc(), RscSession.id.desc())
-    )
+    rows = _mine().order_by(RscSession.occurred_on.desc(), RscSession.id.desc())
     return jsonify({"sessions": [_out(s) for s in rows]})
 
 
@@ -165,9 +170,7 @@ def log_session(body: SessionIn):
     statuses=(409, 422),
 )
 def patch_session(session_id: int, body: SessionPatch):
-    row = RscSession.get_or_none(
-        (RscSession.id == session_id) & (RscSession.clinician == current_actor().user)
-    )
+    row = _mine().where(RscSession.id == session_id).first()
     if row is None:
         raise ApiError(404, "There is no such session of yours.")
     changes = body.model_dump(exclude_unset=True)

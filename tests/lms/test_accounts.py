@@ -6,6 +6,8 @@ import datetime as dt
 
 import pytest
 
+from tests.conftest import PASSWORD
+
 
 def _invite(app, association, actor_roles=("coordinator",)):
     from lms import accounts
@@ -199,7 +201,7 @@ def test_account_page_creates_and_revokes_token(client, auth, make_user):
     from lms.models import ApiToken, Membership
 
     scope = f"clinician@{Membership.get().association_id}"
-    created = client.post("/account", data={"name": "My LMS", "scope": scope})
+    created = client.post("/account", data={"name": "My LMS", "scope": scope, "password": PASSWORD})
     body = created.get_data(as_text=True)
     assert "will not be shown again" in body
     token = ApiToken.get()

@@ -69,10 +69,14 @@ def test_token_cannot_name_a_role_not_held(app, make_user, make_association):
     user = make_user("ana@example.test")
     with pytest.raises(AccountError):
         create_api_token(
-            user, role="coordinator", association=user.memberships[0].association, name="x"
+            user,
+            role="coordinator",
+            association=user.memberships[0].association,
+            name="x",
+            password=None,
         )
     with pytest.raises(AccountError):
-        create_api_token(user, role="clinician", association=other, name="x")
+        create_api_token(user, role="clinician", association=other, name="x", password=None)
 
 
 def test_malformed_json_and_validation_errors_name_the_field(app, client, make_user, api_token):

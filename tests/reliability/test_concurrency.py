@@ -84,7 +84,9 @@ def _seed() -> dict:
     ]
 
     def token(user, role):
-        return create_api_token(user, role=role, association=association, name="load").secret
+        return create_api_token(
+            user, role=role, association=association, name="load", password=None
+        ).secret
 
     return {
         "provider_id": provider.id,

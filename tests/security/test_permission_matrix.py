@@ -21,6 +21,9 @@ agency) and "zulu" in B. Routes that take an object are called once per *owner* 
 - `shared` — a framework or rule set shared by every association;
 - `cross`  — A's page asked about a person or file of B;
 - `dual`   — a clinician of both A (in the own agency) and B, with a pathway and a training in B;
+  A's coordinator changes only A's roles of that account: its name, password (invitation) and
+  activation are refused (for an admin, or whoever coordinates both, they work);
+- `dual_roles` — the same person, with an edit form that keeps their name: only A's roles change;
 - `valid` / `unknown` — a public link's token or code that exists, or does not.
 
 Outcomes are HTTP statuses, or `LOGIN` for a redirect to the sign-in page (a 302 expected to be
@@ -72,6 +75,8 @@ OWN3 = ("own", "same", "other")
 ASSOC2 = ("same", "other")
 SHARED3 = ("same", "other", "shared")
 USER3 = ("same", "other", "cross")
+USER4 = (*USER3, "dual")  # and the account shared with B: account-level actions refused
+USER5 = (*USER4, "dual_roles")
 PERSON4 = ("own", "same", "other", "dual")
 # Nothing of association B (its people and records are "ZULU", its code "MXZ") may show on a
 # page for a user of A, nor another clinician ("Clinician PEER") on a clinician's pages or on
@@ -213,18 +218,20 @@ MATRIX: tuple[Entry, ...] = (
           form={"email": "invited@example.org", "display_name": "Invited", "roles": "clinician",
                 "agency": "0"},
           coordinator=(200, 404), admin=200),
-    route("GET /admin/associations/<int:association_id>/users/<int:user_id>", owners=USER3,
-          args={"user_id": "member"}, coordinator=(200, 404, 404), admin=(200, 200, 404)),
-    route("POST /admin/associations/<int:association_id>/users/<int:user_id>", owners=USER3,
+    route("GET /admin/associations/<int:association_id>/users/<int:user_id>", owners=USER4,
+          args={"user_id": "member"}, coordinator=(200, 404, 404, 200),
+          admin=(200, 200, 404, 200)),
+    # Renaming the shared account is refused (400, the form says why); its roles in A change.
+    route("POST /admin/associations/<int:association_id>/users/<int:user_id>", owners=USER5,
           args={"user_id": "member"},
-          form={"display_name": "Renamed", "roles": "clinician", "agency": "0"},
-          coordinator=(302, 404, 404), admin=(302, 302, 404)),
+          form={"display_name": "{new_name}", "roles": "clinician", "agency": "0"},
+          coordinator=(302, 404, 404, 400, 302), admin=(302, 302, 404, 302, 302)),
     route("POST /admin/associations/<int:association_id>/users/<int:user_id>/active",
-          owners=USER3, args={"user_id": "member"},
-          coordinator=(302, 404, 404), admin=(302, 302, 404)),
+          owners=USER4, args={"user_id": "member"},
+          coordinator=(302, 404, 404, 403), admin=(302, 302, 404, 302)),
     route("POST /admin/associations/<int:association_id>/users/<int:user_id>/invite",
-          owners=USER3, args={"user_id": "member"},
-          coordinator=(200, 404, 404), admin=(200, 200, 404)),
+          owners=USER4, args={"user_id": "member"},
+          coordinator=(200, 404, 404, 403), admin=(200, 200, 404, 200)),
     # --- the API: tokens only -----------------------------------------------------------------
     public("GET /api/v1/openapi.json", 200),
     api("GET /api/v1/me", others=200),
@@ -250,6 +257,9 @@ MATRIX: tuple[Entry, ...] = (
     public("GET /api/v1/verify/<code>", (200, 404), owners=TOKEN2, args={"code": "cert_code"}),
     api("POST /xapi/statements", owners=OWN3, body=xapi_body, headers=XAPI,
         trainer=(200, 400, 400), coordinator=(200, 200, 400), admin=(200, 200, 400)),
+    public("GET /xapi/about", 200),
+    api("GET /xapi/statements", headers=XAPI, query=f"statementId={uuid.uuid4()}",
+        trainer=404, coordinator=404, admin=404),
     api("PUT /xapi/statements", owners=OWN3, body=lambda w: {**xapi_body(w), "id": None},
         headers=XAPI,
         query=f"statementId={uuid.uuid4()}",
@@ -404,7 +414,6 @@ MATRIX: tuple[Entry, ...] = (
     route("POST /courses/completions/<int:completion_id>/void", owners=OWN3,
           trainer=(400, 403, 404), coordinator=(400, 400, 404), admin=400),
     route("GET /courses/my-lms-accounts", clinician=200),
-    route("POST /courses/my-lms-accounts", clinician=400),
     route("GET /courses/lms-accounts", owners=ASSOC2, query="association={association}",
           coordinator=(200, 404), admin=200),
     route("POST /courses/lms-accounts", owners=ASSOC2, query="association={association}",
@@ -492,6 +501,7 @@ CONSTANTS = {
     "framework_format": "json",
     "rule_set_format": "yaml",
     "import_token": "0123456789abcdef0123456789abcdef",
+    "new_name": "Renamed",
 }
 
 
@@ -602,8 +612,8 @@ def _course_records(tag: str, people: dict[str, Any], association) -> dict[str, 
     )
     verified = _report(clinician, training, 40, "verified")
     courses.decide(trainer, verified, accept=True)  # its file is behind the application
-    account, _ = lms_accounts.link_own(
-        actor_for(clinician), "https://lms.matrix.test", f"learner-{tag}"
+    account, _ = lms_accounts.link_from_lms(
+        association, clinician, "https://lms.matrix.test", f"learner-{tag}"
     )
     evidence = Evidence.get_by_id(completion.evidence_id)
     return {
@@ -682,7 +692,9 @@ def _world(tag: str, association, agency, coordinator) -> dict[str, Any]:
     world = {
         "people": people,
         "tokens": {
-            role: create_api_token(user, role=role, association=association, name="matrix")
+            role: create_api_token(
+                user, role=role, association=association, name="matrix", password=PASSWORD
+            )
             for role, user in people.items()
         },
         "association": association.id,
@@ -776,6 +788,7 @@ def build_fixture() -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
             "file_key": other["file_key"],
         },
         "dual": _dual(a, a1, b, other),
+        "dual_roles": {},  # filled below: the dual person, edited without renaming
         "valid": {
             "invitation": invite(invited).token,
             "reference": own["reference_token"],
@@ -789,6 +802,7 @@ def build_fixture() -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
             "association_code": "NOPE",
         },
     }
+    objects["dual_roles"] = dict(objects["dual"], new_name="Dana Dual")
     for values in objects.values():
         for key, value in CONSTANTS.items():
             values.setdefault(key, value)
@@ -804,7 +818,9 @@ def _actors(own: dict[str, Any], coordinator, admin) -> dict[str, Any]:
     tokens = {role: t.secret for role, t in own["tokens"].items()}
     for role, user in (("coordinator", coordinator), ("admin", admin)):
         where = None if role == "admin" else Association.get_by_id(own["association"])
-        issued = create_api_token(user, role=role, association=where, name="matrix")
+        issued = create_api_token(
+            user, role=role, association=where, name="matrix", password=PASSWORD
+        )
         tokens[role], owner_tokens[role] = issued.secret, issued.record.id
     own["api_token"] = owner_tokens
     # No token use may write (its last-use stamp would count as a write of a refused request).
