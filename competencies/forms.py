@@ -114,7 +114,7 @@ class PlannerForm(FlaskForm):
 
 class EndorsementForm(FlaskForm):
     email = StringField("Endorsee's email", validators=[DataRequired(), Length(max=254)])
-    category = SelectField("Category", validators=[DataRequired()])
+    category = SelectField("Category", validators=[DataRequired(message="Choose a category.")])
     awarded_on = DateField("Awarded on", validators=[DataRequired()])
     number = StringField(
         "Endorsement number",

@@ -21,7 +21,10 @@ def endorsement_list():
     association = requested_association("competencies:award")
     form = EndorsementForm()
     names = endorsements.category_names(association, dt.date.today())
-    form.category.choices = choices((code, f"{name} ({code})") for code, name in names.items())
+    # No category chosen in advance: one that was would be recorded by a single click.
+    form.category.choices = choices(
+        [("", "Choose a category…")] + [(code, f"{name} ({code})") for code, name in names.items()]
+    )
     if form.validate_on_submit():
         person = User.by_email(form.email.data).first()
         try:

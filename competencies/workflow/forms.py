@@ -9,6 +9,7 @@ from wtforms import (
     DecimalField,
     EmailField,
     IntegerField,
+    RadioField,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -19,6 +20,7 @@ from wtforms.validators import DataRequired, Email, InputRequired, Length, Numbe
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from competencies.workflow.references import RATER_ROLES, SCALE
+from competencies.workflow.reviews import OVERRIDE_MAX
 from lms.forms import choices
 
 
@@ -66,7 +68,14 @@ class AssignForm(FlaskForm):
 
 
 class DecisionForm(FlaskForm):
-    outcome = SelectField("Decision", validators=[DataRequired()])
+    # Radio buttons with none checked: a decision is never taken by a form sent as it rendered.
+    outcome = RadioField("Decision", invalid_choice_message="Choose a decision.")
+    override_reason = TextAreaField(
+        "Override reason",
+        validators=[Optional(), Length(max=OVERRIDE_MAX)],
+        description="Needed only to endorse while the evaluation is not ready: say why the "
+        "requirements not met do not stand in the way. Kept in the audit log and the timeline.",
+    )
     note = TextAreaField("Note for the timeline", validators=[Optional(), Length(max=2000)])
     submit = SubmitField("Record decision")
 

@@ -8,7 +8,7 @@ from collections import Counter
 from competencies.endorsements import EndorsementError, record_endorsement
 from competencies.models import Endorsement, Evidence
 from competencies.rulesets import bound_rule_set
-from competencies.workflow.applications import COORDINATOR, STATUS_WORDS, transition
+from competencies.workflow.applications import COORDINATOR, STATUS_WORDS, evaluate_now, transition
 from competencies.workflow.errors import NotVisible, WorkflowError
 from competencies.workflow.models import Application, ReferenceRequest, Review
 from lms import audit
@@ -17,6 +17,7 @@ from lms.models import Membership, User, normalise_email, utcnow
 
 RECOMMENDATIONS = ("endorsed", "approved_for_exam", "on_hold", "deferred", "emerging")
 REVIEWERS_NEEDED = 2
+OVERRIDE_MAX = 2000  # characters of the reason to endorse an applicant who is not ready
 
 
 def _rank(application: Application) -> tuple[str, int, dict[str, tuple[str, int]]]:
@@ -189,6 +190,32 @@ def complete(
     return Review.get_by_id(review.id)
 
 
+def missing_today(application: Application, today: dt.date) -> list[str] | None:
+    """Return the steps today's evaluation of the applicant's pathway misses; None when ready."""
+    result = evaluate_now(application.pathway, today)
+    if result.ready:
+        return None
+    return [task for leaf in result.leaves() for task in leaf.missing]
+
+
+def _override_note(missing: list[str], reason: str, note: str) -> str:
+    """Refuse to endorse a not-ready applicant without a reason; return the timeline's note."""
+    reason = reason.strip()
+    steps = f"{len(missing)} step{'s' if len(missing) != 1 else ''} missing"
+    if not reason:
+        raise WorkflowError(
+            f"The evaluation is not ready today ({steps}): write the override reason to "
+            "endorse anyway.",
+            "override_reason",
+        )
+    if len(reason) > OVERRIDE_MAX:
+        raise WorkflowError(
+            f"Keep the override reason under {OVERRIDE_MAX} characters.", "override_reason"
+        )
+    said = f"Endorsed although not ready ({steps}). Override reason: {reason}"
+    return f"{said} Note: {note.strip()}" if note.strip() else said
+
+
 @transactional
 def decide(
     application: Application,
@@ -196,9 +223,14 @@ def decide(
     *,
     actor: User,
     note: str = "",
+    override_reason: str = "",
     today: dt.date | None = None,
 ) -> Application:
-    """Record the coordinator's decision: what the reviewers agree on, or endorse after an exam."""
+    """Record the coordinator's decision: what the reviewers agree on, or endorse after an exam.
+
+    Endorsing an applicant whose evaluation is not ready today takes a written override
+    reason, kept in the timeline and the audit log.
+    """
     today = today or dt.date.today()
     if application.status == "under_review":
         agreement = agreed(application)
@@ -220,7 +252,18 @@ def decide(
             )
     elif application.status == "exam_passed" and outcome != "endorsed":
         raise WorkflowError("After a passed exam the decision is to endorse.", "outcome")
+    missing = missing_today(application, today) if outcome == "endorsed" else None
+    if missing is not None:
+        note = _override_note(missing, override_reason, note)
     transition(application, outcome, actor=actor, role=COORDINATOR, note=note)
+    if missing is not None:
+        audit.record(
+            "application.endorse_override",
+            application,
+            actor=actor,
+            association_id=application.association_id,
+            after={"reason": override_reason.strip(), "missing": missing},
+        )
     if outcome == "endorsed":
         try:
             endorsement = record_endorsement(

@@ -263,6 +263,12 @@ def application_detail(application_id: int):
 
 def _render_application(application, role, assign_form=None, decision_form=None, status=200):
     staff = role in ("coordinator", "reviewer")
+    decision_form = decision_form or (
+        _decision_form(application) if role == "coordinator" else None
+    )
+    endorsable = decision_form is not None and any(
+        c.value == "endorsed" for c in decision_form.outcome.choices
+    )
     context = {
         "application": application,
         "role": role,
@@ -278,8 +284,12 @@ def _render_application(application, role, assign_form=None, decision_form=None,
         "needs_third": reviews.needs_third(application) if role == "coordinator" else False,
         "assign_form": assign_form
         or (_assign_form(application) if role == "coordinator" else None),
-        "decision_form": decision_form
-        or (_decision_form(application) if role == "coordinator" else None),
+        "decision_form": decision_form,
+        # What today's evaluation misses, when the coordinator may endorse (None: ready).
+        "endorse_missing": (
+            reviews.missing_today(application, dt.date.today()) if endorsable else None
+        ),
+        "reviewers_needed": reviews.REVIEWERS_NEEDED,
         "confirm": ConfirmForm(),
         "clinician_can": applications.allowed(application.status, applications.CLINICIAN),
     }
@@ -353,6 +363,7 @@ def application_decide(application_id: int):
                 form.outcome.data,
                 actor=current_actor().user,
                 note=form.note.data or "",
+                override_reason=form.override_reason.data or "",
             )
         except WorkflowError as exc:
             _form_error(form, exc, "outcome")

@@ -271,7 +271,9 @@ def test_apply_rate_review_endorse_verify_and_renew_a_year_later(live_app, conte
     # The two agree; the coordinator records the endorsement.
     coordinator.reload()
     assert coordinator.get_by_text("they agree: Endorsed").is_visible()
-    coordinator.get_by_label("Decision").select_option("endorsed")
+    # Ready: no override reason is asked for; the decision is chosen explicitly (none is preset).
+    assert coordinator.get_by_text("The evaluation is not ready today").count() == 0
+    coordinator.get_by_role("radio", name="Endorsed").check()
     coordinator.get_by_role("button", name="Record decision").click()
     number = coordinator.get_by_text(re.compile(r"Endorsement number DEMO-IFA-\d{4}-\d{4}"))
     assert number.is_visible()

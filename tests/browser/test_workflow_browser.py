@@ -101,9 +101,25 @@ def test_reviewer_reviews_and_the_coordinator_endorses(live_app, new_page):
     coordinator.get_by_role("link", name="Jordan Reyes").click()
     assert coordinator.get_by_text("they agree: Endorsed").is_visible()
     assert_accessible(coordinator)
-    coordinator.get_by_label("Decision").select_option("endorsed")
+    # No decision is chosen in advance: sent untouched, the form only asks for one.
+    decision = coordinator.get_by_role("group", name="Decision")
+    assert decision.get_by_role("radio").count() > 1
+    assert decision.locator("input:checked").count() == 0
+    coordinator.get_by_role("button", name="Record decision").click()
+    assert coordinator.get_by_text("Choose a decision.").is_visible()
+    assert_accessible(coordinator)
+    # Jordan applied anyway: endorsing takes a written override reason.
+    assert coordinator.get_by_text("The evaluation is not ready today").is_visible()
+    coordinator.get_by_role("radio", name="Endorsed").check()
+    coordinator.get_by_role("button", name="Record decision").click()
+    assert coordinator.locator("#override_reason-error").is_visible()
+    assert_accessible(coordinator)
+    coordinator.get_by_role("radio", name="Endorsed").check()
+    reason = "Board review: the missing hours were completed in another state."
+    coordinator.get_by_label("Override reason").fill(reason)
     coordinator.get_by_role("button", name="Record decision").click()
     assert coordinator.get_by_text("Endorsement number DEMO-IFA-").is_visible()
+    assert coordinator.get_by_text(reason).is_visible()  # in the timeline
     assert_accessible(coordinator)
     coordinator.goto("/competencies/exams")
     assert_accessible(coordinator)

@@ -70,7 +70,12 @@ def test_pass_at_the_rule_sets_mark_then_endorse(approved, association, coordina
     assert Application.get_by_id(approved.id).status == "exam_passed"
     with pytest.raises(WorkflowError, match="endorse"):
         reviews.decide(approved, "deferred", actor=coordinator)
-    reviews.decide(approved, "endorsed", actor=coordinator)
+    # It applied anyway with requirements unmet: endorsing it takes a written override reason.
+    with pytest.raises(WorkflowError, match="override reason"):
+        reviews.decide(approved, "endorsed", actor=coordinator)
+    reviews.decide(
+        approved, "endorsed", actor=coordinator, override_reason="Equivalent work abroad, checked"
+    )
     assert Application.get_by_id(approved.id).status == "endorsed"
 
 
