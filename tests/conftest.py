@@ -216,7 +216,9 @@ def api_token(app):
         membership = Membership.select().where(Membership.user == user).first()
         role = role or membership.role
         association = association if association is not None else membership.association
-        issued = create_api_token(user, role=role, association=association, name="test")
+        issued = create_api_token(
+            user, role=role, association=association, name="test", password=None
+        )
         return {"Authorization": f"Bearer {issued.secret}"}
 
     return make
