@@ -11,6 +11,10 @@ def _instance(tmp_path, name):
         {
             "TESTING": True,
             "SECRET_KEY": "x" * 32,
+            # The audit keys are configuration, kept with the secrets and not in the backup: an
+            # instance restores a backup's audit chain only with the key that sealed it.
+            "AUDIT_KEY": "backup-test-audit-key-0000000000000000",
+            "AUDIT_SIGNING_KEY": "22" * 32,
             "INSTANCE_PATH": str(tmp_path / name),
             "DATABASE_URL": f"sqlite:///{tmp_path / name / 'lms.db'}",
         }
