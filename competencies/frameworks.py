@@ -51,7 +51,9 @@ def save_framework(
         Area.delete().where(Area.framework == framework).execute()
     framework.name = doc.name
     framework.version = doc.version or ""
-    framework.document = framework_to_dict(doc)
+    document = framework_to_dict(doc)
+    load_framework(document)  # never store what framework_doc() could not read back
+    framework.document = document
     framework.updated_at = utcnow()
     framework.save()
     rows = [

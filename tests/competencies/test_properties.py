@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+import csv
 import dataclasses
 import datetime
+import io
 import json
 
-from hypothesis import given, settings
+from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
 from competencies.evaluator import evaluate
+from competencies.frameworks_io import (
+    MOODLE_HEADER,
+    FrameworkError,
+    dump_moodle_csv,
+    framework_to_dict,
+    load_framework,
+    load_moodle_csv,
+)
 from competencies.rules import bind_areas, default_rule_sets, load_rule_set
 from competencies.types import AreaInfo, EvidenceItem, Summary
 
@@ -267,3 +277,237 @@ def test_rule_set_json_round_trip_is_exact(requires, renewal, version):
     again = load_rule_set(json.loads(json.dumps(rs.to_dict())))
     assert again.to_dict() == rs.to_dict()
     assert again == rs
+
+
+# --- framework documents: what the importer accepts, re-reading accepts ----------------------
+#
+# Documents are built well-formed, then given up to two flaws, so that about half are accepted
+# and the rest are refused for one reason or two; the property is about the accepted ones.
+
+_words = st.sampled_from(["competency", "domain", "indicator", "level", "outcome"])
+_taxonomies = st.lists(_words, max_size=5)  # repeats are common: Moodle's default repeats one
+_any_text = st.text(
+    st.characters(codec="utf-8", exclude_categories=("Cs",), exclude_characters="\x00"),
+    max_size=20,
+)
+_names = st.one_of(
+    st.sampled_from(["Name", "  padded  ", "Área — ñ “quoted”", "Łukasz's <b>", "n" * 100]),
+    _any_text.filter(str.strip),
+)
+_descriptions = st.one_of(
+    st.sampled_from(
+        [
+            "",
+            "<p>Plain</p>",
+            "<p>Applies to: IFS, IMHS</p>",
+            "<p>Text</p><p>Applies to: </p>",
+            "<p>Version: 2025 &amp; later</p>",
+            "<script>x</script><p>a<b>b</b> &lt; c</p>",
+            "<a href='javascript:x'>l</a><a href='https://e.org'>ok</a>",
+            "line one\n\nline two",
+        ]
+    ),
+    _any_text,
+)
+_id_stems = st.sampled_from(["N", "A,", "B%", "Ω-", " P ", "x" * 95])
+_categories = st.lists(st.sampled_from(["IFA", "IFS", "IMHS", "IMHM-C", "ERS"]), unique=True)
+
+
+def _flaws(bad_values):
+    """Return a strategy of up to two (row or node index, field, bad value) changes."""
+    return st.lists(
+        st.tuples(st.integers(0, 20), st.sampled_from(sorted(bad_values))).map(
+            lambda t: (t[0], t[1], bad_values[t[1]])
+        ),
+        max_size=2,
+    )
+
+
+_CSV_BAD = {
+    "idnumber": "",
+    "shortname": "n" * 101,
+    "parent": "NO-SUCH",
+    "descriptionformat": "9",
+    "ruleoutcome": "x",
+    "ruleconfig": "{bad",
+    "related": "NO-SUCH",
+    "scaleconfiguration": "{bad",
+    "taxonomy": "competency,not a word",
+    "isframework": "2",
+}
+
+
+@st.composite
+def moodle_csv_files(draw) -> bytes:
+    taxonomy = draw(_taxonomies)
+    scale = draw(st.sampled_from(["", "Not yet,Yes", "One"]))
+    framework = {
+        "idnumber": draw(st.sampled_from(["FW", " FW ", "Ω"])),
+        "shortname": draw(_names),
+        "description": draw(_descriptions),
+        "descriptionformat": draw(st.sampled_from(["1", "2", ""])),
+        "scalevalues": scale,
+        "scaleconfiguration": draw(st.sampled_from(["", '[{"scaleid":"2"}]'])),
+        "isframework": "1",
+        "taxonomy": draw(st.sampled_from([",", ", "])).join(taxonomy),
+    }
+    count = draw(st.integers(0, 8))
+    ids = [f"{draw(_id_stems)}{i}" for i in range(count)]
+    rows = []
+    for i, idnumber in enumerate(ids):
+        others = [x for x in ids if x != idnumber]
+        rows.append(
+            {
+                "parent": draw(st.sampled_from(["", *ids[:i]])),
+                "idnumber": idnumber,
+                "shortname": draw(_names),
+                "description": draw(_descriptions),
+                "descriptionformat": draw(st.sampled_from(["1", "0", "2", "4", ""])),
+                "scalevalues": draw(st.sampled_from(["", "a,b"])),
+                "scaleconfiguration": draw(st.sampled_from(["", '[{"scaleid":"3"}]'])),
+                "ruletype": draw(st.sampled_from(["", "core_competency\\competency_rule_all"])),
+                "ruleoutcome": draw(st.sampled_from(["0", "1", "", "-2", " 3"])),
+                "ruleconfig": draw(st.sampled_from(["null", "", '{"base":{"points":2}}'])),
+                "related": ",".join(
+                    r.replace(",", "%2C")
+                    for r in draw(st.lists(st.sampled_from(others), max_size=2))
+                )
+                if others
+                else "",
+                "exportid": draw(st.sampled_from(["", "17", " 18 "])),
+            }
+        )
+    rows.insert(draw(st.integers(0, len(rows))), framework)
+    for index, key, value in draw(_flaws(_CSV_BAD)):
+        rows[index % len(rows)][key] = value
+    out = io.StringIO(newline="")
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(MOODLE_HEADER)
+    keys = [k for h in MOODLE_HEADER for k in [_KEY_OF[h]]]
+    writer.writerows([row.get(k, "") for k in keys] for row in rows)
+    return out.getvalue().encode("utf-8")
+
+
+_KEY_OF = dict(
+    zip(
+        MOODLE_HEADER,
+        (
+            "parent",
+            "idnumber",
+            "shortname",
+            "description",
+            "descriptionformat",
+            "scalevalues",
+            "scaleconfiguration",
+            "ruletype",
+            "ruleoutcome",
+            "ruleconfig",
+            "related",
+            "exportid",
+            "isframework",
+            "taxonomy",
+        ),
+        strict=True,
+    )
+)
+
+
+def _accepted(load, *args):
+    try:
+        return load(*args)
+    except FrameworkError:
+        return None
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=moodle_csv_files())
+def test_every_moodle_csv_the_importer_accepts_re_reads_to_the_same_document(data):
+    doc = _accepted(load_moodle_csv, io.BytesIO(data))
+    event("accepted" if doc is not None else "refused")
+    if doc is None:
+        return
+    stored = json.loads(json.dumps(framework_to_dict(doc)))  # as the database gives it back
+    assert load_framework(stored) == doc
+    assert load_moodle_csv(io.BytesIO(dump_moodle_csv(doc))) == doc
+
+
+_DOC_BAD = {
+    "id": "",
+    "name": "n" * 101,
+    "categories": ["IFS", "not a code"],
+    "related": ["NO-SUCH"],
+    "taxonomies": ["competency", "not a word"],
+    "scale_configuration": "{bad",
+    "unknown": 1,
+    "moodle": {"rule_config": "{bad"},
+    "version": 2.5,
+}
+
+
+@st.composite
+def framework_documents(draw) -> dict:
+    framework = {"name": draw(_names), "idnumber": draw(st.sampled_from(["FW", 7, " FW "]))}
+    for key, values in (
+        ("version", st.sampled_from(["2025", 2026, "", " v1 "])),
+        ("description", _descriptions),
+        ("taxonomies", _taxonomies),
+    ):
+        if draw(st.booleans()):
+            framework[key] = draw(values)
+    if draw(st.booleans()):
+        framework["scale"] = "Not yet,Yes"
+        if draw(st.booleans()):
+            framework["scale_configuration"] = '[{"scaleid":"1"}]'
+    counter = iter(range(100))
+    nodes: list[dict] = []
+
+    def node(depth: int) -> dict:
+        n: dict = {"id": f"{draw(_id_stems)}{next(counter)}", "name": draw(_names)}
+        if draw(st.booleans()):
+            n["description"] = draw(_descriptions)
+        if draw(st.booleans()):
+            n["categories"] = draw(_categories)
+        if draw(st.booleans()):
+            n["moodle"] = draw(
+                st.fixed_dictionaries(
+                    {},
+                    optional={
+                        "rule_outcome": st.integers(-2, 2),
+                        "rule_config": st.sampled_from(["", '{"a":1}']),
+                        "exported_id": st.one_of(st.integers(0, 9), _any_text),
+                        "scale_values": st.sampled_from(["", "a,b"]),
+                    },
+                )
+            )
+        nodes.append(n)
+        if depth < 3:
+            kids = [node(depth + 1) for _ in range(draw(st.integers(0, 2)))]
+            if kids:
+                n["areas" if depth == 1 else "children"] = kids
+        return n
+
+    data = {"framework": framework, "domains": [node(1) for _ in range(draw(st.integers(0, 3)))]}
+    ids = [n["id"] for n in nodes]
+    for n in nodes:
+        others = [x for x in ids if x != n["id"]]
+        if others and draw(st.booleans()):
+            n["related"] = draw(st.lists(st.sampled_from(others), max_size=2, unique=True))
+    for index, key, value in draw(_flaws(_DOC_BAD)):
+        target = framework if key in ("taxonomies", "scale_configuration", "version") else None
+        if target is None and nodes:
+            target = nodes[index % len(nodes)]
+        if target is not None:
+            target[key] = value
+    return data
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=framework_documents())
+def test_every_document_the_importer_accepts_re_reads_to_the_same_document(data):
+    doc = _accepted(load_framework, data)
+    event("accepted" if doc is not None else "refused")
+    if doc is None:
+        return
+    stored = json.loads(json.dumps(framework_to_dict(doc)))
+    assert load_framework(stored) == doc
+    assert load_moodle_csv(io.BytesIO(dump_moodle_csv(doc))) == doc
