@@ -49,30 +49,22 @@ class VoidForm(FlaskForm):
     submit = SubmitField("Void this completion")
 
 
-class OwnLmsAccountForm(FlaskForm):
-    home_page = StringField(
-        "Address of the learning platform",
-        validators=[DataRequired("Give the platform's address."), Length(max=500)],
-        description="The address you sign in at, e.g. https://moodle.example.org.",
-    )
-    name = StringField(
-        "Your user name or id there",
-        validators=[DataRequired("Give your user name or id."), Length(max=255)],
-        description="As the platform knows you; ask your trainer if you are not sure.",
-    )
-    submit = SubmitField("Link the account")
-
-
-class ClinicianLmsAccountForm(OwnLmsAccountForm):
+class ClinicianLmsAccountForm(FlaskForm):
     email = StringField(
         "Clinician's email",
         validators=[DataRequired("Give the clinician's email."), Length(max=320)],
+    )
+    home_page = StringField(
+        "Address of the learning platform",
+        validators=[DataRequired("Give the platform's address."), Length(max=500)],
+        description="The address learners sign in at, e.g. https://moodle.example.org.",
     )
     name = StringField(
         "User name or id on the platform",
         validators=[DataRequired("Give the user name or id."), Length(max=255)],
         description="What the platform sends as the account name (Moodle: the user id).",
     )
+    submit = SubmitField("Link the account")
 
 
 class LmsAccountImportForm(FlaskForm):

@@ -1,9 +1,13 @@
 """LMS accounts: which clinician an xAPI actor names by `account` or by `mbox_sha1sum`.
 
 A learning platform names a learner by its own account, `{"homePage": "https://lms.example",
-"name": "1234"}` (Moodle's logstore_xapi sends the user id as `name`). A clinician links their
-account on the "LMS accounts" page; a coordinator links the association's clinicians one by
-one or from a CSV file (`email,name` plus `home_page`, or one home page for the whole file).
+"name": "1234"}` (Moodle's logstore_xapi sends the user id as `name`). A link needs proof, so
+a clinician cannot claim an account by typing it: a coordinator links the association's
+clinicians one by one or from an all-or-nothing CSV file (`email,name` plus `home_page`, or
+one home page for the whole file), or the platform itself links one (`link_from_lms`, for an
+LTI launch). A link serves only the association that made it; the same account linked to
+someone else by another association is refused without saying whose it is. Clinicians see
+their links and may remove one.
 """
 
 from __future__ import annotations
@@ -85,44 +89,33 @@ def clean_name(text: str | None) -> str:
 
 
 def accounts_of(user: User) -> list[LmsAccount]:
-    """Return the LMS accounts linked to a user."""
+    """Return the LMS accounts linked to a user, in every association, with it joined."""
     return list(
-        LmsAccount.select()
+        LmsAccount.select(LmsAccount, Association)
+        .join(Association, on=LmsAccount.association == Association.id)
         .where(LmsAccount.user == user)
-        .order_by(LmsAccount.home_page, LmsAccount.name)
+        .order_by(Association.name, LmsAccount.home_page, LmsAccount.name)
     )
 
 
 def association_accounts(association: Association) -> pw.ModelSelect:
-    """Return the LMS accounts of the association's clinicians, with the clinician joined."""
-    clinician_ids = clinicians_of(association).select(User.id)
+    """Return the association's LMS account links, with the clinician joined."""
     return (
         LmsAccount.select(LmsAccount, User)
         .join(User, on=LmsAccount.user == User.id)
-        .where(LmsAccount.user.in_(clinician_ids))
+        .where(LmsAccount.association == association)
         .order_by(User.display_name, LmsAccount.home_page, LmsAccount.name)
     )
 
 
-def _managed_association(actor: Actor, user_id: int) -> bool:
-    """Tell whether the actor links accounts in an association where the user is a clinician."""
-    ids = actor.association_ids("courses:link_lms_accounts")
-    if ids is not None and not ids:
-        return False
-    query = Membership.select().where(
-        (Membership.user == user_id) & (Membership.role == "clinician")
-    )
-    if ids is not None:
-        query = query.where(Membership.association.in_(ids))
-    return query.exists()
-
-
 def get_account(actor: Actor, account_id: int) -> LmsAccount:
-    """Return an account the actor may unlink (their own, or of a clinician they manage)."""
+    """Return a link the actor may remove (their own, or one their association made)."""
     account = LmsAccount.get_or_none(LmsAccount.id == account_id)
     if account is None:
         raise NotFound()
-    if account.user_id != actor.user.id and not _managed_association(actor, account.user_id):
+    if account.user_id != actor.user.id and not actor.can(
+        "courses:link_lms_accounts", account.association_id
+    ):
         raise NotFound()
     return account
 
@@ -130,21 +123,73 @@ def get_account(actor: Actor, account_id: int) -> LmsAccount:
 # --- writing -----------------------------------------------------------------------------------
 
 
-def _link(user: User, home_page: str, name: str, by: User, association_id: int | None):
-    existing = LmsAccount.get_or_none(
-        (LmsAccount.home_page == home_page) & (LmsAccount.name == name)
+OTHER_ASSOCIATION = "this account is linked to someone in another association"
+SAME_ASSOCIATION = "this account is linked to another clinician of your association"
+
+
+def _conflict(holders: Iterable[LmsAccount], association_id: int, user_id: int) -> str | None:
+    """Say why (home page, name) cannot be linked to this user here, naming nobody; or None.
+
+    Another association's link of the account to the same person does not stand in the way,
+    nor does an unproven one ("claimed") of another association.
+    """
+    for holder in holders:
+        if holder.user_id == user_id:
+            continue
+        if holder.association_id == association_id:
+            return SAME_ASSOCIATION
+        if holder.proven:
+            return OTHER_ASSOCIATION
+    return None
+
+
+def _link(
+    association_id: int, user: User, home_page: str, name: str, by: User | None, source: str
+) -> tuple[LmsAccount, bool]:
+    holders = list(
+        LmsAccount.select().where((LmsAccount.home_page == home_page) & (LmsAccount.name == name))
     )
-    if existing is not None:
-        if existing.user_id != user.id:
-            raise CourseError(
-                "This account of the learning platform is linked to someone else; ask your "
-                "association to check it.",
-                "name",
-            )
-        return existing, False
+    conflict = _conflict(holders, association_id, user.id)
+    if conflict == OTHER_ASSOCIATION:
+        raise CourseError(
+            "This account of the learning platform is linked to someone in another "
+            "association, so it cannot be linked here. Check the user name or id with the "
+            "platform's administrator.",
+            "name",
+        )
+    if conflict == SAME_ASSOCIATION:
+        raise CourseError(
+            "This account is already linked to another clinician of your association; "
+            "unlink it there first if it is not theirs.",
+            "name",
+        )
+    mine = next(
+        (h for h in holders if h.association_id == association_id and h.user_id == user.id), None
+    )
+    if mine is not None:
+        if mine.proven or source == "claimed":
+            return mine, False
+        LmsAccount.update(source=source, created_by=by).where(LmsAccount.id == mine.id).execute()
+        audit.record(
+            "lms_account.confirm",
+            mine,
+            actor=by,
+            association_id=association_id,
+            before={"source": mine.source},
+            after={"source": source},
+        )
+        mine.source, mine.created_by = source, by
+        return mine, True
     try:
         with db.atomic():
-            account = LmsAccount.create(user=user, home_page=home_page, name=name, created_by=by)
+            account = LmsAccount.create(
+                user=user,
+                association=association_id,
+                home_page=home_page,
+                name=name,
+                source=source,
+                created_by=by,
+            )
     except pw.IntegrityError:  # linked by a concurrent request in the meantime
         raise CourseError("This account was linked in the meantime; reload.", "name") from None
     audit.record(
@@ -152,18 +197,9 @@ def _link(user: User, home_page: str, name: str, by: User, association_id: int |
         account,
         actor=by,
         association_id=association_id,
-        after={"user": user.id, "home_page": home_page, "name": name},
+        after={"user": user.id, "home_page": home_page, "name": name, "source": source},
     )
     return account, True
-
-
-@transactional
-def link_own(actor: Actor, home_page: str, name: str) -> tuple[LmsAccount, bool]:
-    """Link the actor's own account on a learning platform; return (link, created)."""
-    ids = actor.association_ids("courses:self_report")
-    if not ids:
-        raise CourseError("Only clinicians link their learning-platform accounts.", "name")
-    return _link(actor.user, clean_home_page(home_page), clean_name(name), actor.user, ids[0])
 
 
 def _clinician(association: Association, email: str) -> User | None:
@@ -185,19 +221,43 @@ def link_for(
     clinician = _clinician(association, email)
     if clinician is None:
         raise CourseError("No clinician of your association has this email.", "email")
-    return _link(clinician, home, clean, actor.user, association.id)
+    return _link(association.id, clinician, home, clean, actor.user, "coordinator")
+
+
+@transactional
+def link_from_lms(
+    association: Association, user: User, home_page: str, name: str
+) -> tuple[LmsAccount, bool]:
+    """Link the account a learning platform vouches for (an LTI launch); return (link, created).
+
+    The caller has verified the platform's signed launch; the user must be a clinician of the
+    association the platform is registered with.
+    """
+    home, clean = clean_home_page(home_page), clean_name(name)
+    if not clinicians_of(association).where(User.id == user.id).exists():
+        raise CourseError("This person is not a clinician of the association.", "user")
+    return _link(association.id, user, home, clean, None, "lms")
 
 
 @transactional
 def unlink(actor: Actor, account: LmsAccount) -> None:
-    """Remove a link (its owner or a coordinator); statements naming it are refused after."""
-    before = {"user": account.user_id, "home_page": account.home_page, "name": account.name}
+    """Remove a link (its clinician or a coordinator of its association).
+
+    Statements naming the account are refused after.
+    """
+    before = {
+        "user": account.user_id,
+        "home_page": account.home_page,
+        "name": account.name,
+        "source": account.source,
+    }
     LmsAccount.delete().where(LmsAccount.id == account.id).execute()
     audit.record(
         "lms_account.unlink",
         object_type=LmsAccount._meta.table_name,
         object_id=account.id,
         actor=actor.user,
+        association_id=account.association_id,
         before=before,
     )
 
@@ -322,16 +382,16 @@ def import_links(
             continue
         seen[key] = line
         cleaned.append((line, user, clean_home, clean))
-    taken = _taken(seen)
+    holders = _holders(seen)
     for line, user, home, name in cleaned:
-        owner = taken.get((home, name))
-        if owner is not None and owner != user.id:
-            report.errors.append((line, "name", "this account is linked to someone else"))
+        conflict = _conflict(holders.get((home, name), ()), association.id, user.id)
+        if conflict is not None:
+            report.errors.append((line, "name", conflict))
     if report.errors:
         report.errors.sort()
         return report
     for _, user, home, name in cleaned:
-        _, created = _link(user, home, name, actor.user, association.id)
+        _, created = _link(association.id, user, home, name, actor.user, "csv")
         if created:
             report.created += 1
         else:
@@ -339,19 +399,16 @@ def import_links(
     return report
 
 
-def _taken(keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], int]:
-    """Return who holds each (home page, name) already, in one query per 500 keys."""
-    keys = list(keys)
-    out: dict[tuple[str, str], int] = {}
-    for start in range(0, len(keys), 500):
-        chunk = keys[start : start + 500]
-        names = {n for _, n in chunk}
-        for home, name, user_id in (
-            LmsAccount.select(LmsAccount.home_page, LmsAccount.name, LmsAccount.user)
-            .where(LmsAccount.name.in_(names))
-            .tuples()
-        ):
-            out[(home, name)] = user_id
+def _holders(keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], list[LmsAccount]]:
+    """Return the links of each (home page, name) in any association, one query a 500 keys."""
+    keys = set(keys)
+    ordered = sorted(keys)
+    out: dict[tuple[str, str], list[LmsAccount]] = {}
+    for start in range(0, len(ordered), 500):
+        names = {n for _, n in ordered[start : start + 500]}
+        for link in LmsAccount.select().where(LmsAccount.name.in_(names)):
+            if (link.home_page, link.name) in keys:
+                out.setdefault((link.home_page, link.name), []).append(link)
     return out
 
 
@@ -378,10 +435,12 @@ class LearnerFinder:
         return self._clinicians().where(User.email == normalise_email(email)).first()
 
     def by_account(self, account: Account) -> User | None:
-        """The linked clinician; else, if the name is an email (some LMSes send one), its owner."""
+        """The clinician this association linked; else, if the name is an email, its owner."""
         linked = LmsAccount.get_or_none(
-            (LmsAccount.home_page == canonical_home_page(account.home_page))
+            (LmsAccount.association == self.association_id)
+            & (LmsAccount.home_page == canonical_home_page(account.home_page))
             & (LmsAccount.name == account.name.strip())
+            & (LmsAccount.source != "claimed")
         )
         if linked is not None:
             return self._clinicians().where(User.id == linked.user_id).first()

@@ -149,16 +149,24 @@ class CertificateFile(BaseModel):
 
 
 class XapiStatement(BaseModel):
-    """A statement received from an LMS, kept so a resend is accepted once."""
+    """A statement received from an LMS, as sent: a resend is accepted once, a GET reads it.
 
-    statement_id = pw.CharField(max_length=36, unique=True)
-    association = pw.ForeignKeyField(Association, backref="+", on_delete="RESTRICT")
+    Its id is unique within the association whose token sent it (migration 0004), so one
+    association's statement ids never collide with, nor reveal, another's.
+    """
+
+    statement_id = pw.CharField(max_length=36)
+    # Not indexed alone: the unique (association, statement_id) index leads with it.
+    association = pw.ForeignKeyField(Association, backref="+", on_delete="RESTRICT", index=False)
     hash = pw.CharField(max_length=64)
-    body = JSONField()
+    body = JSONField()  # the statement as the LMS sent it
     verb = pw.CharField(max_length=12)
     completion = pw.ForeignKeyField(Completion, null=True, backref="+")
     voided = pw.BooleanField(default=False)
     stored_at = pw.DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("association", "statement_id"), True),)
 
 
 class IdempotencyKey(BaseModel):
@@ -175,20 +183,45 @@ class IdempotencyKey(BaseModel):
         indexes = ((("user", "key"), True),)
 
 
+LINK_SOURCES = {
+    "coordinator": "linked by a coordinator",
+    "csv": "linked from the association's CSV file",
+    "lms": "linked by the learning platform",
+    "claimed": "typed by the clinician before links needed proof; not used until a coordinator "
+    "links it",
+}
+
+
 class LmsAccount(BaseModel):
-    """A clinician's account on a learning platform: xAPI `actor.account` {homePage, name}."""
+    """A clinician's account on a learning platform: xAPI `actor.account` {homePage, name}.
+
+    A link serves the association that made it: statements sent with that association's
+    tokens find the clinician by it, no other association's do.
+    """
 
     user = pw.ForeignKeyField(User, backref="+", on_delete="CASCADE")
+    # Not indexed alone: the unique (association, home_page, name) index leads with it.
+    association = pw.ForeignKeyField(Association, backref="+", on_delete="CASCADE", index=False)
     home_page = pw.CharField(max_length=500)  # normalised: lower-case scheme and host, no "/" end
     name = pw.CharField(max_length=255)  # the user's name or id there, exactly as the LMS sends
+    source = pw.CharField(max_length=12, default="coordinator")  # a key of LINK_SOURCES
     created_by = pw.ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL")
     created_at = pw.DateTimeField(default=utcnow)
 
     class Meta:
         indexes = (
-            (("home_page", "name"), True),
+            (("association", "home_page", "name"), True),
             (("user",), False),
         )
+
+    @property
+    def proven(self) -> bool:
+        """Tell whether xAPI statements may find the clinician by this link."""
+        return self.source != "claimed"
+
+    @property
+    def source_label(self) -> str:
+        return LINK_SOURCES.get(self.source, self.source)
 
 
 MODELS = (

@@ -1,8 +1,17 @@
-"""xAPI: POST /xapi/statements and PUT /xapi/statements?statementId= from an LMS."""
+"""xAPI: statements from an LMS (POST, PUT), read back one at a time (GET), and About.
+
+Every statement belongs to the association of the token that sent it; its id is unique in
+that association only, and a token reads back only its association's statements.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+import uuid
+from typing import Any
+
 from flask import Response, jsonify, request
+from pydantic import BaseModel
 
 from courses import services
 from courses.blueprint import xapi_bp
@@ -21,11 +30,17 @@ from courses.xapi import (
 )
 from lms.api import ApiError, json_body, operation
 from lms.db import transactional
-from lms.models import User
+from lms.models import User, utcnow
 from lms.permissions import Actor, current_actor
 
 MAX_STATEMENTS = 100
 SERVER_VERSION = "1.0.3"
+CONSISTENT_THROUGH = "X-Experience-API-Consistent-Through"
+# About lists the 1.0.x versions to every client: 1.0.x clients (ADL's TinCanPython among
+# them) refuse an About naming a version they do not know. "2.0.0" is added for a client
+# that says it speaks 2.0.0.
+ABOUT_VERSIONS = tuple(v for v in ACCEPTED_VERSIONS if v.startswith("1.0."))[::-1]
+_SINGLE_OPTIONS = {"statementId", "voidedStatementId", "format", "attachments"}
 
 
 def _bad(where: str, message: str) -> ApiError:
@@ -57,8 +72,7 @@ def _learner(statement: Statement, finder: LearnerFinder) -> User:
         raise _bad(
             "actor",
             f"the account {account.name!r} on {account.home_page} is not linked to a clinician "
-            "of this association; the clinician links it under My trainings → LMS accounts, "
-            "or a coordinator does under LMS accounts",
+            "of this association; a coordinator links it under LMS accounts",
         )
     return user
 
@@ -110,9 +124,13 @@ def receive(actor: Actor, bodies: list, *, statement_id: str | None = None) -> l
         if parsed.id in ids:
             raise _bad("id", f"{parsed.id} appears twice in this request")
         ids.append(parsed.id)
-        seen = XapiStatement.get_or_none(XapiStatement.statement_id == parsed.id)
+        # Ids are unique per association: another association's statement with this id is
+        # neither a conflict nor a resend here, and nothing about it is revealed.
+        seen = XapiStatement.get_or_none(
+            (XapiStatement.association == association) & (XapiStatement.statement_id == parsed.id)
+        )
         if seen is not None:
-            if seen.hash != digest or seen.association_id != association.id:
+            if seen.hash != digest:
                 raise ApiError(
                     409,
                     f"A different statement with the id {parsed.id} was already stored.",
@@ -191,4 +209,117 @@ def statements():
             raise ApiError(400, f"Send 1 to {MAX_STATEMENTS} statements.", field="statement")
         response = jsonify(receive(current_actor(), bodies))
     response.headers[VERSION_HEADER] = SERVER_VERSION
+    return response
+
+
+def _version() -> None:
+    try:
+        check_version_header(request.headers.get(VERSION_HEADER))
+    except XapiError as exc:
+        raise ApiError(400, str(exc), field=VERSION_HEADER) from None
+
+
+def _iso(when: dt.datetime) -> str:
+    return when.replace(tzinfo=None).isoformat(timespec="milliseconds") + "Z"
+
+
+class About(BaseModel):
+    version: list[str]
+    extensions: dict[str, Any] = {}
+
+
+@xapi_bp.get("/about")
+@operation(
+    "xAPI About: the specification versions this endpoint speaks",
+    public=True,
+    response=About,
+    tags=("xapi",),
+)
+def about():
+    versions = list(ABOUT_VERSIONS)
+    if (request.headers.get(VERSION_HEADER) or "").strip() == "2.0.0":
+        versions.insert(0, "2.0.0")
+    return jsonify(About(version=versions).model_dump())
+
+
+def find_statement(actor: Actor, statement_id: str, *, voided: bool) -> XapiStatement:
+    """Return a statement of the actor's association by id, voided or not as asked; or 404.
+
+    As the xAPI specification asks, a voided statement is found only as voided, and any
+    other only as not voided; another association's statement is not found.
+    """
+    association = services.acting_association(actor, "courses:record_completion")
+    found = XapiStatement.get_or_none(
+        (XapiStatement.association == association)
+        & (XapiStatement.statement_id == statement_id)
+        & (XapiStatement.voided == voided)
+    )
+    if found is None:
+        kind = "voided statement" if voided else "statement (that is not voided)"
+        raise ApiError(404, f"No {kind} with this id was received with your association's tokens.")
+    return found
+
+
+def as_stored(row: XapiStatement) -> dict[str, Any]:
+    """Return the statement as the LMS sent it, with the properties an LRS sets.
+
+    `id`, `stored`, `timestamp` (when the LMS gave none) and `version` (1.0.0 when none) are
+    set; an `authority` the LMS sent is left out, as this endpoint vouches for none.
+    """
+    body = {k: v for k, v in row.body.items() if k != "authority"}
+    stored = _iso(row.stored_at)
+    body["id"] = row.statement_id
+    body["stored"] = stored
+    body.setdefault("timestamp", stored)
+    body.setdefault("version", "1.0.0")
+    return body
+
+
+@xapi_bp.get("/statements")
+@operation(
+    "Read back one xAPI statement of the token's association by statementId or voidedStatementId",
+    capability="courses:record_completion",
+    tags=("xapi",),
+    query={"statementId": "string", "voidedStatementId": "string"},
+    headers={VERSION_HEADER: {"type": "string", "enum": ["1.0", *ACCEPTED_VERSIONS]}},
+)
+def statement():
+    _version()
+    args = request.args
+    unknown = sorted(set(args) - _SINGLE_OPTIONS)
+    given = [name for name in ("statementId", "voidedStatementId") if name in args]
+    if len(given) != 1:
+        raise ApiError(
+            400,
+            "Give statementId or voidedStatementId (one of them): this endpoint reads back one "
+            "statement at a time and offers no statement queries.",
+            field=unknown[0] if unknown else "statementId",
+        )
+    if unknown:
+        raise ApiError(400, f"{unknown[0]} cannot be combined with {given[0]}.", field=unknown[0])
+    if args.get("format", "exact") not in ("exact", "ids", "canonical"):
+        raise ApiError(400, "format is one of exact, ids, canonical.", field="format")
+    if args.get("attachments", "false") != "false":
+        raise ApiError(400, "No attachments are kept; leave out attachments.", field="attachments")
+    name = given[0]
+    try:
+        wanted = str(uuid.UUID(args[name]))
+    except ValueError:
+        raise ApiError(400, f"{name} must be a UUID.", field=name) from None
+    if wanted != args[name].lower():
+        raise ApiError(400, f"{name} must be a UUID in 8-4-4-4-12 form.", field=name)
+    row = find_statement(current_actor(), wanted, voided=name == "voidedStatementId")
+    return jsonify(as_stored(row))
+
+
+@xapi_bp.after_request
+def _xapi_headers(response: Response) -> Response:
+    """Name the version on every answer; on reading statements, how current they are.
+
+    Every statement is stored in the transaction that answers its POST or PUT, so a read
+    sees all statements stored before it began.
+    """
+    response.headers.setdefault(VERSION_HEADER, SERVER_VERSION)
+    if request.endpoint == "courses_xapi.statement":
+        response.headers[CONSISTENT_THROUGH] = _iso(utcnow())
     return response

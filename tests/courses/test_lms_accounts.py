@@ -1,4 +1,4 @@
-"""LMS accounts: clinicians link their own, coordinators link the association's (form or CSV)."""
+"""LMS accounts: coordinators link the association's (form or CSV); clinicians see their own."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from courses.models import LmsAccount
 from courses.services import CourseError
 from courses.xapi import Account
 from lms.db import db
+from lms.permissions import actor_for
 from tests.courses.test_pages import multipart
 
 MOODLE = "https://moodle.example.org"
@@ -59,33 +60,42 @@ def test_bad_names_are_refused(typed):
     assert caught.value.field == "name"
 
 
-def test_one_account_belongs_to_one_person(clinician, bo, actor, counts):
-    account, created = lms_accounts.link_own(actor(clinician), MOODLE + "/", " 1234 ")
+def _link(coordinator, association, clinician, name, home_page=MOODLE):
+    return lms_accounts.link_for(
+        actor_for(coordinator), association, clinician.email, home_page, name
+    )
+
+
+def test_one_account_belongs_to_one_person(coordinator, association, clinician, bo, counts):
+    account, created = _link(coordinator, association, clinician, " 1234 ", MOODLE + "/")
     assert created and (account.home_page, account.name) == (MOODLE, "1234")
-    again, created = lms_accounts.link_own(actor(clinician), MOODLE, "1234")
+    assert (account.association_id, account.source) == (association.id, "coordinator")
+    again, created = _link(coordinator, association, clinician, "1234")
     assert not created and again.id == account.id
     before = counts()
-    with pytest.raises(CourseError, match="linked to someone else"):
-        lms_accounts.link_own(actor(bo), "https://MOODLE.example.org", "1234")
+    with pytest.raises(CourseError, match="another clinician of your association"):
+        _link(coordinator, association, bo, "1234", "https://MOODLE.example.org")
     assert counts() == before
     with db.atomic(), pytest.raises(pw.IntegrityError):  # the database holds the rule too
-        LmsAccount.create(user=bo, home_page=MOODLE, name="1234")
+        LmsAccount.create(user=bo, association=association, home_page=MOODLE, name="1234")
 
 
-def test_only_clinicians_link_their_own(trainer, actor, counts):
+def test_only_clinicians_are_linked(coordinator, association, trainer, counts):
     before = counts()
-    with pytest.raises(CourseError, match="Only clinicians"):
-        lms_accounts.link_own(actor(trainer), MOODLE, "t1")
+    with pytest.raises(CourseError, match="No clinician"):
+        _link(coordinator, association, trainer, "t1")
+    with pytest.raises(CourseError, match="not a clinician"):
+        lms_accounts.link_from_lms(association, trainer, MOODLE, "t1")
     assert counts() == before
 
 
-def test_learner_finder_matches_links_within_the_association(
-    clinician, bo, actor, make_user, make_association, association
+def test_learner_finder_matches_links_of_its_association(
+    coordinator, clinician, bo, make_user, make_association, association
 ):
-    lms_accounts.link_own(actor(clinician), MOODLE, "1234")
+    _link(coordinator, association, clinician, "1234")
     other = make_association("OH", "Other Association")
     stranger = make_user("cy@other.test", assoc=other)
-    lms_accounts.link_own(actor(stranger), MOODLE, "999")
+    lms_accounts.link_from_lms(other, stranger, MOODLE, "999")
     finder = LearnerFinder(association.id)
     assert finder.by_account(Account("https://moodle.example.org/", "1234")).id == clinician.id
     assert finder.by_account(Account(MOODLE, "999")) is None  # linked, but elsewhere
@@ -93,50 +103,56 @@ def test_learner_finder_matches_links_within_the_association(
     assert finder.by_account(Account(MOODLE, "Bo@Example.test")).id == bo.id  # email as name
 
 
+def test_a_link_the_clinician_typed_before_is_used_only_once_a_coordinator_links_it(
+    coordinator, association, clinician, client, auth
+):
+    """Migration 0004 keeps links clinicians typed themselves as "claimed": unproven."""
+    claimed = LmsAccount.create(
+        user=clinician,
+        association=association,
+        home_page=MOODLE,
+        name="1234",
+        source="claimed",
+        created_by=clinician,
+    )
+    finder = LearnerFinder(association.id)
+    assert finder.by_account(Account(MOODLE, "1234")) is None
+    auth.login(coordinator.email)
+    html = client.get("/courses/lms-accounts").get_data(as_text=True)
+    assert "unproven" in html
+    account, created = _link(coordinator, association, clinician, "1234")
+    assert created and account.id == claimed.id and account.source == "coordinator"
+    assert LearnerFinder(association.id).by_account(Account(MOODLE, "1234")).id == clinician.id
+
+
 # --- the clinician's page ----------------------------------------------------------------------
 
 
-def test_clinician_links_and_unlinks_on_their_page(client, auth, clinician):
+def test_clinician_sees_and_unlinks_their_accounts(
+    client, auth, coordinator, association, clinician
+):
     auth.login(clinician.email)
-    assert "Link your LMS account" in client.get("/courses/transcript").get_data(as_text=True)
+    assert "Your LMS accounts" in client.get("/courses/transcript").get_data(as_text=True)
     page = client.get("/courses/my-lms-accounts")
-    assert page.status_code == 200 and "No account linked yet" in page.get_data(as_text=True)
-    response = client.post(
-        "/courses/my-lms-accounts", data={"home_page": MOODLE + "/", "name": "1234"}
-    )
-    assert response.status_code == 302
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and "No account linked yet" in html
+    assert 'name="name"' not in html  # no form to claim one
+    assert client.post("/courses/my-lms-accounts", data={"name": "1"}).status_code == 405
+    account, _ = _link(coordinator, association, clinician, "1234")
     html = client.get("/courses/my-lms-accounts").get_data(as_text=True)
-    assert "Linked 1234 on https://moodle.example.org." in html
-    account = LmsAccount.get()
-    assert account.user_id == clinician.id
+    assert "1234" in html and "linked by a coordinator" in html
     response = client.post(f"/courses/lms-accounts/{account.id}/unlink")
     assert response.status_code == 302 and LmsAccount.select().count() == 0
 
 
-@pytest.mark.parametrize(
-    ("data", "words"),
-    [
-        ({"home_page": "moodle", "name": "1234"}, "Give the address of the learning platform"),
-        ({"home_page": MOODLE, "name": ""}, "Give your user name or id."),
-        ({"home_page": "", "name": "1234"}, "Give the platform"),
-    ],
-)
-def test_clinician_page_shows_errors_and_keeps_input(client, auth, clinician, counts, data, words):
-    auth.login(clinician.email)
-    before = counts()
-    response = client.post("/courses/my-lms-accounts", data=data)
-    html = response.get_data(as_text=True)
-    assert response.status_code == 400 and words in html
-    assert all(f'value="{v}"' in html for v in data.values() if v)
-    assert counts() == before
-
-
-def test_someone_elses_link_cannot_be_removed(client, auth, clinician, bo, actor):
-    account, _ = lms_accounts.link_own(actor(bo), MOODLE, "77")
+def test_someone_elses_link_cannot_be_removed(
+    client, auth, coordinator, association, clinician, bo
+):
+    account, _ = _link(coordinator, association, bo, "77")
     auth.login(clinician.email)
     assert client.post(f"/courses/lms-accounts/{account.id}/unlink").status_code == 404
     with pytest.raises(NotFound):
-        lms_accounts.get_account(actor(clinician), account.id)
+        lms_accounts.get_account(actor_for(clinician), account.id)
     assert LmsAccount.select().count() == 1
 
 
@@ -167,6 +183,26 @@ def test_coordinator_links_a_clinician_by_email(client, auth, coordinator, clini
     assert LmsAccount.select().count() == 0
 
 
+@pytest.mark.parametrize(
+    ("data", "words"),
+    [
+        ({"home_page": "moodle", "name": "1234"}, "Give the address of the learning platform"),
+        ({"home_page": MOODLE, "name": ""}, "Give the user name or id."),
+        ({"home_page": "", "name": "1234"}, "Give the platform"),
+    ],
+)
+def test_coordinator_page_shows_errors_and_keeps_input(
+    client, auth, coordinator, clinician, counts, data, words
+):
+    auth.login(coordinator.email)
+    before = counts()
+    response = client.post("/courses/lms-accounts", data={"email": clinician.email, **data})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400 and words in html
+    assert all(f'value="{v}"' in html for v in data.values() if v)
+    assert counts() == before
+
+
 @pytest.mark.parametrize("who", ["trainer", "clinician"])
 def test_coordinator_pages_are_refused_to_others(client, auth, request, who):
     person = request.getfixturevalue(who)
@@ -194,9 +230,9 @@ def test_csv_links_every_row_and_a_second_upload_changes_nothing(
 
 
 def test_csv_is_all_or_nothing_and_lists_every_bad_row(
-    client, auth, coordinator, clinician, bo, actor, make_user, make_association, counts
+    client, auth, coordinator, association, clinician, bo, make_user, make_association, counts
 ):
-    lms_accounts.link_own(actor(bo), MOODLE, "taken")
+    _link(coordinator, association, bo, "taken")
     other = make_association("OH", "Other Association")
     make_user("cy@other.test", assoc=other)
     text = (
@@ -217,7 +253,7 @@ def test_csv_is_all_or_nothing_and_lists_every_bad_row(
         "Line 3, email: no clinician of your association has it",
         "Line 4, home_page: Give the address",
         "Line 5, name: the same account as line 2",
-        "Line 6, name: this account is linked to someone else",
+        "Line 6, name: this account is linked to another clinician of your association",
         "Line 7, name: Give your user name",
     ):
         assert expected in html

@@ -88,8 +88,13 @@ def test_an_unlinked_account_is_refused_naming_the_actor(client, headers, counts
     assert counts() == before
 
 
+def _link(user, name="1234"):
+    """Link as the platform would (an LTI launch): proof that the account is the user's."""
+    return lms_accounts.link_from_lms(user.memberships[0].association, user, MOODLE, name)
+
+
 def test_a_linked_account_records_the_completion(client, headers, clinician, actor):
-    lms_accounts.link_own(actor(clinician), MOODLE, "1234")
+    _link(clinician)
     body = moodle_statement(home_page="https://MOODLE.example.org/")  # same site, other spelling
     response = _post(client, headers, body)
     assert response.status_code == 200, response.get_json()
@@ -108,7 +113,7 @@ def test_an_account_linked_in_another_association_is_refused(
 ):
     other = make_association("OH", "Other Association")
     stranger = make_user("cy@other.test", assoc=other)
-    lms_accounts.link_own(actor(stranger), MOODLE, "1234")
+    _link(stranger)
     before = counts()
     response = _post(client, headers, moodle_statement())
     assert response.status_code == 400 and response.get_json()["error"]["field"] == "actor"
@@ -140,7 +145,7 @@ def test_an_unknown_mbox_sha1sum_is_refused(client, headers, counts):
 
 
 def test_one_unknown_actor_refuses_the_whole_batch(client, headers, clinician, actor, counts):
-    lms_accounts.link_own(actor(clinician), MOODLE, "1234")
+    _link(clinician)
     before = counts()
     batch = [moodle_statement(), moodle_statement(account_name="5678")]
     response = _post(client, headers, batch)
@@ -151,7 +156,7 @@ def test_one_unknown_actor_refuses_the_whole_batch(client, headers, clinician, a
 def test_voiding_after_a_correction_voids_the_corrected_completion(
     client, headers, clinician, coordinator, actor
 ):
-    lms_accounts.link_own(actor(clinician), MOODLE, "1234")
+    _link(clinician)
     body = moodle_statement()
     assert _post(client, headers, body).status_code == 200
     corrected = services.correct_completion(
