@@ -16,6 +16,7 @@ from certificates.forms import CodeForm, UploadForm
 from certificates.models import IssuedCertificate
 from certificates.verification import matches, public_record
 from lms.api import ApiError, operation
+from lms.inputs import upload_limit
 from lms.models import Association
 from lms.security import limiter
 
@@ -61,6 +62,7 @@ def start():
 
 
 @public_bp.route("/<code>", methods=["GET", "POST"])
+@upload_limit
 @verify_limit
 def show(code: str):
     cert = issuing.find_by_code(code)
@@ -87,6 +89,7 @@ def show(code: str):
 
 
 @public_bp.route("", methods=["POST"])
+@upload_limit
 @verify_limit
 def check_upload():
     """The hash check from the /verify page: code and file in one form."""

@@ -32,6 +32,7 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "RATELIMIT_STORAGE_URI": "memory://",
         "LOGIN_LIMIT_PER_IP": "30 per minute",
         "LOGIN_LIMIT_PER_ACCOUNT": "10 per 15 minutes",
+        "UPLOAD_LIMIT": "30 per minute",
         "DEMO_PASSWORD": None,
         "INVITATION_DAYS": 7,
         "PUBLIC_URL": "http://127.0.0.1:5000",
