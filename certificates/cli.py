@@ -1,4 +1,4 @@
-"""Commands: issue a certificate for a person, revoke one by its code."""
+"""Commands: issue and revoke certificates, print a credential, rotate signing keys and secret."""
 
 from __future__ import annotations
 
@@ -85,3 +85,61 @@ def revoke_command(code: str, reason: str) -> None:
         except issuing.CertificateError as exc:
             raise click.ClickException(str(exc)) from exc
         click.echo(f"Revoked {display(cert.code)}.")
+
+
+@cli.command("rotate-key")
+@click.option("--association", "association_code", required=True, help="Association code.")
+def rotate_key_command(association_code: str) -> None:
+    """Add a new signing key for an association; older keys stay published for verification."""
+    from certificates import keys
+    from lms.models import Association
+
+    with connection():
+        association = Association.get_or_none(Association.code == association_code)
+        if association is None:
+            raise click.BadParameter(
+                f"No association has the code {association_code!r}.", param_hint="--association"
+            )
+        kid = keys.rotate_key(association)
+        click.echo(f"{association.code} now signs with {kid}; older keys still verify.")
+
+
+@cli.command("rotate-secret")
+def rotate_secret_command() -> None:
+    """Re-encrypt every signing key under the current LMS_SIGNING_KEY_SECRET."""
+    from certificates import keys
+
+    with connection():
+        try:
+            count = keys.rotate_secret()
+        except keys.SigningKeyError as exc:
+            raise click.ClickException(str(exc)) from exc
+        click.echo(
+            f"Re-encrypted {count} signing key(s); LMS_SIGNING_KEY_SECRET_PREVIOUS can now be "
+            "emptied."
+        )
+
+
+@cli.command("credential")
+@click.argument("code")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["json", "jwt"]),
+    default="json",
+    show_default=True,
+    help="Data Integrity JSON or VC-JWT.",
+)
+def credential_command(code: str, fmt: str) -> None:
+    """Print the signed Open Badges credential of an endorsement certificate."""
+    with connection():
+        cert = issuing.find_by_code(code)
+        if cert is None:
+            raise click.ClickException(f"No certificate has the code {code!r}.")
+        text = cert.credential if fmt == "json" else cert.credential_jwt
+        if not text:
+            raise click.ClickException(
+                f"{display(cert.code)} is a {cert.kind_word.lower()}; only endorsement "
+                f"certificates carry a signed credential{' as a VC-JWT' if fmt == 'jwt' else ''}."
+            )
+        click.echo(text)

@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 from flask import abort, current_app
 
-from certificates import badges, render, sources
+from certificates import badges, keys, render, sources, status
 from certificates.codes import display, is_well_formed, new_code, normalise
 from certificates.models import IssuedCertificate
 from certificates.sources import CertificateError
@@ -42,7 +42,7 @@ MAX_REASON = 500
 
 def verify_url(code: str) -> str:
     """Return the public address that checks a code (also the QR code's payload)."""
-    return f"{str(current_app.config['PUBLIC_URL']).rstrip('/')}/verify/{display(code)}"
+    return f"{badges.public_base()}/verify/{display(code)}"
 
 
 def _page_size() -> str:
@@ -69,12 +69,14 @@ def _store(
     source_ref: str = "",
     issued_on: dt.date,
     expires_on: dt.date | None = None,
-    credential: Callable[[str], str] | None = None,
+    credential: Callable[[str], tuple[str, str]] | None = None,
+    status_index: int | None = None,
 ) -> IssuedCertificate:
     """Render with a fresh code, store, supersede older valid twins and audit (one transaction)."""
     code = _unused_code()
     data = dataclasses.replace(data, verification_code=display(code), verify_url=verify_url(code))
     pdf = renderer(data, page_size=_page_size())
+    signed = credential(code) if credential else None
     cert = IssuedCertificate.create(
         kind=kind,
         holder=holder,
@@ -88,7 +90,9 @@ def _store(
         source_ref=source_ref,
         issued_on=issued_on,
         expires_on=expires_on,
-        credential=credential(code) if credential else None,
+        credential=signed[0] if signed else None,
+        credential_jwt=signed[1] if signed else None,
+        status_index=status_index,
     )
     twins = IssuedCertificate.select(IssuedCertificate.id).where(
         (IssuedCertificate.holder == holder)
@@ -267,8 +271,9 @@ def issue_endorsement(
     data = sources.endorsement_data(endorsement, today)
     association = endorsement.association
     names = category_names(association, endorsement.awarded_on)
+    index = status.allocate_index(association)
 
-    def credential(code: str) -> str:
+    def credential(code: str) -> tuple[str, str]:
         doc = badges.build_credential(
             code=code,
             association=association,
@@ -278,9 +283,13 @@ def issue_endorsement(
             number=endorsement.number,
             awarded_on=endorsement.awarded_on,
             renewal_due=endorsement.renewal_due,
+            status_index=index,
         )
-        signed = badges.sign(doc, badges.signing_key(association), created=utcnow())
-        return json.dumps(signed, ensure_ascii=False, indent=2)
+        kid, key = keys.active_key(association)
+        signed = badges.sign(doc, key, kid=kid, created=utcnow())
+        return json.dumps(signed, ensure_ascii=False, indent=2), badges.to_jwt(doc, key, kid=kid)
+
+    status.ensure(association)
 
     return _store(
         kind="endorsement",
@@ -295,6 +304,7 @@ def issue_endorsement(
         issued_on=today,
         expires_on=endorsement.renewal_due,
         credential=credential,
+        status_index=index,
     )
 
 
@@ -323,6 +333,8 @@ def revoke(
     cert.revoked_by = who
     cert.revoked_at = utcnow()
     cert.save()
+    if cert.status_index is not None:
+        status.write(cert.association)  # the signed status list, in this same transaction
     audit.record(
         "certificate.revoke",
         cert,

@@ -38,12 +38,15 @@ class IssuedCertificate(BaseModel):
     revoked_by = pw.ForeignKeyField(User, null=True, backref="+", on_delete="RESTRICT")
     revoked_at = pw.DateTimeField(null=True)
     credential = pw.TextField(null=True)  # endorsement: the signed Open Badges 3.0 JSON
+    credential_jwt = pw.TextField(null=True)  # endorsement: the same credential as a VC-JWT
+    status_index = pw.IntegerField(null=True)  # endorsement: its bit in the status list
     created_at = pw.DateTimeField(default=utcnow)
 
     class Meta:
         indexes = (
             (("holder", "kind", "status"), False),
             (("association", "kind", "issued_on"), False),
+            (("association", "status_index"), True),
         )
 
     @property
@@ -52,12 +55,35 @@ class IssuedCertificate(BaseModel):
 
 
 class SigningKey(BaseModel):
-    """An association's Ed25519 key; the private half is stored encrypted with the app secret."""
+    """One of an association's Ed25519 keys, named by its key id (`key-1`, `key-2`, ...).
 
-    association = pw.ForeignKeyField(Association, unique=True, backref="+", on_delete="RESTRICT")
+    The newest unretired key signs; every key stays listed in the DID document, so credentials
+    signed before a rotation keep verifying. The private half is encrypted with
+    LMS_SIGNING_KEY_SECRET, never with the session secret.
+    """
+
+    association = pw.ForeignKeyField(Association, backref="+", on_delete="RESTRICT")
+    kid = pw.CharField(max_length=32, default="key-1")
     public_key = pw.CharField(max_length=64)  # raw 32 bytes, hex
     private_key = pw.TextField()  # Fernet token of the raw 32-byte private key
     created_at = pw.DateTimeField(default=utcnow)
+    retired_at = pw.DateTimeField(null=True)  # no longer signs; still verifies
+
+    class Meta:
+        indexes = ((("association", "kid"), True),)
 
 
-MODELS = (IssuedCertificate, SigningKey)
+class StatusList(BaseModel):
+    """An association's signed BitstringStatusListCredential, rewritten in the transaction
+    that changes a bit (revoking a certificate)."""
+
+    association = pw.ForeignKeyField(Association, backref="+", on_delete="RESTRICT")
+    purpose = pw.CharField(max_length=20, default="revocation")
+    credential = pw.TextField()  # the signed BitstringStatusListCredential JSON
+    updated_at = pw.DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("association", "purpose"), True),)
+
+
+MODELS = (IssuedCertificate, SigningKey, StatusList)

@@ -6,6 +6,7 @@ import hashlib
 import hmac
 from dataclasses import asdict, dataclass
 
+from certificates import status
 from certificates.codes import display
 from certificates.models import IssuedCertificate
 from competencies.endorsements import category_names
@@ -31,6 +32,8 @@ class PublicRecord:
     revoked_on: str | None
     revoked_reason: str | None
     sha256: str
+    superseded_by: str | None = None  # the code of the certificate that replaced this one
+    credential_status: str | None = None  # endorsement: "revoked" or "active", from the list
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -55,7 +58,29 @@ def public_record(cert: IssuedCertificate) -> PublicRecord:
         revoked_on=cert.revoked_at.date().isoformat() if revoked and cert.revoked_at else None,
         revoked_reason=cert.revoked_reason if revoked else None,
         sha256=cert.sha256,
+        superseded_by=_replacement(cert),
+        credential_status=list_status(cert),
     )
+
+
+def _replacement(cert: IssuedCertificate) -> str | None:
+    """Return the code of the newest certificate in the chain that replaced this one."""
+    seen = {cert.id}
+    current = cert
+    while current.superseded_by_id and current.superseded_by_id not in seen:
+        seen.add(current.superseded_by_id)
+        current = IssuedCertificate.get_by_id(current.superseded_by_id)
+    return display(current.code) if current.id != cert.id else None
+
+
+def list_status(cert: IssuedCertificate) -> str | None:
+    """Read the certificate's bit in its association's published status list."""
+    if cert.status_index is None:
+        return None
+    published = status.current(cert.association)
+    if published is None:
+        return None
+    return "revoked" if status.bit(published, cert.status_index) else "active"
 
 
 def matches(cert: IssuedCertificate, content: bytes) -> bool:

@@ -15,7 +15,7 @@ from flask import (
     url_for,
 )
 
-from certificates import archive, issuing
+from certificates import archive, badges, issuing
 from certificates.blueprint import bp
 from certificates.codes import display
 from certificates.forms import NoteForm, ProgressForm, RevokeForm, ZipForm
@@ -63,11 +63,32 @@ def _mine(progress_form: ProgressForm | None = None, status: int = 200):
     return render_template(
         "certificates/mine.html",
         rows=rows,
+        linkedin=_linkedin_links(rows),
         association=association,
         progress_form=form,
         transcript_form=ConfirmForm(),
         display=display,
     ), status
+
+
+def _linkedin_links(rows: list[IssuedCertificate]) -> dict[int, str]:
+    """LinkedIn add-to-profile links of the valid endorsement certificates among rows."""
+    ids = [r.id for r in rows if r.kind == "endorsement" and r.status == "valid"]
+    if not ids:
+        return {}
+    links = {}
+    for cert in IssuedCertificate.select().where(IssuedCertificate.id.in_(ids)):
+        names = category_names(cert.association, cert.issued_on)
+        title = names.get(cert.category) or cert.category
+        links[cert.id] = badges.linkedin_url(
+            name=f"Infant Mental Health Endorsement: {title} ({cert.category})",
+            organisation=cert.association.name,
+            issued=cert.issued_on,
+            expires=cert.expires_on,
+            cert_url=issuing.verify_url(cert.code),
+            cert_id=display(cert.code),
+        )
+    return links
 
 
 @bp.route("/")

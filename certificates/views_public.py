@@ -6,10 +6,12 @@ page as a malformed one and a 404 that says nothing more.
 
 from __future__ import annotations
 
-from flask import current_app, jsonify, redirect, render_template, request, url_for
+import json
+
+from flask import Response, current_app, jsonify, redirect, render_template, request, url_for
 from pydantic import BaseModel
 
-from certificates import badges, issuing
+from certificates import badges, images, issuing, status
 from certificates.blueprint import api, public_bp
 from certificates.codes import display, is_well_formed, normalise
 from certificates.forms import CodeForm, UploadForm
@@ -85,6 +87,7 @@ def show(code: str):
         form=lookup,
         upload=upload,
         result=result,
+        **_credential_links(cert),
     ), status
 
 
@@ -110,6 +113,20 @@ def check_upload():
     )
 
 
+def _credential_links(cert: IssuedCertificate) -> dict:
+    """What the verify page links to for an endorsement's signed credential."""
+    if not cert.credential:
+        return {"credential_links": False}
+    code = cert.association.code
+    return {
+        "credential_links": True,
+        "badge_image": url_for(
+            "verify.achievement_image", assoc_code=code, category=cert.category, ext="svg"
+        ),
+        "did_document": url_for("verify.issuer", assoc_code=code) + "/did.json",
+    }
+
+
 def _association(code: str) -> Association:
     association = Association.get_or_none(Association.code == code[:32])
     if association is None:
@@ -117,13 +134,84 @@ def _association(code: str) -> Association:
     return association
 
 
+STATUS_MAX_AGE = 300  # seconds a verifier may cache the status list
+
+
+def _json(doc: dict, mimetype: str = "application/json", max_age: int | None = None) -> Response:
+    response = Response(json.dumps(doc, ensure_ascii=False, indent=2), mimetype=mimetype)
+    if max_age is not None:
+        response.headers["Cache-Control"] = f"public, max-age={max_age}"
+    return response
+
+
 @public_bp.route("/issuers/<assoc_code>")
+@public_bp.route("/issuers/<assoc_code>/did.json")
 @verify_limit
 def issuer(assoc_code: str):
+    """The issuer's DID document (did:web), with its OB 3.0 Profile data and every key."""
     association = _association(assoc_code)
     if association is None:
         return _not_found(CodeForm(formdata=None))
-    return jsonify(badges.issuer_profile(association))
+    return _json(badges.did_document(association), max_age=STATUS_MAX_AGE)
+
+
+@public_bp.route("/issuers/<assoc_code>/status/revocation")
+@verify_limit
+def status_list(assoc_code: str):
+    """The association's signed BitstringStatusListCredential (cacheable for a few minutes)."""
+    association = _association(assoc_code)
+    published = status.current(association) if association is not None else None
+    if published is None:
+        return _not_found(CodeForm(formdata=None))
+    return _json(published, mimetype="application/vc+ld+json", max_age=STATUS_MAX_AGE)
+
+
+@public_bp.route("/issuers/<assoc_code>/achievements/<category>/image.<ext>")
+@verify_limit
+def achievement_image(assoc_code: str, category: str, ext: str):
+    """The badge of one endorsement category, as PNG or SVG."""
+    association = _association(assoc_code)
+    if association is None or ext not in ("png", "svg") or not category.isalnum():
+        return _not_found(CodeForm(formdata=None))
+    category = category[:20]
+    if ext == "png":
+        response = Response(images.badge_png(category, association.code), mimetype="image/png")
+    else:
+        title = f"Infant Mental Health Endorsement ({category}), {association.name}"
+        svg = images.badge_svg(category, association.code, title)
+        response = Response(svg, mimetype="image/svg+xml")
+    response.headers["Cache-Control"] = "public, max-age=86400"
+    return response
+
+
+def _endorsement(code: str) -> IssuedCertificate | None:
+    cert = issuing.find_by_code(code)
+    return cert if cert is not None and cert.credential else None
+
+
+@public_bp.route("/<code>/credential.<ext>")
+@verify_limit
+def credential_file(code: str, ext: str):
+    """The signed credential: JSON (Data Integrity), VC-JWT, or the badge PNG baked with it."""
+    cert = _endorsement(code)
+    if cert is None or ext not in ("json", "jwt", "png"):
+        return _not_found(CodeForm(formdata=None, code=code))
+    name = f"endorsement-{display(cert.code)}"
+    if ext == "json":
+        body, mimetype = cert.credential, "application/vc+ld+json"
+    elif ext == "jwt":
+        if not cert.credential_jwt:
+            return _not_found(CodeForm(formdata=None, code=code))
+        body, mimetype = cert.credential_jwt, badges.JWT_MEDIA_TYPE
+    else:
+        png = images.badge_png(cert.category or "IMH", cert.association.code)
+        body, mimetype = images.bake(png, cert.credential), "image/png"
+    disposition = "inline" if request.args.get("view") else "attachment"
+    return Response(
+        body,
+        mimetype=mimetype,
+        headers={"Content-Disposition": f'{disposition}; filename="{name}.{ext}"'},
+    )
 
 
 @public_bp.route("/issuers/<assoc_code>/revocations")
@@ -171,6 +259,8 @@ class VerifiedCertificate(BaseModel):
     revoked_on: str | None
     revoked_reason: str | None
     sha256: str
+    superseded_by: str | None = None
+    credential_status: str | None = None
 
 
 @api.get("/verify/<code>")

@@ -22,6 +22,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     settings.update(_config.from_environment(os.environ))
     settings.update(config or {})
     _config.ensure_secret_key(settings, app.instance_path)
+    _config.ensure_public_url(settings)
     _config.ensure_audit_keys(settings, app.instance_path)
     app.config.update(settings)
     if app.config.get("TESTING") and "PASSWORD_HASH_COST" not in (config or {}):

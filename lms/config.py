@@ -8,6 +8,7 @@ import os
 import secrets
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 DEFAULT_PLUGINS = ["competencies", "courses", "supervision", "certificates"]
 
@@ -35,7 +36,7 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "UPLOAD_LIMIT": "30 per minute",
         "DEMO_PASSWORD": None,
         "INVITATION_DAYS": 7,
-        "PUBLIC_URL": "http://127.0.0.1:5000",
+        "PUBLIC_URL": None,  # required (https) in production; see ensure_public_url
         "MAX_CONTENT_LENGTH": 12 * 1024 * 1024,
         "API_MAX_JSON_BYTES": 1024 * 1024,
         "PASSWORD_HASH_COST": "normal",
@@ -191,3 +192,34 @@ def _check_audit_key(name: str, value: str) -> None:
                 "LMS_AUDIT_SIGNING_KEY must be 64 hex digits (the 32-byte seed of an Ed25519 "
                 'key; python -c "import secrets; print(secrets.token_hex(32))" makes one).'
             )
+
+
+DEVELOPMENT_PUBLIC_URL = "http://127.0.0.1:5000"
+_LOOPBACK = {"localhost", "127.0.0.1", "::1"}  # not public: plain http is allowed there
+
+
+def ensure_public_url(config: dict[str, Any]) -> None:
+    """Refuse to start in production without an https LMS_PUBLIC_URL (it is printed on
+    certificates and inside signed credentials, which never change); in development, and in
+    tests that leave it unset, links take the request's host (PUBLIC_URL_FROM_REQUEST) and fall
+    back to the local address outside a request."""
+    url = str(config.get("PUBLIC_URL") or "").strip()
+    if url:
+        config["PUBLIC_URL"] = url
+        config.setdefault("PUBLIC_URL_FROM_REQUEST", False)
+        if config.get("ENV") != "development" and not config.get("TESTING"):
+            host = (urlsplit(url).hostname or "").lower()
+            if not url.lower().startswith("https://") and host not in _LOOPBACK:
+                raise ConfigError(
+                    f"LMS_PUBLIC_URL={url!r} must be an https:// address: it is printed on "
+                    "certificates and signed into credentials, which never change."
+                )
+        return
+    if config.get("ENV") != "development" and not config.get("TESTING"):
+        raise ConfigError(
+            "LMS_PUBLIC_URL is not set. Set it to the site's public https:// address (e.g. "
+            "https://pathway.example.org): it is printed on certificates and signed into "
+            "credentials, which never change. LMS_ENV=development uses the request's host."
+        )
+    config["PUBLIC_URL"] = DEVELOPMENT_PUBLIC_URL
+    config["PUBLIC_URL_FROM_REQUEST"] = True

@@ -98,6 +98,7 @@ def app_config(backend: str, **extra) -> dict:
         "DATABASE_URL": PG_URL if backend == "postgresql" else "sqlite:///:memory:",
         "RATELIMIT_STORAGE_URI": "memory://",
         "PUBLIC_URL": "http://localhost",
+        "SIGNING_KEY_SECRET": "test-signing-key-secret-not-for-production",
     }
     config.update(extra)
     return config

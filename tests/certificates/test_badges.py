@@ -8,7 +8,7 @@ import json
 import jsonschema
 import pytest
 
-from certificates import badges, issuing
+from certificates import badges, issuing, keys
 from certificates.codes import display
 from certificates.models import IssuedCertificate, SigningKey
 from tests.certificates.conftest import NAME, pdf_text
@@ -77,21 +77,28 @@ def test_signature_verifies_with_the_published_key_and_fails_after_a_change(
     assert not badges.signature_valid(forged, key)
 
 
-def test_private_key_is_stored_encrypted_with_the_app_secret(endorsement, association, app):
+def test_private_key_is_stored_encrypted_with_its_own_secret_not_the_session_secret(
+    endorsement, association, app
+):
     row = SigningKey.get(SigningKey.association == association)
-    raw = badges.signing_key(association).private_bytes_raw()
+    kid, key = keys.active_key(association)
+    raw = key.private_bytes_raw()
 
+    assert kid == row.kid == "key-1"
     assert raw.hex() not in row.private_key and raw not in row.private_key.encode()
-    app.config["SECRET_KEY"] = "another secret"
-    with pytest.raises(Exception):  # noqa: B017 - Fernet's InvalidToken
-        badges.signing_key(association)
+    app.config["SECRET_KEY"] = "another session secret"  # rotating it changes nothing here
+    assert keys.active_key(association)[1].private_bytes_raw() == raw
+    app.config["SIGNING_KEY_SECRET"] = "another signing secret"
+    with pytest.raises(keys.SigningKeyError, match="LMS_SIGNING_KEY_SECRET_PREVIOUS"):
+        keys.active_key(association)
 
 
-def test_revocation_shows_in_the_status_list(endorsement, client, association, coordinator):
+def test_revocation_shows_in_the_1edtech_revocation_list(
+    endorsement, client, association, coordinator
+):
     cert = _cert(endorsement)
     doc = json.loads(cert.credential)
-    status_url = doc["credentialStatus"]["id"]
-    path = status_url.removeprefix("http://localhost")
+    path = badges.revocation_list_id(association).removeprefix("http://localhost")
 
     assert client.get(path).get_json()["revokedCredentials"] == []
     issuing.revoke(cert, reason="Endorsement withdrawn", revoker=coordinator)

@@ -26,6 +26,8 @@ PUBLIC_FIELDS = {
     "revoked_on",
     "revoked_reason",
     "sha256",
+    "superseded_by",
+    "credential_status",
 }
 
 
