@@ -85,6 +85,7 @@ from typing import Any, BinaryIO, Literal
 import nh3
 import yaml
 
+from lms.csvutil import SafeWriter, unneutralise
 from lms.documents import DocumentError, load_json, load_yaml
 
 # Values in one framework document (JSON or YAML): a few hundred competencies hold 5,000.
@@ -689,7 +690,8 @@ def _records(text: str) -> list[tuple[int, list[str]]]:
         for record in reader:
             start, end = end + 1, reader.line_num
             if any(cell.strip() for cell in record):
-                records.append((start, record))
+                # Undo the formula quoting of our own export (lms.csvutil), exactly.
+                records.append((start, [unneutralise(cell) for cell in record]))
     except csv.Error as exc:
         raise FrameworkError([FieldError(f"line {end + 1}", f"malformed CSV: {exc}")]) from None
     return records
@@ -1021,7 +1023,7 @@ def _with_marker(description: str, label: str, value: str, pattern: re.Pattern[s
 def dump_moodle_csv(doc: FrameworkDoc, *, bom: bool = False) -> bytes:
     """Write `doc` as a Moodle tool_lpimportcsv CSV (UTF-8, RFC 4180 quoting, CRLF)."""
     out = io.StringIO(newline="")
-    writer = csv.writer(out, lineterminator="\r\n")
+    writer = SafeWriter(out)  # formula-safe; load_moodle_csv undoes it exactly
     writer.writerow(MOODLE_HEADER)
     version = html.escape(doc.version, quote=False)
     writer.writerow(

@@ -28,7 +28,7 @@ from competencies.portfolio import PortfolioError, parse_portfolio_text
 from competencies.rulesets import bound_rule_set, rule_set_in_force
 from competencies.types import Summary
 from lms.forms import ConfirmForm, choices
-from lms.inputs import int_arg
+from lms.inputs import int_arg, upload_limit
 from lms.models import Association, Membership, User
 from lms.permissions import current_actor, ensure_in_association, require
 from lms.signals import dashboard_panels
@@ -272,6 +272,7 @@ def decide(evidence_id: int):
 
 
 @bp.route("/planner", methods=["GET", "POST"])
+@upload_limit
 @require("competencies:plan")
 def planner():
     actor = current_actor()

@@ -44,7 +44,7 @@ from competencies.models import Area, Framework, RuleSet
 from competencies.rulesets import RuleSetConflict, rule_sets_for, save_rule_set
 from competencies.types import Problem
 from lms.forms import choices
-from lms.inputs import control_line, describe, find_control
+from lms.inputs import control_line, describe, find_control, upload_limit
 from lms.models import Association
 from lms.permissions import ALL, Actor, current_actor, ensure_in_association, require
 
@@ -362,6 +362,7 @@ def _decode_carried(form: ImportForm) -> tuple[bytes, str] | None:
 
 
 @bp.route("/frameworks/import", methods=["GET", "POST"])
+@upload_limit
 @require(MANAGE)
 def framework_import():
     actor = current_actor()
@@ -641,6 +642,7 @@ def rule_set_export(rule_set_id: int, fmt: str):
 
 
 @bp.route("/rules/upload", methods=["GET", "POST"])
+@upload_limit
 @require(RULES)
 def rule_set_upload():
     actor = current_actor()

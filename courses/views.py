@@ -15,6 +15,7 @@ from courses.models import FORMATS, CertificateFile, Completion, Prerequisite, S
 from courses.services import CourseError
 from courses.transcript import transcript_csv, transcript_rows
 from lms.forms import ConfirmForm, choices
+from lms.inputs import upload_limit
 from lms.models import Association, Membership, User
 from lms.permissions import current_actor, require
 
@@ -275,6 +276,7 @@ def _self_report_form(association: Association, formdata=None) -> SelfReportForm
 
 
 @bp.route("/report", methods=["GET", "POST"])
+@upload_limit
 @require("courses:self_report")
 def self_report():
     actor = current_actor()

@@ -9,7 +9,7 @@ from courses.blueprint import bp
 from courses.forms_records import ClinicianLmsAccountForm, LmsAccountImportForm
 from courses.services import CourseError
 from lms.forms import ConfirmForm
-from lms.inputs import int_arg
+from lms.inputs import int_arg, upload_limit
 from lms.permissions import current_actor, requested_association, require
 
 LIST_LIMIT = 500
@@ -72,6 +72,7 @@ def _render(association, form, upload, report, status):
 
 
 @bp.route("/lms-accounts/import", methods=["POST"])
+@upload_limit
 @require("courses:link_lms_accounts")
 def lms_accounts_import():
     actor = current_actor()

@@ -13,6 +13,7 @@ from courses import importer, services
 from courses.blueprint import bp
 from courses.forms import ImportForm
 from lms.forms import ConfirmForm, choices
+from lms.inputs import upload_limit
 from lms.permissions import current_actor, require
 
 TOKEN = re.compile(r"[0-9a-f]{32}")
@@ -43,6 +44,7 @@ def _training_choices(actor, association):
 
 
 @bp.route("/import", methods=["GET", "POST"])
+@upload_limit
 @require("courses:import")
 def import_upload():
     actor = current_actor()
@@ -74,6 +76,7 @@ def import_upload():
 
 
 @bp.route("/import/<token>", methods=["POST"])
+@upload_limit
 @require("courses:import")
 def import_commit(token: str):
     actor = current_actor()

@@ -12,9 +12,13 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from flask import Flask, Request, request
+from flask import Flask, Request, current_app, request
+from flask_limiter.util import get_remote_address
+from flask_login import current_user
 from werkzeug.exceptions import BadRequest
 from werkzeug.routing import IntegerConverter
+
+from lms.security import limiter
 
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 # The largest id an integer column holds (PostgreSQL's serial); larger ones overflow the driver.
@@ -130,6 +134,28 @@ class CheckedRequest(Request):
             return
         check_pairs(self.form.items(multi=True))
         check_pairs((name, f.filename or "") for name, f in self.files.items(multi=True))
+
+
+DEFAULT_UPLOAD_LIMIT = "30 per minute"
+
+
+def _upload_limit() -> str:
+    return current_app.config.get("UPLOAD_LIMIT") or DEFAULT_UPLOAD_LIMIT
+
+
+def _person_key() -> str:
+    """Key a limit by the signed-in person (wherever they come from), else by address."""
+    if current_user.is_authenticated:
+        return f"user:{current_user.id}"
+    return f"address:{get_remote_address()}"
+
+
+# One budget per person across every page that takes a document (framework, rule set,
+# portfolio, completion CSV and its commit, LMS accounts CSV, certificate files, the hash
+# check): each parses what it is sent, so many of them in a row cost the server, whichever.
+upload_limit = limiter.shared_limit(
+    _upload_limit, scope="upload", key_func=_person_key, methods=["POST"]
+)
 
 
 class IdConverter(IntegerConverter):
