@@ -52,3 +52,14 @@ def import_completions(path: Path, email: str, training_code: str | None, dry_ru
             f"{verb} {count} completion(s); {report.existing} already recorded; "
             f"{report.skipped} not completed; {report.total} row(s) read."
         )
+
+
+@cli.command("purge-previews")
+def purge_previews() -> None:
+    """Remove CSV import previews never committed, older than a day (run it from cron)."""
+    from flask import current_app
+
+    from courses import previews
+
+    removed = previews.purge(previews.folder(current_app.instance_path))
+    click.echo(f"Removed {removed} preview file(s) older than {previews.PREVIEW_MAX_AGE}.")

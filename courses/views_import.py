@@ -9,7 +9,7 @@ from pathlib import Path
 
 from flask import current_app, flash, redirect, render_template, request, url_for
 
-from courses import importer, services
+from courses import importer, previews, services
 from courses.blueprint import bp
 from courses.forms import ImportForm
 from lms.forms import ConfirmForm, choices
@@ -20,15 +20,8 @@ TOKEN = re.compile(r"[0-9a-f]{32}")
 IMPORT_ENDPOINTS = frozenset({"courses.import_upload", "courses.import_commit"})
 
 
-def _upload_dir() -> Path:
-    path = Path(current_app.instance_path) / "imports"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
 def _paths(user_id: int, token: str) -> tuple[Path, Path]:
-    base = _upload_dir() / f"{user_id}-{token}"
-    return base.with_suffix(".csv"), base.with_suffix(".json")
+    return previews.paths(current_app.instance_path, user_id, token)
 
 
 def _training_choices(actor, association):
@@ -53,9 +46,13 @@ def import_upload():
     form.training.choices = _training_choices(actor, association)
     if form.validate_on_submit():
         token = secrets.token_hex(16)
-        csv_path, meta_path = _paths(actor.user.id, token)
-        form.file.data.save(csv_path)
-        meta_path.write_text(json.dumps({"training": form.training.data or None}))
+        csv_path, meta_path = previews.keep(
+            current_app.instance_path,
+            actor.user.id,
+            token,
+            form.file.data.stream,
+            {"training": form.training.data or None},
+        )
         with csv_path.open("rb") as stream:
             report = importer.preview(
                 actor, association, stream, training_code=form.training.data or None

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from pathlib import Path
 
 from lms.db import db, is_sqlite
+from lms.private_files import create_private, private_dir
 
 PG_RECIPE = (
     'PostgreSQL: back up with `pg_dump --format=custom --file=lms.dump "$LMS_DATABASE_URL"` '
@@ -25,7 +27,8 @@ def backup_to(path: Path) -> int:
     path = Path(path)
     if path.exists():
         raise BackupError(f"{path} exists; choose a new file name.")
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(path.parent)
+    os.close(create_private(path))  # owner-only before SQLite writes a byte into it
     target = sqlite3.connect(path)
     try:
         # Pages are copied consistently while other connections keep reading and writing.

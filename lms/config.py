@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from lms.private_files import write_private
+
 DEFAULT_PLUGINS = ["competencies", "courses", "supervision", "certificates"]
 
 
@@ -108,8 +110,10 @@ def ensure_secret_key(config: dict[str, Any], instance_path: str) -> None:
     key_file = Path(instance_path) / "secret_key"
     if not key_file.exists():
         key_file.parent.mkdir(parents=True, exist_ok=True)
-        key_file.write_text(secrets.token_hex(32), encoding="utf-8")
-        key_file.chmod(0o600)
+        try:  # created owner-only from the start, never readable by others meanwhile
+            write_private(key_file, secrets.token_hex(32))
+        except FileExistsError:  # another process made it just now
+            pass
     config["SECRET_KEY"] = key_file.read_text(encoding="utf-8").strip()
 
 

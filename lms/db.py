@@ -75,6 +75,19 @@ class BaseModel(peewee.Model):
         legacy_table_names = False
 
 
+def _create_owner_only(path: Path) -> None:
+    """Create a new SQLite file owner-only (its -wal and -shm files take the same mode)."""
+    from lms.private_files import create_private, private_dir
+
+    if path.exists():
+        return
+    private_dir(path.parent)
+    try:
+        os.close(create_private(path))
+    except FileExistsError:  # another process created it meanwhile
+        pass
+
+
 def make_database(url: str) -> peewee.Database:
     """Return an unconnected database for a `sqlite:///path` or `postgresql://` URL."""
     parsed = urlparse(url)
@@ -82,7 +95,7 @@ def make_database(url: str) -> peewee.Database:
         path = url[len("sqlite:///") :] if url.startswith("sqlite:///") else parsed.path
         path = path.split("?", 1)[0] or ":memory:"
         if path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            _create_owner_only(Path(path))
         # IMMEDIATE: a write transaction takes the write lock at BEGIN, so two writers queue on
         # the busy timeout instead of failing later with "database is locked" on upgrade.
         return peewee.SqliteDatabase(
