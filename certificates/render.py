@@ -709,12 +709,18 @@ class _Sheet:
         text_width = qr_x - quiet - self.left
         # The QR first: should a long issuer line spill onto the next page, it stays put.
         _draw_qr(self.canvas, matrix, qr_x, top - quiet, module)
+        qr_box = (qr_x, top - quiet - size, qr_x + size, top - quiet)
+        self.canvas.linkURL(url, qr_box, relative=0)  # a reader can click the QR code too
         self.y -= quiet
         self.text("Verification code", 9, bold=True, width=text_width, gray=_MUTED)
         self.text(code, 14, bold=True, width=text_width)
         self.gap(2)
         self.text("Check this document at", 9, width=text_width, gray=_MUTED)
+        url_top, url_page = self.y, self.page
         self.text(url, 9, width=text_width)
+        if self.page == url_page:  # the printed address is a clickable link
+            box = (self.left, self.y, self.left + text_width, url_top)
+            self.canvas.linkURL(url, box, relative=0)
         self.gap(4)
         self.text(issuer_line, 9, width=text_width)
         self.text(f"Issued on {_long_date(issued_on)}", 9, width=text_width, gray=_MUTED)
