@@ -71,6 +71,7 @@ def run_all(
             figures.one_clinician(dataset.sample_clinician, today),
             figures.dashboard_queries(app, first, today),
             figures.certificate_pdf(dataset.sample_clinician, today),
+            *figures.endorsement_credential(first, dataset.sample_clinician, today),
             figures.csv_import(first, emails, IMPORT_ROWS[size], workdir),
             figures.csv_import_memory(first, emails, workdir),
         ]
