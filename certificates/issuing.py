@@ -49,6 +49,11 @@ def _page_size() -> str:
     return str(current_app.config.get("PAGE_SIZE") or "letter")
 
 
+def _fonts() -> render.FontSet:
+    config = current_app.config
+    return render.FontSet.configured(config.get("PDF_FONT"), config.get("PDF_FONT_BOLD"))
+
+
 def _unused_code() -> str:
     while True:
         code = new_code()
@@ -75,7 +80,7 @@ def _store(
     """Render with a fresh code, store, supersede older valid twins and audit (one transaction)."""
     code = _unused_code()
     data = dataclasses.replace(data, verification_code=display(code), verify_url=verify_url(code))
-    pdf = renderer(data, page_size=_page_size())
+    pdf = renderer(data, page_size=_page_size(), fonts=_fonts())
     signed = credential(code) if credential else None
     cert = IssuedCertificate.create(
         kind=kind,

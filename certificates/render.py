@@ -2,6 +2,13 @@
 
 Pure: data in, bytes out. The only I/O is reading TrueType font files, and the only state is the
 per-process registry of those fonts.
+
+Fonts: DejaVu Sans when the system has it (`DEFAULT_FONT_DIRS`), else Bitstream Vera Sans, which
+reportlab ships in its own package, so certificates render wherever the project installs. DejaVu
+is derived from Vera and looks the same, with far more characters: Vera has Latin-1 and some of
+Latin Extended-A (Ł, Š, Ž, č, ğ, but not ő, ř, ě or Vietnamese), curly quotes and dashes, and
+no ✓ or ✗, so the coverage marks fall back to √ and ×. Any other TrueType pair can be passed as
+a `FontSet` (the app reads LMS_PDF_FONT and LMS_PDF_FONT_BOLD, see `FontSet.configured`).
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ from datetime import date
 from pathlib import Path
 from typing import Literal, get_args, get_origin, get_type_hints
 
+import reportlab
 import segno
 from reportlab.lib.pagesizes import A4, LETTER
 from reportlab.pdfbase import pdfmetrics
@@ -58,6 +66,10 @@ DEFAULT_FONT_DIRS = (
     Path("/usr/share/fonts/dejavu"),
     Path("/usr/share/fonts/TTF"),
 )
+# Bitstream Vera Sans, shipped inside reportlab's package (licence: reportlab/fonts/
+# bitstream-vera-license.txt); DejaVu Sans is its derivative.
+PACKAGED_FONT_DIR = Path(reportlab.__file__).parent / "fonts"
+PACKAGED_FONTS = ("Vera.ttf", "VeraBd.ttf")
 _MAX_URL_CHARS = 1000
 _QR_MASK = 0
 _MONTHS = (
@@ -253,22 +265,47 @@ class FontSet:
         object.__setattr__(self, "bold", Path(self.bold))
 
     @classmethod
-    def default(cls, search_dirs: Sequence[Path | str] = DEFAULT_FONT_DIRS) -> FontSet:
-        """Find DejaVu Sans regular and bold in the usual system folders."""
-        for folder in map(Path, search_dirs):
+    def default(cls, search_dirs: Sequence[Path | str] | None = None) -> FontSet:
+        """Return DejaVu Sans from the system folders, else the Vera Sans reportlab ships."""
+        folders = DEFAULT_FONT_DIRS if search_dirs is None else search_dirs
+        for folder in map(Path, folders):
             regular, bold = folder / "DejaVuSans.ttf", folder / "DejaVuSans-Bold.ttf"
             if regular.is_file() and bold.is_file():
                 return cls(regular, bold)
-        searched = ", ".join(str(d) for d in search_dirs)
+        regular, bold = (PACKAGED_FONT_DIR / name for name in PACKAGED_FONTS)
+        if regular.is_file() and bold.is_file():
+            return cls(regular, bold)
+        searched = ", ".join(str(d) for d in (*folders, PACKAGED_FONT_DIR))
         raise FontNotFoundError(
             [
                 RenderIssue(
                     "fonts",
-                    f"DejaVuSans.ttf and DejaVuSans-Bold.ttf not found in {searched}; install "
-                    "fonts-dejavu-core or pass FontSet(regular=..., bold=...)",
+                    f"neither DejaVuSans.ttf and DejaVuSans-Bold.ttf nor reportlab's "
+                    f"{' and '.join(PACKAGED_FONTS)} found in {searched}; reinstall reportlab "
+                    "or pass FontSet(regular=..., bold=...)",
                 )
             ]
         )
+
+    @classmethod
+    def configured(
+        cls,
+        regular: str | Path | None,
+        bold: str | Path | None = None,
+        search_dirs: Sequence[Path | str] | None = None,
+    ) -> FontSet:
+        """Return the configured TrueType files (bold defaults to regular), else the default."""
+        if not regular:
+            return cls.default(search_dirs)
+        chosen = cls(Path(regular), Path(bold or regular))
+        issues = [
+            RenderIssue(where, f"{path} is not a file")
+            for where, path in (("PDF_FONT", chosen.regular), ("PDF_FONT_BOLD", chosen.bold))
+            if not path.is_file()
+        ]
+        if issues:
+            raise FontNotFoundError(issues)
+        return chosen
 
 
 _font_names: dict[str, str] = {}
@@ -301,6 +338,14 @@ def _font_name(path: Path, where: str, issues: list[RenderIssue]) -> str:
 class _Fonts:
     regular: str
     bold: str
+
+    def has(self, chars: str) -> bool:
+        """Return whether both faces have a glyph for every one of `chars`."""
+        return all(
+            ord(c) in pdfmetrics.getFont(name).face.charToGlyph
+            for name in (self.regular, self.bold)
+            for c in chars
+        )
 
 
 def _load_fonts(fonts: FontSet | None) -> _Fonts:
@@ -792,13 +837,14 @@ def render_progress(
 
     s.text("Competency areas", 13, bold=True)
     half = (s.text_width - 12) / 2
+    yes, no = ("✓", "✗") if f.has("✓✗") else ("√", "×")  # Vera has no ✓ or ✗
     for domain in data.area_grid:
         covered = sum(1 for a in domain.areas if a.covered)
         s.gap(3)
         s.need(30)
         s.text(f"{domain.domain}: {covered} of {len(domain.areas)} covered", 10, bold=True)
         cells = [
-            f"{'✓' if a.covered else '✗'} {clean_text(a.name)} "
+            f"{yes if a.covered else no} {clean_text(a.name)} "
             f"({'covered' if a.covered else 'not covered'})"
             for a in domain.areas
         ]

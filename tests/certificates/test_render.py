@@ -13,6 +13,7 @@ from pypdf.generic import ContentStream
 from reportlab.pdfbase.pdfmetrics import registerFont, stringWidth
 from reportlab.pdfbase.ttfonts import TTFont
 
+from certificates import render as render_module
 from certificates.render import (
     FontNotFoundError,
     FontSet,
@@ -80,6 +81,9 @@ def _drawn_qr(reader: PdfReader, index: int = 0) -> tuple[list[list[bool]], int]
 
 def test_progress_shows_name_category_figures_code_and_url() -> None:
     text = _text(render_progress(samples.progress()))
+    # DejaVu (system) has ✓ and ✗; the packaged Vera has neither, and √ and × stand in.
+    regular = TTFont("face", str(FontSet.default().regular)).face.charToGlyph
+    yes, no = ("✓", "✗") if ord("✓") in regular else ("√", "×")
 
     for expected in (
         samples.NAME,
@@ -91,8 +95,8 @@ def test_progress_shows_name_category_figures_code_and_url() -> None:
         "not started",
         "Ready around March 2027 at the current pace",
         "17.5 more RSC hours",
-        "✗ Attachment",
-        "✓ Cultural competence (covered)",
+        f"{no} Attachment",
+        f"{yes} Cultural competence (covered)",
         "Contemplation (not covered)",
         "Theoretical Foundations: 2 of 3 covered",
         samples.CODE,
@@ -163,9 +167,11 @@ def test_fonts_are_embedded_truetype_subsets_not_base_fonts() -> None:
 
     used = [fonts[name].get_object() for name in fonts if name != "/F1"]  # /F1: reportlab's default
     assert used
+    default = FontSet.default()
+    faces = {TTFont("face", str(p)).face.name.decode() for p in (default.regular, default.bold)}
     for font in used:
         assert font["/Subtype"] == "/TrueType"
-        assert "DejaVuSans" in font["/BaseFont"]
+        assert str(font["/BaseFont"]).split("+", 1)[1] in faces  # DejaVuSans or Vera's
         assert "/FontFile2" in font["/FontDescriptor"]
 
 
@@ -198,7 +204,7 @@ def test_qr_runs_cover_exactly_the_dark_modules() -> None:
 )
 def test_long_name_wraps_inside_the_margins_and_keeps_every_character(name: str) -> None:
     # The name is drawn in bold; measure its lines with the same face.
-    registerFont(TTFont("TestDejaVuBold", "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"))
+    registerFont(TTFont("TestDejaVuBold", str(FontSet.default().bold)))
     reader = _read(render_progress(samples.progress(holder_name=name)))
     spans: list[tuple[float, float]] = []
 
@@ -342,19 +348,23 @@ def test_wrong_types_inside_nested_tuples_are_named() -> None:
     assert caught.value.errors[0].where == "data"
 
 
-def test_missing_default_fonts_raise_a_clear_error(tmp_path: Path) -> None:
+def test_missing_default_fonts_raise_a_clear_error(tmp_path: Path, monkeypatch) -> None:
+    # Without DejaVu in the folders the packaged Vera is used; only without both is it an error.
+    assert FontSet.default(search_dirs=[tmp_path]).regular.name == "Vera.ttf"
+    monkeypatch.setattr(render_module, "PACKAGED_FONT_DIR", tmp_path / "no-reportlab-fonts")
     with pytest.raises(FontNotFoundError) as caught:
         FontSet.default(search_dirs=[tmp_path])
 
     assert "DejaVuSans.ttf" in caught.value.errors[0].message
+    assert "Vera.ttf" in caught.value.errors[0].message
 
 
 def test_explicit_font_paths_are_used_and_checked(tmp_path: Path) -> None:
-    dejavu = Path("/usr/share/fonts/truetype/dejavu")
-    serif = FontSet(dejavu / "DejaVuSerif.ttf", str(dejavu / "DejaVuSerif-Bold.ttf"))
-    reader = _read(render_completion(samples.completion(), fonts=serif))
+    packaged = render_module.PACKAGED_FONT_DIR
+    italic = FontSet(packaged / "VeraIt.ttf", str(packaged / "VeraBI.ttf"))
+    reader = _read(render_completion(samples.completion(), fonts=italic))
     fonts = reader.pages[0]["/Resources"]["/Font"]
-    assert any("DejaVuSerif" in fonts[n].get_object()["/BaseFont"] for n in fonts)
+    assert any("Oblique" in fonts[n].get_object()["/BaseFont"] for n in fonts)
 
     junk = tmp_path / "junk.ttf"
     junk.write_bytes(b"not a font")
