@@ -8,6 +8,7 @@ from competencies.models import Endorsement, Pathway
 from competencies.rulesets import bound_rule_set, rule_set_in_force
 from lms import audit
 from lms.db import transactional
+from lms.duties import refuse_own
 from lms.models import Association, Membership, User
 from lms.signals import endorsement_awarded
 
@@ -62,6 +63,14 @@ def record_endorsement(
 ) -> Endorsement:
     """Record an endorsement; receivers of `endorsement_awarded` run in this transaction."""
     today = today or dt.date.today()
+    refuse_own(
+        actor,
+        clinician,
+        "record your own endorsement",
+        error=EndorsementError,
+        field="clinician",
+        then="another coordinator of your association records it",
+    )
     if awarded_on > today:
         raise EndorsementError("The award date cannot be in the future.", "awarded_on")
     if category not in category_names(association, awarded_on):

@@ -13,6 +13,7 @@ from competencies.models import Evidence
 from competencies.types import COUNTED, KINDS, STATUSES
 from lms import audit
 from lms.db import db, insert_rows
+from lms.duties import refuse_own
 from lms.models import Association, Membership, User, utcnow
 from lms.signals import evidence_recorded
 
@@ -286,7 +287,18 @@ def correct(row: Evidence, *, reason: str, actor: User | None = None, **changes:
 def decide(
     row: Evidence, *, accept: bool, actor: User, reason: str = "", counted_status: str = "verified"
 ) -> Evidence:
-    """Verify or reject a pending row; a rejection keeps its reason for the clinician."""
+    """Verify or reject a pending row; a rejection keeps its reason for the clinician.
+
+    Nobody decides on their own row: it stays pending for someone else.
+    """
+    refuse_own(
+        actor,
+        row.clinician_id,
+        "verify your own evidence" if accept else "reject your own evidence",
+        error=EvidenceError,
+        field="evidence",
+        then="it stays pending for someone else of your association",
+    )
     if row.status != "pending":
         raise EvidenceError("Only pending evidence can be verified or rejected.", "status")
     if not accept and not reason.strip():

@@ -17,6 +17,7 @@ from courses.models import Completion, IdempotencyKey, Session, Training
 from courses.services import CourseError
 from lms.api import ApiError, Id, operation
 from lms.db import transactional
+from lms.duties import OwnRecord
 from lms.models import Membership, User, normalise_email
 from lms.permissions import Actor, current_actor
 
@@ -149,7 +150,15 @@ def record_batch(
         if existing is not None:
             completion, created = existing, False
         else:
-            completion, created = _record(actor, item, clinician, training, session)
+            try:
+                completion, created = _record(actor, item, clinician, training, session)
+            except CourseError as exc:  # @transactional undoes the items recorded before
+                field = {"clinician": "email"}.get(exc.field or "", exc.field or "items")
+                raise ApiError(
+                    403 if isinstance(exc, OwnRecord) else 422,
+                    f"Item {index}: {exc} Nothing was recorded.",
+                    field=f"items.{index}.{field}",
+                ) from None
         results.append(
             ItemResult(
                 index=index,
@@ -295,7 +304,8 @@ def _by_external_id(actor: Actor, external_id: str) -> Completion:
 
 
 def _unprocessable(exc: CourseError) -> ApiError:
-    return ApiError(422, str(exc), field=exc.field)
+    """422 for a bad value; 403 when the caller would correct their own completion."""
+    return ApiError(403 if isinstance(exc, OwnRecord) else 422, str(exc), field=exc.field)
 
 
 @api.patch("/completions/<external_id>")

@@ -95,11 +95,15 @@ _MOODLE_USED = frozenset({MOODLE_EMAIL, MOODLE_COMPLETE})
 
 @dataclass(frozen=True, slots=True)
 class ClinicianRef:
-    """A clinician found by email; ``association_ok`` is False when they belong elsewhere."""
+    """A clinician found by email; ``association_ok`` is False when they belong elsewhere.
+
+    ``refused`` says why the importer may not record this person's trainings (their own).
+    """
 
     id: int
     email: str
     association_ok: bool
+    refused: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -485,6 +489,9 @@ def _check_clinician(
         return None
     if not found.association_ok:
         errors.append(RowError(column, f"{email} belongs to another association"))
+        return None
+    if found.refused:
+        errors.append(RowError(column, found.refused))
         return None
     return found
 

@@ -22,9 +22,16 @@ from courses.csv_import import (
     parse_completions,
 )
 from courses.models import Completion, Training
-from courses.services import MANAGERS, missing_prerequisites, recordable_trainings
+from courses.services import (
+    MANAGERS,
+    RECORD_OTHERS,
+    RECORD_OWN,
+    missing_prerequisites,
+    recordable_trainings,
+)
 from lms import audit
 from lms.db import db, insert_rows, transactional
+from lms.duties import own_refusal
 from lms.models import Association, Membership, User, utcnow
 from lms.permissions import Actor
 
@@ -90,6 +97,11 @@ class _Lookups:
         }
         self._elsewhere: dict[str, ClinicianRef | None] = {}
         self.trainings = {t.code: t for t in recordable_trainings(actor, association)}
+        # Nobody records their own training: the importer's own rows are row errors.
+        own = self.clinicians.get(actor.user.email)
+        refused = own and own_refusal(actor, own.id, RECORD_OWN, RECORD_OTHERS)
+        if refused:
+            self.clinicians[own.email] = ClinicianRef(own.id, own.email, True, refused)
 
     def clinician(self, email: str) -> ClinicianRef | None:
         found = self.clinicians.get(email)

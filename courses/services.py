@@ -27,6 +27,7 @@ from courses.models import (
 )
 from lms import audit
 from lms.db import transactional
+from lms.duties import refuse_own
 from lms.models import Association, Membership, User
 from lms.permissions import Actor
 
@@ -96,6 +97,15 @@ def check_record(actor: Actor, training: Training) -> None:
     _in_association(actor, "courses:view_catalogue", training.association_id)
     if not may_record(actor, training):
         raise Forbidden()
+
+
+RECORD_OWN = "record your own training"
+RECORD_OTHERS = "another trainer or your coordinator records it"
+
+
+def refuse_own_record(actor: Actor, clinician_id: int, field: str = "clinician") -> None:
+    """Refuse to record (as verified) a completion of the actor's own."""
+    refuse_own(actor, clinician_id, RECORD_OWN, error=CourseError, field=field, then=RECORD_OTHERS)
 
 
 def recordable_trainings(actor: Actor, association: Association) -> pw.ModelSelect:
@@ -562,6 +572,7 @@ def record_completion(
     """
     check_record(actor, training)
     _check_clinician(training.association_id, clinician.id)
+    refuse_own_record(actor, clinician.id)
     hours, chosen = check_completion_values(
         training, completed_on, training.hours if hours is None else hours, areas, today
     )
@@ -624,6 +635,8 @@ def record_roster(
     ids = sorted(set(clinician_ids))
     if not ids:
         raise CourseError("Tick at least one attendee.", "attendees")
+    if actor.user.id in ids:
+        refuse_own_record(actor, actor.user.id, "attendees")
     if session.capacity is not None and len(ids) > session.capacity:
         raise CourseError(
             f"{len(ids)} attendees are more than the session's capacity of {session.capacity}.",
@@ -722,8 +735,14 @@ def check_correct(actor: Actor, completion: Completion) -> None:
     _in_association(actor, "courses:view_catalogue", completion.association_id)
     if not may_correct(actor, completion):
         raise Forbidden()
-    if completion.clinician_id == actor.user.id:
-        raise CourseError("You cannot correct your own training.", "status")
+    refuse_own(
+        actor,
+        completion.clinician_id,
+        "correct your own training",
+        error=CourseError,
+        field="status",
+        then=RECORD_OTHERS,
+    )
     if completion.status != "verified":
         raise CourseError(
             "Only a verified completion can be corrected or voided; this one is "
@@ -901,10 +920,12 @@ def may_verify(actor: Actor, completion: Completion) -> bool:
 
 
 def pending_self_reports(actor: Actor) -> pw.ModelSelect:
-    """Return the self-reports waiting for this actor's decision."""
+    """Return the self-reports waiting for this actor's decision (never the actor's own)."""
     ids = actor.association_ids("courses:verify_self_reports")
     query = Completion.select().where(
-        (Completion.status == "pending") & (Completion.source == "self-report")
+        (Completion.status == "pending")
+        & (Completion.source == "self-report")
+        & (Completion.clinician != actor.user.id)
     )
     if ids is not None:
         managed = [a for a in ids if is_manager(actor, a)]
@@ -924,8 +945,14 @@ def decide(actor: Actor, completion: Completion, *, accept: bool, reason: str = 
         raise Forbidden()
     if completion.status != "pending":
         raise CourseError("Only a pending training can be verified or rejected.", "status")
-    if completion.clinician_id == actor.user.id:
-        raise CourseError("You cannot verify your own training.", "status")
+    refuse_own(
+        actor,
+        completion.clinician_id,
+        "verify your own training",
+        error=CourseError,
+        field="status",
+        then="it stays pending for a trainer or coordinator",
+    )
     if not accept and not reason.strip():
         raise CourseError("Say why the training is rejected; the clinician sees it.", "reason")
     if accept:

@@ -20,6 +20,7 @@ from competencies.endorsements import active_credentials, category_names
 from competencies.models import Evidence
 from lms import audit
 from lms.db import transactional
+from lms.duties import refuse_own
 from lms.models import Association, Membership, User, utcnow
 from lms.security import check_password
 from supervision.models import FORMATS, MEANING, ProviderCredential, RscSession
@@ -181,6 +182,14 @@ def record_credential(
 ) -> ProviderCredential:
     """Record that a provider holds a credential (an endorsement category or add-on)."""
     today = today or dt.date.today()
+    refuse_own(
+        actor,
+        provider,
+        "record your own credential",
+        error=SupervisionError,
+        field="provider",
+        then="another coordinator of your association records it",
+    )
     if not has_role(provider, association, "rsc_provider"):
         raise SupervisionError("This person is not an RSC provider of the association.", "provider")
     code = (code or "").strip()
@@ -380,8 +389,14 @@ def _check_pair(clinician: User, provider: User, association: Association) -> No
         raise SupervisionError("The person is not a clinician of this association.", "clinician")
     if not has_role(provider, association, "rsc_provider"):
         raise SupervisionError("Choose an RSC provider of your association.", "provider")
-    if clinician.id == provider.id:
-        raise SupervisionError("You cannot be your own RSC provider.", "provider")
+    refuse_own(
+        provider,
+        clinician,
+        "be your own RSC provider",
+        error=SupervisionError,
+        field="provider",
+        then="choose the provider who gave you the session",
+    )
 
 
 @transactional
@@ -468,8 +483,14 @@ def enter_for_attendees(
 
 
 def _check_attestable(session: RscSession, provider: User) -> None:
-    if session.clinician_id == provider.id:
-        raise SupervisionError("You cannot attest your own session.", "session")
+    refuse_own(
+        provider,
+        session.clinician_id,
+        "attest your own session",
+        error=SupervisionError,
+        field="session",
+        then="it stays pending for another provider",
+    )
     if session.provider_id != provider.id:
         raise SupervisionError(
             f"The session of {session.occurred_on.isoformat()} was logged with another "

@@ -17,6 +17,7 @@ from competencies.workflow.errors import WorkflowError
 from competencies.workflow.models import Application, Transition
 from lms import audit
 from lms.db import transactional
+from lms.duties import refuse_own
 from lms.models import User, utcnow
 
 CLINICIAN, COORDINATOR = "clinician", "coordinator"
@@ -67,6 +68,17 @@ _PATHWAY_STATUS = {
 }
 
 
+def refuse_own_application(
+    actor: User | None,
+    application: Application,
+    action: str,
+    field: str,
+    then: str = "another coordinator of your association does it",
+) -> None:
+    """Refuse a coordinator's or reviewer's step on the actor's own application."""
+    refuse_own(actor, application.clinician_id, action, error=WorkflowError, field=field, then=then)
+
+
 def allowed(from_status: str, role: str) -> list[str]:
     """Return the statuses a role may move an application to from a status."""
     return [to for (fr, to), roles in TRANSITIONS.items() if fr == from_status and role in roles]
@@ -79,6 +91,8 @@ def transition(
     """Move an application to a status, if the table allows it for the role; audit and log it."""
     if to not in STATUS_WORDS:
         raise WorkflowError(f"Unknown status {to!r}.", "status")
+    if role == COORDINATOR:
+        refuse_own_application(actor, application, "decide on your own application", "status")
     before = application.status
     roles = TRANSITIONS.get((before, to))
     if roles is None:

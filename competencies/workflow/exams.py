@@ -8,7 +8,7 @@ import math
 from competencies import ledger
 from competencies.evaluator import add_months
 from competencies.rulesets import bound_rule_set
-from competencies.workflow.applications import COORDINATOR, transition
+from competencies.workflow.applications import COORDINATOR, refuse_own_application, transition
 from competencies.workflow.errors import WorkflowError
 from competencies.workflow.models import Application, ExamRegistration, ExamSitting
 from lms import audit
@@ -74,6 +74,7 @@ def register(
 ) -> ExamRegistration:
     """Register an approved applicant for a sitting, respecting the retake interval."""
     today = today or dt.date.today()
+    refuse_own_application(actor, application, "register yourself for an exam", "application")
     if sitting.association_id != application.association_id:
         raise WorkflowError("This sitting belongs to another association.", "sitting")
     if application.status not in REGISTRABLE:
@@ -130,12 +131,13 @@ def record_result(
         or not 0 <= score <= 100
     ):
         raise WorkflowError("The score is a percentage from 0 to 100.", "score")
+    application = registration.application
+    refuse_own_application(actor, application, "record your own exam result", "score")
     if registration.passed is not None:
         raise WorkflowError("This result is already recorded.", "score")
     sitting = registration.sitting
     if sitting.held_on > today:
         raise WorkflowError("The sitting has not taken place yet.", "score")
-    application = registration.application
     mark = pass_mark(application)
     passed = score >= mark
     row = ledger.record(

@@ -16,6 +16,7 @@ from competencies.workflow.errors import WorkflowError
 from competencies.workflow.models import ReferenceRequest
 from lms import audit
 from lms.db import transactional
+from lms.duties import refuse_own
 from lms.mail import send_mail
 from lms.models import User, normalise_email, utcnow
 from lms.security import new_token, token_hash
@@ -127,11 +128,28 @@ def find(token: str) -> ReferenceRequest:
 
 
 @transactional
-def rate(token: str, answers: dict[str, str], *, today: dt.date | None = None) -> ReferenceRequest:
-    """Record a rating once: a ledger reference row, void with too many unknown answers."""
+def rate(
+    token: str,
+    answers: dict[str, str],
+    *,
+    today: dt.date | None = None,
+    rater: User | None = None,
+) -> ReferenceRequest:
+    """Record a rating once: a ledger reference row, void with too many unknown answers.
+
+    `rater` is the signed-in person who opened the link, if any: never the applicant.
+    """
     today = today or dt.date.today()
     request = find(token)
     pathway = request.pathway
+    refuse_own(
+        rater,
+        pathway.clinician_id,
+        "rate yourself",
+        error=WorkflowError,
+        field="submit",
+        then="the link is for the rater you named",
+    )
     areas = [a.id for a in areas_to_rate(pathway)]
     scale = dict(SCALE)
     for area in areas:

@@ -13,6 +13,7 @@ from competencies.workflow.errors import NotVisible, WorkflowError
 from competencies.workflow.models import Renewal
 from lms import audit
 from lms.db import transactional
+from lms.duties import refuse_own
 from lms.mail import send_mail
 from lms.models import Association, ReminderSent, User, utcnow
 
@@ -148,6 +149,14 @@ def reinstate(
 ) -> Endorsement:
     """Reinstate a lapsed endorsement (coordinators only) with a reason; set the next due date."""
     today = today or dt.date.today()
+    refuse_own(
+        actor,
+        endorsement.clinician_id,
+        "reinstate your own endorsement",
+        error=WorkflowError,
+        field="reason",
+        then="another coordinator of your association decides it",
+    )
     if check_visible(endorsement, actor) != "coordinator":
         raise WorkflowError("Only the association's coordinator reinstates.", "reason")
     if endorsement.status != "lapsed":

@@ -8,11 +8,18 @@ from collections import Counter
 from competencies.endorsements import EndorsementError, record_endorsement
 from competencies.models import Endorsement, Evidence
 from competencies.rulesets import bound_rule_set
-from competencies.workflow.applications import COORDINATOR, STATUS_WORDS, evaluate_now, transition
+from competencies.workflow.applications import (
+    COORDINATOR,
+    STATUS_WORDS,
+    evaluate_now,
+    refuse_own_application,
+    transition,
+)
 from competencies.workflow.errors import NotVisible, WorkflowError
 from competencies.workflow.models import Application, ReferenceRequest, Review
 from lms import audit
 from lms.db import transactional
+from lms.duties import is_own
 from lms.models import Membership, User, normalise_email, utcnow
 
 RECOMMENDATIONS = ("endorsed", "approved_for_exam", "on_hold", "deferred", "emerging")
@@ -29,7 +36,7 @@ def _rank(application: Application) -> tuple[str, int, dict[str, tuple[str, int]
 
 def conflict(application: Application, person: User) -> str | None:
     """Say why a person may not review this application, or None when they may."""
-    if person.id == application.clinician_id:
+    if is_own(person, application.clinician_id):
         return "is the applicant"
     if not (
         Membership.select()
@@ -116,6 +123,9 @@ def needs_third(application: Application) -> bool:
 @transactional
 def assign(application: Application, reviewer: User, *, actor: User) -> Review:
     """Assign a reviewer; the first assignment starts the review (submitted -> under review)."""
+    refuse_own_application(
+        actor, application, "assign reviewers to your own application", "reviewer"
+    )
     if application.status not in ("submitted", "under_review"):
         raise WorkflowError(
             f"An application that is {STATUS_WORDS[application.status].lower()} is not reviewed.",
@@ -157,9 +167,16 @@ def complete(
     """Record a reviewer's ticked areas and recommendation, once."""
     if review.reviewer_id != actor.id:
         raise NotVisible("not this reviewer's review")
+    application = review.application
+    refuse_own_application(
+        actor,
+        application,
+        "review your own application",
+        "recommendation",
+        then="another reviewer of your association reviews it",
+    )
     if review.completed_at is not None:
         raise WorkflowError("You have already sent this review.", "recommendation")
-    application = review.application
     if application.status != "under_review":
         raise WorkflowError("This application is no longer under review.", "recommendation")
     if recommendation not in RECOMMENDATIONS:
@@ -232,6 +249,7 @@ def decide(
     reason, kept in the timeline and the audit log.
     """
     today = today or dt.date.today()
+    refuse_own_application(actor, application, "decide on your own application", "outcome")
     if application.status == "under_review":
         agreement = agreed(application)
         if agreement is None:
