@@ -102,7 +102,8 @@ def _completion(
             external_id=s.id,
         )
     except CourseError as exc:
-        raise _bad(exc.field or "statement", str(exc)) from None
+        where = "actor" if exc.field == "clinician" else exc.field or "statement"
+        raise _bad(where, str(exc)) from None
     return completion
 
 

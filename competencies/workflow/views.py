@@ -768,7 +768,7 @@ def rate(token: str):
     if form.validate_on_submit():
         answers = {a.id: getattr(form, a.id).data for a in areas}
         try:
-            done = references.rate(token, answers)
+            done = references.rate(token, answers, rater=getattr(current_actor(), "user", None))
         except WorkflowError as exc:
             _form_error(form, exc, "submit")
         else:
