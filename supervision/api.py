@@ -114,7 +114,10 @@ def _provider(provider_id: int, association: Association) -> User:
 
 
 def _fail(exc: services.SupervisionError):
+    from lms.duties import OwnRecord  # one's own provider: refused (403), not a bad value
+
     status = 409 if isinstance(exc, services.SupervisionConflict) else 422
+    status = 403 if isinstance(exc, OwnRecord) else status
     field = {"provider": "provider_id"}.get(exc.field or "", exc.field)
     raise ApiError(status, str(exc), field=field) from exc
 

@@ -514,6 +514,26 @@ def test_provider_cannot_attest_their_own_session(people):
     assert _ledger(people.provider, "rsc") == 1
 
 
+def test_rsc_api_refuses_the_caller_as_their_own_provider(people, api_token):
+    from supervision.models import RscSession
+
+    token = api_token(people.provider, role="clinician", association=people.association)
+    client = people.app.test_client()
+    body = {"provider_id": people.provider.id, "occurred_on": DAY.isoformat(), "hours": 1.5}
+    before = database_fingerprint()
+    response = people.request(client, "POST", "/api/v1/rsc-sessions", json=body, headers=token)
+    assert response.status_code == 403
+    error = response.get_json()["error"]
+    assert error["field"] == "provider_id"
+    assert "You cannot be your own RSC provider" in error["message"]
+    assert database_fingerprint() == before
+
+    body["provider_id"] = people.other_provider.id
+    response = people.request(client, "POST", "/api/v1/rsc-sessions", json=body, headers=token)
+    assert response.status_code == 201
+    assert RscSession.select().where(RscSession.clinician == people.provider).count() == 1
+
+
 def test_coordinator_cannot_record_their_own_provider_credential(make_user, people):
     from supervision import services
     from supervision.models import ProviderCredential
@@ -695,3 +715,33 @@ def test_the_check_ignores_roles_and_names_the_field():
         refuse_own(7, 7, "verify your own evidence", error=PluginError, field="evidence")
     assert isinstance(refused.value, OwnRecord) and refused.value.field == "evidence"
     assert str(refused.value).startswith("You cannot verify your own evidence;")
+
+
+def test_applicant_signed_in_cannot_fill_in_their_own_rating_link(people):
+    from competencies.pathways import declare_goal
+    from competencies.workflow import references
+    from competencies.workflow.models import ReferenceRequest
+
+    pathway = declare_goal(
+        people.clinician, people.association, "IFA", TODAY - dt.timedelta(days=200)
+    )
+    issued = references.ask(
+        pathway,
+        email="rater@example.test",
+        name="Rae Rater",
+        role="supervisor",
+        actor=people.clinician,
+    )
+    answers = {a.id: "demonstrated" for a in references.areas_to_rate(pathway)}
+    client = people.client(people.clinician)
+    before = database_fingerprint()
+    response = people.request(client, "POST", f"/rate/{issued.token}", data=answers)
+    assert response.status_code == 400
+    assert "You cannot rate yourself" in _text(response)
+    assert database_fingerprint() == before
+    assert ReferenceRequest.get_by_id(issued.request.id).used_at is None
+
+    rater = people.app.test_client()  # the rater, who has no account
+    response = people.request(rater, "POST", f"/rate/{issued.token}", data=answers)
+    assert response.status_code == 200
+    assert ReferenceRequest.get_by_id(issued.request.id).status == "rated"
