@@ -241,6 +241,7 @@ def verification_queue():
         Evidence.select(Evidence, User)
         .join(User, on=Evidence.clinician)
         .where((Evidence.status == "pending") & (Evidence.source == "self"))
+        .where(Evidence.clinician != actor.user)  # one's own waits for someone else
         .order_by(Evidence.created_at)
     )
     if ids is not None:

@@ -382,6 +382,8 @@ def test_coordinator_cannot_verify_their_own_evidence(people, kind, details):
         actor=people.coordinator,
     )
     client = people.client(people.coordinator)
+    queue = people.request(client, "GET", "/competencies/verify")
+    assert f"/competencies/verify/{row.id}" not in _text(queue)
     before = database_fingerprint()
     response = people.request(
         client,
@@ -396,6 +398,8 @@ def test_coordinator_cannot_verify_their_own_evidence(people, kind, details):
     assert Evidence.get_by_id(row.id).status == "pending"
 
     colleague = people.client(people.colleague)
+    queue = people.request(colleague, "GET", "/competencies/verify")
+    assert f"/competencies/verify/{row.id}" in _text(queue)
     response = people.request(
         colleague, "POST", f"/competencies/verify/{row.id}", data={"decision": "verify"}
     )
