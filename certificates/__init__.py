@@ -25,7 +25,13 @@ plugin = Plugin(
     api=api,
     nav=(
         NavItem("Certificates", "certificates.mine", None, order=40),
-        NavItem("Completions", "certificates.completions", "certificates:issue_completion", 45),
+        NavItem(
+            "Completions",
+            "certificates.completions",
+            "certificates:issue_completion",
+            45,
+            group="my_work",
+        ),
         NavItem("Issued certificates", "certificates.manage", "certificates:manage", order=50),
     ),
     init_app=_init_app,

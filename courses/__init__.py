@@ -45,7 +45,13 @@ plugin = Plugin(
         NavItem(
             "Verify trainings", "courses.verify_queue", "courses:verify_self_reports", order=46
         ),
-        NavItem("LMS accounts", "courses.lms_accounts", "courses:link_lms_accounts", order=47),
+        NavItem(
+            "LMS accounts",
+            "courses.lms_accounts",
+            "courses:link_lms_accounts",
+            order=47,
+            group="administration",
+        ),
     ),
     init_app=_init_app,
 )

@@ -26,7 +26,7 @@ from lms.plugins import NavItem
 bp = Blueprint("admin", __name__)
 
 NAV = (
-    NavItem("Administration", "admin.index", "lms:manage_users", order=90),
+    NavItem("Associations and people", "admin.index", "lms:manage_users", order=90),
     NavItem("Audit log", "admin.audit_log", "lms:view_audit", order=95),
 )
 PER_PAGE = 50

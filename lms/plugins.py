@@ -30,14 +30,44 @@ class Capability:
     description: str = ""
 
 
+# The menu's groups, in the order they are shown: (key, label).
+NAV_GROUPS = (
+    ("my_work", "My work"),
+    ("association", "Association"),
+    ("administration", "Administration"),
+)
+
+
 @dataclass(frozen=True)
 class NavItem:
-    """A navigation link shown to users holding the capability (None: every signed-in user)."""
+    """A navigation link shown to users holding the capability (None: every signed-in user).
+
+    `group` is one of NAV_GROUPS' keys; None lets `nav_group` derive it from the capability.
+    """
 
     label: str
     endpoint: str
     capability: str | None = None
     order: int = 50
+    group: str | None = None
+
+
+def nav_group(item: NavItem, capabilities: Mapping[str, Capability]) -> str:
+    """Return the menu group of an item: its own, else one derived from its capability.
+
+    No capability, or one a clinician holds to write their own record: "my_work". A core
+    (`lms:`) capability: "administration". Anything else: "association".
+    """
+    if item.group is not None:
+        return item.group
+    if item.capability is None:
+        return "my_work"
+    if item.capability.startswith("lms:"):
+        return "administration"
+    cap = capabilities.get(item.capability)
+    if cap is not None and cap.kind == "write" and "clinician" in cap.roles:
+        return "my_work"
+    return "association"
 
 
 @dataclass(frozen=True)
@@ -88,6 +118,7 @@ def load_plugins(app: Flask, names: list[str]) -> list[Plugin]:
                 "before it in LMS_PLUGINS."
             )
         _check_capabilities(plugin)
+        _check_nav(plugin)
         plugin = _with_package(plugin, module_name)
         _register(app, plugin)
         loaded.append(plugin)
@@ -108,6 +139,16 @@ def _check_capabilities(plugin: Plugin) -> None:
         unknown = set(cap.roles) - set(ROLES)
         if unknown:
             raise PluginError(f"Capability {name!r} grants unknown roles {sorted(unknown)}.")
+
+
+def _check_nav(plugin: Plugin) -> None:
+    groups = {key for key, _ in NAV_GROUPS}
+    for item in plugin.nav:
+        if item.group is not None and item.group not in groups:
+            raise PluginError(
+                f"Navigation item {item.label!r} of {plugin.name!r} names the unknown group "
+                f"{item.group!r}; use one of {', '.join(sorted(groups))}."
+            )
 
 
 def _register(app: Flask, plugin: Plugin) -> None:

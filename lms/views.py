@@ -10,6 +10,7 @@ from lms import accounts
 from lms.forms import ConfirmForm, TokenForm, choices
 from lms.models import ApiToken, Association, Membership
 from lms.permissions import current_actor
+from lms.plugins import NAV_GROUPS, nav_group
 from lms.signals import dashboard_panels
 
 bp = Blueprint("lms", __name__)
@@ -125,6 +126,27 @@ def _nav():
                 items.append(item)
     return {
         "nav_items": items,
+        "nav_groups": _nav_groups(items, request.endpoint),
         "actor": actor,
         "has_endpoint": lambda name: name in current_app.view_functions,
     }
+
+
+def _nav_groups(items: list, endpoint: str | None) -> list[dict]:
+    """Sort the menu into its groups, each marked current when it holds this page."""
+    from flask import current_app
+
+    caps = current_app.extensions["lms.capabilities"]
+    by_key: dict[str, list] = {}
+    for item in items:
+        by_key.setdefault(nav_group(item, caps), []).append(item)
+    return [
+        {
+            "key": key,
+            "label": label,
+            "links": by_key[key],
+            "current": any(i.endpoint == endpoint for i in by_key[key]),
+        }
+        for key, label in NAV_GROUPS
+        if by_key.get(key)
+    ]

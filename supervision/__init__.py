@@ -24,7 +24,13 @@ plugin = Plugin(
     api=api,
     nav=(
         NavItem("Reflective supervision", "supervision.my_rsc", "supervision:log_own", order=15),
-        NavItem("Attest supervision", "supervision.provider", "supervision:attest", order=25),
+        NavItem(
+            "Attest supervision",
+            "supervision.provider",
+            "supervision:attest",
+            order=25,
+            group="my_work",
+        ),
         NavItem("RSC providers", "supervision.providers", "supervision:manage_providers", order=40),
     ),
     init_app=_init_app,

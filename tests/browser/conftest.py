@@ -124,3 +124,25 @@ def assert_accessible(page) -> None:
         if v["impact"] in {"serious", "critical"}
     ]
     assert not bad, f"axe-core on {page.url}:\n" + "\n".join(bad)
+
+
+def open_menu_link(page, label: str):
+    """Reveal a main-menu link as a person would and return it: open the collapsed menu
+    (phones), then the group holding the link."""
+    nav = page.get_by_role("navigation", name="Main")
+    link = nav.get_by_role("link", name=label, exact=True, include_hidden=True)
+    if not link.is_visible():
+        toggler = nav.locator(".navbar-toggler")
+        if toggler.is_visible() and toggler.get_attribute("aria-expanded") != "true":
+            toggler.click()
+        group = link.locator("xpath=ancestor::li[contains(@class, 'dropdown')]/button")
+        if group.count() and group.get_attribute("aria-expanded") != "true":
+            group.click()
+    link.wait_for(state="visible")
+    return link
+
+
+def follow_menu(page, label: str) -> None:
+    """Open a page through the main menu."""
+    open_menu_link(page, label).click()
+    page.wait_for_load_state()

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 
-from tests.browser.conftest import assert_accessible, login
+from tests.browser.conftest import assert_accessible, follow_menu, login
 
 
 def test_catalogue_filters_by_tag_and_is_accessible(page):
     login(page, "trainer")
-    page.get_by_role("navigation", name="Main").get_by_role(
-        "link", name="Trainings", exact=True
-    ).click()
+    follow_menu(page, "Trainings")
     assert page.get_by_role("link", name="Reflective supervision in practice").is_visible()
     page.get_by_label("Tag").fill("dei")
     page.get_by_role("button", name="Filter").click()

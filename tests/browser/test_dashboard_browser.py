@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from tests.browser.conftest import assert_accessible, login
+from tests.browser.conftest import assert_accessible, follow_menu, login
 
 
 def test_clinician_dashboard_answers_first_and_is_accessible(page):
     login(page, "clinician")
-    page.get_by_role("navigation", name="Main").get_by_role("link", name="My pathway").click()
+    follow_menu(page, "My pathway")
     lead = page.locator("p.lead").first.inner_text()
     assert "of the way to Infant Mental Health Specialist" in lead
     assert page.get_by_text("peer group without facilitator").is_visible()

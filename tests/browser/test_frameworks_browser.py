@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.browser.conftest import assert_accessible, login
+from tests.browser.conftest import assert_accessible, follow_menu, login
 
 DEMO_FILE = Path(__file__).parents[2] / "competencies" / "data" / "demo_framework.yaml"
 
 
 def test_coordinator_browses_filters_imports_and_reads_a_rule_set(page, tmp_path):
     login(page, "coordinator")
-    page.get_by_role("link", name="Frameworks").first.click()
-    page.wait_for_load_state()
+    follow_menu(page, "Frameworks")
     assert page.get_by_role("heading", level=1).inner_text() == "Competency frameworks"
     assert_accessible(page)
 
@@ -51,8 +50,7 @@ def test_coordinator_browses_filters_imports_and_reads_a_rule_set(page, tmp_path
     page.wait_for_load_state()
     assert page.get_by_role("cell", name="Culture and context", exact=True).is_visible()
 
-    page.get_by_role("link", name="Rule sets").first.click()
-    page.wait_for_load_state()
+    follow_menu(page, "Rule sets")
     assert_accessible(page)
     page.get_by_role("link", name="Michigan-style rules 2025.1").click()
     page.wait_for_load_state()

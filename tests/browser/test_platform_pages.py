@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.conftest import assert_accessible, login
+from tests.browser.conftest import assert_accessible, follow_menu, login
 
 ROLES = [
     "clinician",
@@ -36,9 +36,9 @@ def test_each_role_signs_in_navigates_and_pages_are_accessible(page, role):
     login(page, role)
     assert page.get_by_role("heading", level=1).inner_text().startswith("Welcome")
     assert_accessible(page)
-    links = page.locator("nav[aria-label=Main] a.nav-link").evaluate_all(
-        "els => els.map(e => e.getAttribute('href'))"
-    )
+    links = page.locator(
+        "nav[aria-label=Main] a.nav-link, nav[aria-label=Main] a.dropdown-item"
+    ).evaluate_all("els => els.map(e => e.getAttribute('href'))")
     visited = 0
     for href in dict.fromkeys(links):
         if not href or not href.startswith("/") or href == "/login":
@@ -58,7 +58,7 @@ def test_each_role_signs_in_navigates_and_pages_are_accessible(page, role):
 
 def test_admin_pages_are_accessible(page):
     login(page, "coordinator")
-    page.get_by_role("link", name="Administration").click()
+    follow_menu(page, "Associations and people")
     page.get_by_role("link", name="People").first.click()
     assert page.get_by_role("heading", name="Invite someone").is_visible()
     assert_accessible(page)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from tests.browser.conftest import assert_accessible, login
+from tests.browser.conftest import assert_accessible, follow_menu, login
 
 
 def test_reviewer_reads_the_report_then_one_clinician(page):
     login(page, "reviewer")
-    page.get_by_role("navigation", name="Main").get_by_role("link", name="Readiness").click()
+    follow_menu(page, "Readiness")
     assert page.get_by_role("heading", level=1).inner_text().startswith("Readiness")
     counts = page.locator("p.counts").inner_text()
     assert "Ready" in counts and "Stalled" in counts and "Within 3 months" in counts
