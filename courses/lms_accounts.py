@@ -226,16 +226,26 @@ def link_for(
 
 @transactional
 def link_from_lms(
-    association: Association, user: User, home_page: str, name: str
+    association: Association,
+    user: User,
+    home_page: str,
+    name: str,
+    roles: tuple[str, ...] = ("clinician",),
 ) -> tuple[LmsAccount, bool]:
     """Link the account a learning platform vouches for (an LTI launch); return (link, created).
 
-    The caller has verified the platform's signed launch; the user must be a clinician of the
-    association the platform is registered with.
+    The caller has verified the platform's signed launch; the user must hold one of `roles`
+    (a clinician, or for an instructor's launch a trainer or coordinator) in the association
+    the platform is registered with.
     """
     home, clean = clean_home_page(home_page), clean_name(name)
-    if not clinicians_of(association).where(User.id == user.id).exists():
-        raise CourseError("This person is not a clinician of the association.", "user")
+    held = Membership.select().where(
+        (Membership.user == user)
+        & (Membership.association == association)
+        & Membership.role.in_(roles)
+    )
+    if not held.exists():
+        raise CourseError(f"This person is not a {' or '.join(roles)} of the association.", "user")
     return _link(association.id, user, home, clean, None, "lms")
 
 

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 from lms.private_files import write_private
 
-DEFAULT_PLUGINS = ["competencies", "courses", "supervision", "certificates"]
+DEFAULT_PLUGINS = ["competencies", "courses", "supervision", "certificates", "lti"]
 
 
 class ConfigError(RuntimeError):

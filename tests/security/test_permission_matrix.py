@@ -227,7 +227,7 @@ MATRIX: tuple[Entry, ...] = (
           form={"display_name": "{new_name}", "roles": "clinician", "agency": "0"},
           coordinator=(302, 404, 404, 400, 302), admin=(302, 302, 404, 302, 302)),
     route("POST /admin/associations/<int:association_id>/users/<int:user_id>/active",
-          owners=USER4, args={"user_id": "member"},
+          owners=USER4, args={"user_id": "member"}, form={"active": "0"},
           coordinator=(302, 404, 404, 403), admin=(302, 302, 404, 302)),
     route("POST /admin/associations/<int:association_id>/users/<int:user_id>/invite",
           owners=USER4, args={"user_id": "member"},
@@ -484,6 +484,22 @@ MATRIX: tuple[Entry, ...] = (
           args={"cert_id": "endorsement_cert"}, coordinator=(200, 200, 404), admin=200),
     route("POST /certificates/<int:cert_id>/revoke", owners=OWN3,
           args={"cert_id": "endorsement_cert"}, coordinator=(400, 400, 404), admin=400),
+    # --- lti: coordinators register platforms; the platform and its iframe call the rest -------
+    route("GET /lti/platforms", coordinator=200, admin=200),
+    route("GET /lti/platforms/new", coordinator=200, admin=200),
+    route("POST /lti/platforms/new", coordinator=400, admin=400),
+    public("GET /lti/<code>/jwks", (200, 404), owners=TOKEN2, args={"code": "association_code"}),
+    # Without the platform's parameters (or id_token) nothing is a login or a launch: 400.
+    public("GET /lti/<code>/login", (400, 404), owners=TOKEN2,
+           args={"code": "association_code"}),
+    public("POST /lti/<code>/login", (400, 404), owners=TOKEN2,
+           args={"code": "association_code"}),
+    public("POST /lti/<code>/launch", (400, 404), owners=TOKEN2,
+           args={"code": "association_code"}),
+    # Pages inside the iframe act for the launch their launch id names; none named: 404.
+    public("POST /lti/connect", 404),
+    public("POST /lti/deep-link", 404),
+    public("POST /lti/roster", 404),
     # --- public verification ------------------------------------------------------------------
     public("GET /verify", 200),
     public("POST /verify", 400),
