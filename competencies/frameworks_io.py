@@ -472,7 +472,7 @@ class _DocReader:
 
     def json_text(self, value: str, where: str) -> None:
         try:
-            json.loads(value)
+            load_json(value)
         except ValueError as exc:
             self.error(where, f"is not valid JSON: {exc}")
 
@@ -832,7 +832,7 @@ def _check_text(line: int, key: str, value: str, errors: list[FieldError]) -> No
 
 def _check_json(line: int, key: str, value: str, errors: list[FieldError]) -> None:
     try:
-        json.loads(value)
+        load_json(value)
     except ValueError as exc:
         errors.append(FieldError(f"line {line}, {_LABEL[key]}", f"is not valid JSON: {exc}"))
 

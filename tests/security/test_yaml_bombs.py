@@ -148,3 +148,20 @@ def test_planner_page_refuses_a_bomb_with_400(app, client, make_user, auth):
     assert response.status_code == 400
     body = response.get_data(as_text=True)
     assert "anchors and aliases" in body and "line 1, column 4" in body
+
+
+def test_moodle_csv_json_cell_too_deep_is_a_line_error_not_a_crash():
+    import csv
+
+    from competencies.frameworks_io import MOODLE_HEADER, FrameworkError, load_moodle_csv
+
+    deep = "[" * 30_000 + "]" * 30_000  # within the CSV field limit, past Python's recursion
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(MOODLE_HEADER)
+    row = ["", "FW-1", "Framework", "", 1, "A,B", deep, "", "", "", "", "", 1, "domain,area"]
+    writer.writerow(row)
+    with pytest.raises(FrameworkError) as caught:
+        load_moodle_csv(io.BytesIO(out.getvalue().encode()))
+    assert "line 2, Scale configuration" in str(caught.value)
+    assert "deeper than" in str(caught.value)
