@@ -349,25 +349,55 @@ def _refused(association: Association, person: User, exc: accounts.AccountError)
     return _render_user(association, person, form, status=403, problem=str(exc))
 
 
+@transactional
+def _change_active(person: User, active: bool, actor: User, association: Association) -> bool:
+    """Set the account active or not; return False, writing nothing, if it already is.
+
+    The state is read again in the writing transaction (locked on PostgreSQL), so a click on a
+    page loaded before another admin's change never undoes that change.
+    """
+    query = User.select(User.active).where(User.id == person.id)
+    person.active = (query if _sqlite() else query.for_update()).scalar()
+    if person.active == active and accounts.can_manage_account(actor, person):
+        return False
+    accounts.set_active(person, active, actor=actor, association_id=association.id)  # or refuse
+    return True
+
+
 @bp.route("/associations/<int:association_id>/users/<int:user_id>/active", methods=["POST"])
 @require("lms:manage_users")
 def user_active(association_id: int, user_id: int):
+    """Deactivate or reactivate as the form says (`active=0|1`), never toggle."""
     association = _association_or_404(association_id)
     person = _user_in_association(association, user_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
+    intended = request.form.get("active", "")
+    if intended not in ("0", "1"):
+        form = _user_form(association, person, stored=True)
+        problem = (
+            "The button did not say whether to deactivate or reactivate (field active must be "
+            "0 or 1), so nothing was changed. Reload the page and use its button."
+        )
+        return _render_user(association, person, form, status=400, problem=problem)
     actor = current_actor()
     if person.id == actor.user.id:
         flash("You cannot deactivate yourself.", "danger")
-    else:
-        try:
-            accounts.set_active(
-                person, not person.active, actor=actor.user, association_id=association.id
-            )
-        except accounts.AccountError as exc:
-            return _refused(association, person, exc)
-        state = "active" if person.active else "deactivated; every session ended"
-        flash(f"{person.display_name} is {state}.", "success")
+        return redirect(url_for("admin.user", association_id=association.id, user_id=person.id))
+    try:
+        changed = _change_active(person, intended == "1", actor.user, association)
+    except accounts.AccountError as exc:
+        return _refused(association, person, exc)
+    state = "active" if person.active else "deactivated"
+    if not changed:
+        form = _user_form(association, person, stored=True)
+        problem = (
+            f"{person.display_name} is already {state}: someone changed it after this page was "
+            "loaded, so nothing was changed. Check the state below before acting again."
+        )
+        return _render_user(association, person, form, status=409, problem=problem)
+    detail = "" if person.active else "; every session ended"
+    flash(f"{person.display_name} is {state}{detail}.", "success")
     return redirect(url_for("admin.user", association_id=association.id, user_id=person.id))
 
 

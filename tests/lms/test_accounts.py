@@ -146,7 +146,7 @@ def test_coordinator_edits_roles_and_deactivates(client, auth, make_user, associ
 
     roles = {m.role for m in Membership.select().where(Membership.user == person)}
     assert roles == {"clinician", "trainer"}
-    client.post(url + "/active")
+    client.post(url + "/active", data={"active": "0"})
     assert User.get_by_id(person.id).active is False
 
 

@@ -134,11 +134,11 @@ def test_coordinator_of_a_cannot_deactivate_or_reactivate_a_shared_account(clien
     from lms.accounts import set_active
 
     auth.login("coord.a@example.org")
-    response = client.post(_url(people, "shared", "/active"))
+    response = client.post(_url(people, "shared", "/active"), data={"active": "0"})
     assert response.status_code == 403 and SHARED in response.get_data(as_text=True)
     assert _fresh(people["shared"]).active is True
     set_active(people["shared"], False, actor=people["admin"])
-    response = client.post(_url(people, "shared", "/active"))
+    response = client.post(_url(people, "shared", "/active"), data={"active": "1"})
     assert response.status_code == 403
     assert _fresh(people["shared"]).active is False
 
@@ -204,7 +204,7 @@ def test_admin_and_coordinator_of_every_association_manage_a_shared_account(
         },
     )
     assert renamed.status_code == 302
-    deactivated = client.post(_url(people, "shared", "/active"))
+    deactivated = client.post(_url(people, "shared", "/active"), data={"active": "0"})
     assert deactivated.status_code == 302
     stored = _fresh(people["shared"])
     assert (stored.display_name, stored.city, stored.active) == ("Sam Renamed", "Lansing", False)
@@ -226,7 +226,7 @@ def test_coordinator_of_a_still_manages_an_account_only_in_a(client, auth, peopl
         data={"display_name": "Ana Renamed", "city": "", "roles": ["clinician"], "agency": "0"},
     )
     assert renamed.status_code == 302
-    assert client.post(_url(people, "only_a", "/active")).status_code == 302
+    assert client.post(_url(people, "only_a", "/active"), data={"active": "0"}).status_code == 302
     assert _fresh(people["only_a"]).active is False
 
 
