@@ -11,8 +11,10 @@ from competencies.blueprint import bp
 from competencies.forms import EndorsementForm
 from competencies.models import Endorsement
 from lms.forms import choices
-from lms.models import User
+from lms.models import Membership, User
 from lms.permissions import current_actor, requested_association, require
+
+NOT_A_MEMBER = "No one in your association has this email."
 
 
 @bp.route("/endorsements", methods=["GET", "POST"])
@@ -26,10 +28,16 @@ def endorsement_list():
         [("", "Choose a category…")] + [(code, f"{name} ({code})") for code, name in names.items()]
     )
     if form.validate_on_submit():
-        person = User.by_email(form.email.data).first()
+        # Only members of the association are looked up: an account elsewhere reads as unknown.
+        person = (
+            User.by_email(form.email.data)
+            .join(Membership)
+            .where(Membership.association == association)
+            .first()
+        )
         try:
             if person is None:
-                raise endorsements.EndorsementError("No account has this email.", "email")
+                raise endorsements.EndorsementError(NOT_A_MEMBER, "email")
             endorsement = endorsements.record_endorsement(
                 person,
                 association,

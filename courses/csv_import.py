@@ -95,7 +95,7 @@ _MOODLE_USED = frozenset({MOODLE_EMAIL, MOODLE_COMPLETE})
 
 @dataclass(frozen=True, slots=True)
 class ClinicianRef:
-    """A clinician found by email; ``association_ok`` is False when they belong elsewhere.
+    """A clinician found by email; ``association_ok`` False (someone elsewhere) reads as unknown.
 
     ``refused`` says why the importer may not record this person's trainings (their own).
     """
@@ -484,11 +484,10 @@ def _check_clinician(
         errors.append(RowError(column, f"{email} is not an email address"))
         return None
     found = lookup(email)
-    if found is None:
+    # A person of another association reads exactly as an unknown address: an import must
+    # not tell whether an account exists elsewhere.
+    if found is None or not found.association_ok:
         errors.append(RowError(column, "no clinician with this email in your association"))
-        return None
-    if not found.association_ok:
-        errors.append(RowError(column, f"{email} belongs to another association"))
         return None
     if found.refused:
         errors.append(RowError(column, found.refused))

@@ -95,7 +95,6 @@ class _Lookups:
             .where((Membership.association == association) & (Membership.role == "clinician"))
             .tuples()
         }
-        self._elsewhere: dict[str, ClinicianRef | None] = {}
         self.trainings = {t.code: t for t in recordable_trainings(actor, association)}
         # Nobody records their own training: the importer's own rows are row errors.
         own = self.clinicians.get(actor.user.email)
@@ -104,15 +103,8 @@ class _Lookups:
             self.clinicians[own.email] = ClinicianRef(own.id, own.email, True, refused)
 
     def clinician(self, email: str) -> ClinicianRef | None:
-        found = self.clinicians.get(email)
-        if found is not None:
-            return found
-        if email not in self._elsewhere:
-            user = User.select(User.id).where(User.email == email).first()
-            self._elsewhere[email] = (
-                ClinicianRef(user.id, email, False) if user is not None else None
-            )
-        return self._elsewhere[email]
+        # Only this association's clinicians: whether an account exists elsewhere is not asked.
+        return self.clinicians.get(email)
 
     def training(self, code: str) -> TrainingRef | None:
         t = self.trainings.get(code)

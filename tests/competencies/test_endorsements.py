@@ -86,7 +86,8 @@ def test_endorsements_page(client, auth, clinician, coordinator):
         "/competencies/endorsements",
         data={"email": "nobody@example.test", "category": "IMHS", "awarded_on": "2026-01-05"},
     )
-    assert bad.status_code == 400 and "No account has this email" in bad.get_data(as_text=True)
+    body = bad.get_data(as_text=True)
+    assert bad.status_code == 400 and "No one in your association has this email" in body
     ok = client.post(
         "/competencies/endorsements",
         data={"email": clinician.email, "category": "IMHS", "awarded_on": "2026-01-05"},

@@ -151,7 +151,7 @@ def test_email_and_training_problems() -> None:
     )
     assert [r.errors for r in rows] == [
         [("email", "no clinician with this email in your association")],
-        [("email", "far@elsewhere.org belongs to another association")],
+        [("email", "no clinician with this email in your association")],  # as if unknown
         [("training_code", "unknown training")],
         [
             ("email", "not-an-address is not an email address"),
@@ -165,7 +165,7 @@ def test_email_and_training_problems() -> None:
 def test_every_problem_in_a_row_is_reported() -> None:
     out = one("far@elsewhere.org,NOPE,2024-02-30,NaN,,@cmd\n")
     assert out.errors == [
-        ("email", "far@elsewhere.org belongs to another association"),
+        ("email", "no clinician with this email in your association"),
         ("training_code", "unknown training"),
         ("date", "2024-02-30 is not a real date; use YYYY-MM-DD"),
         ("hours", "NaN is not a number"),

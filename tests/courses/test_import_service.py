@@ -91,7 +91,7 @@ BAD_ROWS = [
     ("ana@example.test,NBO-101,03/04/2024,3", "date", "ambiguous"),
     ("ana@example.test,NBO-101,{future},3", "date", "in the future"),
     ("nobody@example.test,NBO-101,{day},3", "email", "no clinician"),
-    ("far@example.test,NBO-101,{day},3", "email", "another association"),
+    ("far@example.test,NBO-101,{day},3", "email", "no clinician"),  # elsewhere reads as unknown
     ('"ana@example.test\nx",NBO-101,{day},3', "email", "no clinician"),
 ]
 
