@@ -8,6 +8,7 @@ tool sends. The tool fetches the key set, tokens and services over real HTTP.
 
 from __future__ import annotations
 
+import html
 import json
 import threading
 import typing as t
@@ -118,6 +119,7 @@ class TestLms:
     deep_link_items: list = field(default_factory=list)
     tool_jwks: dict | None = None
     server: t.Any = None
+    person: Person | None = None  # who is signed in to the platform's pages (browser test)
 
     def registration(self) -> Registration:
         return (
@@ -255,6 +257,27 @@ def start_lms() -> TestLms:
         c = lms.conf()
         c.get_registration()
         return c
+
+    @app.get("/course")
+    def course():
+        # The course page shows the tool in an iframe, as Moodle and Canvas do.
+        src = html.escape(lms.login_initiation_url(lms.person))
+        return (
+            "<!doctype html><title>Course</title><h1>Infant Mental Health 101</h1>"
+            f'<iframe id="tool" title="IMH Pathway" src="{src}" width="1000" height="700"></iframe>'
+        )
+
+    @app.get("/auth")
+    def auth():
+        # The OIDC authentication endpoint: post the signed id_token back to the tool.
+        data = lms.id_token_for(request.args.to_dict(), lms.person)
+        return (
+            "<!doctype html><title>Launching</title>"
+            f'<form id="f" method="post" action="{html.escape(data["launch_url"])}">'
+            f'<input type="hidden" name="id_token" value="{html.escape(data["id_token"])}">'
+            f'<input type="hidden" name="state" value="{html.escape(data["state"])}"></form>'
+            '<script>document.getElementById("f").submit()</script>'
+        )
 
     @app.get("/jwks")
     def jwks():
