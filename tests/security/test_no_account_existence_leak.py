@@ -111,6 +111,13 @@ def _rsc_session_api(w, email, user_id):
     )
 
 
+def _roster(w, email, user_id):
+    return w.client("trainer").post(
+        f"/courses/sessions/{w.values['course_session']}/roster",
+        data={"attendee": str(user_id), "completed_on": ""},
+    )
+
+
 def _provider_page(w, email, user_id):
     return w.client("coordinator").get(f"/supervision/providers/{user_id}")
 
@@ -127,6 +134,7 @@ ENTRY_POINTS: dict[str, Callable[[Any, str, int], Any]] = {
     "xAPI statement": _xapi,
     "LMS account link form": _lms_link_form,
     "LMS account link CSV": _lms_link_csv,
+    "trainer roster (attendee)": _roster,
     "RSC session form (provider)": _rsc_session_form,
     "RSC session API (provider_id)": _rsc_session_api,
     "provider credentials page": _provider_page,
@@ -134,6 +142,7 @@ ENTRY_POINTS: dict[str, Callable[[Any, str, int], Any]] = {
 }
 # Entry points that pick a person by id: the id is masked in their answers, not the email.
 BY_ID = {
+    "trainer roster (attendee)",
     "RSC session form (provider)",
     "RSC session API (provider_id)",
     "provider credentials page",
@@ -143,15 +152,24 @@ BY_ID = {
 
 @pytest.fixture
 def elsewhere(world, make_user):
-    """Someone who is a clinician and an RSC provider of another association only."""
+    """Someone who is a clinician and an RSC provider of another association only (and a
+    session of the training NBO-101 for the roster)."""
+    from courses import services
+    from courses.models import Training
     from lms.accounts import set_roles
     from lms.models import Association
+    from lms.permissions import actor_for
 
     other = Association.get(Association.code == "OH")
     person = make_user(
         "far.away@example.test", roles=("clinician",), assoc=other, display_name="Farah Away"
     )
     set_roles(person, other, ["clinician", "rsc_provider"])
+    training = Training.get(Training.code == "NBO-101")
+    session = services.add_session(
+        actor_for(world.users["trainer"]), training, starts_on=TODAY, location="Room 1"
+    )
+    world.values["course_session"] = str(session.id)
     return person
 
 
@@ -172,7 +190,7 @@ def _answer(world, name: str, email: str, user_id: int) -> tuple[int, str]:
 def test_another_associations_account_reads_as_unknown(world, elsewhere, name):
     from lms.models import User
 
-    for role in ("coordinator", "clinician"):
+    for role in ("coordinator", "clinician", "trainer"):
         world.client(role)  # sign in before the fingerprint
     unknown_id = User.select().order_by(User.id.desc()).first().id + 1000
     before = database_fingerprint()
