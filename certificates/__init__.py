@@ -1,7 +1,7 @@
 """PDF certificates: rendering, the issued-certificate store and verification."""
 
 from certificates import cli as _cli  # noqa: F401
-from certificates import keys, receivers, views, views_public  # noqa: F401
+from certificates import keys, panels, receivers, views, views_public  # noqa: F401
 from certificates.blueprint import api, bp, cli, public_bp
 from certificates.capabilities import CAPABILITIES
 from certificates.models import MODELS
@@ -12,6 +12,7 @@ def _init_app(app) -> None:
     keys.init_config(app)
     app.register_blueprint(public_bp, url_prefix="/verify")
     receivers.init_app(app)
+    panels.init_app(app)
 
 
 plugin = Plugin(

@@ -28,6 +28,9 @@ def _init_app(app) -> None:
     demo.init_app(app)
     views_dashboard.init_app(app)
     workflow_views.init_app(app)
+    from competencies import panels
+
+    panels.init_app(app)
 
 
 plugin = Plugin(

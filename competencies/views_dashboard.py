@@ -334,7 +334,15 @@ def _home_panel(user: User, **_: object):
         return []
     today = dt.date.today()
     evaluations = pathways.evaluate_pathways(list(pathways.open_pathways(user)), today)
-    return [(10, "competencies/home_panel.html", {"evaluations": evaluations})]
+    # The dashboard's own "what is missing", first three: the home says what to do next.
+    missing = [[t for leaf in ev.result.leaves() for t in leaf.missing][:3] for ev in evaluations]
+    return [
+        (
+            10,
+            "competencies/home_panel.html",
+            {"evaluations": evaluations, "missing": missing, "today": today},
+        )
+    ]
 
 
 def init_app(app) -> None:

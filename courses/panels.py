@@ -1,9 +1,68 @@
-"""The home-page panel for clinicians: pending and rejected trainings, missing prerequisites."""
+"""The home-page panel for clinicians (pending and rejected trainings, missing prerequisites)
+and the to-dos of trainers and coordinators (imports not finished, self-reports to verify)."""
 
 from __future__ import annotations
 
+import datetime as dt
+
+import peewee as pw
+from flask import current_app, url_for
+
+from courses import previews
+from lms.home import Todo, plural
 from lms.models import Membership, User
+from lms.permissions import Actor
 from lms.signals import dashboard_panels
+
+
+def self_reports_to_verify(actor: Actor) -> tuple[int, dt.datetime | None]:
+    """Return how many self-reported trainings wait for the actor's decision, the oldest when."""
+    from courses.models import Completion
+    from courses.services import pending_self_reports
+
+    count, oldest = (
+        pending_self_reports(actor)
+        .select(pw.fn.COUNT(Completion.id), pw.fn.MIN(Completion.created_at))
+        .order_by()
+        .tuples()
+        .get()
+    )
+    if oldest is not None and not isinstance(oldest, dt.datetime):
+        oldest = dt.datetime.fromisoformat(str(oldest))  # SQLite's MIN() of a datetime is text
+    return count, oldest
+
+
+def todos(actor: Actor) -> list[Todo]:
+    """Return the trainer's or coordinator's to-dos."""
+    items: list[Todo] = []
+    if actor.can("courses:import"):
+        kept = previews.kept(current_app.instance_path, actor.user.id)
+        n = len(kept)
+        items.append(
+            Todo(
+                n,
+                plural(n, "import previewed but not saved", "imports previewed but not saved"),
+                url_for("courses.import_upload") + ("#kept-heading" if kept else ""),
+                order=40,
+                since=kept[-1][1] if kept else None,
+            )
+        )
+    if actor.can("courses:verify_self_reports"):
+        n, since = self_reports_to_verify(actor)
+        items.append(
+            Todo(
+                n,
+                plural(n, "self-reported training to verify", "self-reported trainings to verify"),
+                url_for("courses.verify_queue"),
+                order=42,
+                since=since,
+            )
+        )
+    return items
+
+
+def _home_todos(user: User, actor: Actor | None = None, **_: object) -> list[Todo]:
+    return todos(actor) if actor is not None else []
 
 
 def _home_panel(user: User, **_: object):
@@ -28,3 +87,4 @@ def _home_panel(user: User, **_: object):
 def init_app(app) -> None:
     """Show the clinician's trainings on the home page."""
     dashboard_panels.connect(_home_panel, weak=False)
+    dashboard_panels.connect(_home_todos, weak=False)

@@ -43,6 +43,28 @@ def keep(
     return csv_path, meta_path
 
 
+def kept(
+    instance_path: str | Path, user_id: int, max_age: dt.timedelta = PREVIEW_MAX_AGE
+) -> list[tuple[str, dt.datetime]]:
+    """Return (token, kept at, UTC) of the user's previews not imported yet, newest first."""
+    directory = Path(instance_path) / "imports"
+    if not directory.is_dir():
+        return []
+    cutoff = time.time() - max_age.total_seconds()
+    found = []
+    for path in directory.glob(f"{int(user_id)}-*.csv"):
+        if not _NAME.fullmatch(path.name):
+            continue
+        try:
+            mtime = path.stat().st_mtime
+        except FileNotFoundError:  # imported or purged meanwhile
+            continue
+        if mtime >= cutoff:
+            at = dt.datetime.fromtimestamp(mtime, dt.UTC).replace(tzinfo=None)
+            found.append((path.stem.split("-", 1)[1], at))
+    return sorted(found, key=lambda pair: pair[1], reverse=True)
+
+
 def purge(directory: str | Path, max_age: dt.timedelta = PREVIEW_MAX_AGE) -> int:
     """Remove preview files older than max_age; return how many. Other files are left alone."""
     directory = Path(directory)

@@ -69,7 +69,30 @@ def import_upload():
             form=ConfirmForm(),
         ), (200 if report.ok else 400)
     status = 400 if form.errors else 200
-    return render_template("courses/import_form.html", form=form), status
+    kept = previews.kept(current_app.instance_path, actor.user.id)
+    return render_template("courses/import_form.html", form=form, kept=kept), status
+
+
+@bp.route("/import/<token>", methods=["GET"])
+@require("courses:import")
+def import_resume(token: str):
+    """Show a kept preview again (the person's own only), to import it."""
+    actor = current_actor()
+    association = services.acting_association(actor, "courses:import")
+    csv_path, meta_path = _paths(actor.user.id, token) if TOKEN.fullmatch(token) else (None, None)
+    if csv_path is None or not csv_path.exists():
+        flash("This import is no longer available; upload the file again.", "danger")
+        return redirect(url_for("courses.import_upload"))
+    meta = json.loads(meta_path.read_text()) if meta_path.exists() else {}
+    with csv_path.open("rb") as stream:
+        report = importer.preview(actor, association, stream, training_code=meta.get("training"))
+    return render_template(
+        "courses/import_preview.html",
+        report=report,
+        token=token if report.ok else None,
+        filename="",
+        form=ConfirmForm(),
+    ), (200 if report.ok else 400)
 
 
 @bp.route("/import/<token>", methods=["POST"])

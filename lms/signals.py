@@ -43,8 +43,9 @@ the endorsement certificate) run inside the awarding transaction.""",
 dashboard_panels = _signals.signal(
     "dashboard-panels",
     doc="""Sent while the home page is built, to collect panels from plugins.
-sender: the current User. Receivers return a list of (order, template name, dict); the
-template is included in the home page and sees the dict as `panel`.""",
+sender: the current User; keyword `actor`: its lms.permissions.Actor. Receivers return a list
+of (order, template name, dict), whose template is included in the home page and sees the dict
+as `panel`, and of lms.home.Todo items, gathered into the home page's one "To do" list.""",
 )
 
 

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import peewee as pw
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from lms import accounts
 from lms.forms import ConfirmForm, TokenForm, choices
+from lms.home import split as split_todos
+from lms.home import waited
 from lms.models import ApiToken, Association, Membership
 from lms.permissions import current_actor
 from lms.plugins import NAV_GROUPS, nav_group
@@ -21,17 +25,24 @@ def home():
     if not current_user.is_authenticated:
         return render_template("lms/welcome.html")
     user = current_user._get_current_object()
-    panels = []
-    for _receiver, result in dashboard_panels.send(user):
-        panels.extend(result or [])
-    panels.sort(key=lambda p: p[0])
+    results = []
+    for _receiver, result in dashboard_panels.send(user, actor=current_actor()):
+        results.extend(result or [])
+    todos, panels = split_todos(results)
     memberships = list(
         Membership.select(Membership, Association)
         .join(Association, join_type=pw.JOIN.LEFT_OUTER)
         .where(Membership.user == user)
         .order_by(Membership.role)
     )
-    return render_template("lms/home.html", panels=panels, memberships=memberships)
+    return render_template(
+        "lms/home.html",
+        panels=panels,
+        todos=todos,
+        waited=waited,
+        today=dt.date.today(),
+        memberships=memberships,
+    )
 
 
 def _scope_choices(user) -> list:

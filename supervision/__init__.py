@@ -3,7 +3,7 @@
 from lms.plugins import NavItem, Plugin
 from supervision import api as _api  # noqa: F401
 from supervision import cli as _cli  # noqa: F401
-from supervision import demo, views  # noqa: F401
+from supervision import demo, panels, views  # noqa: F401
 from supervision.blueprint import api, bp, cli
 from supervision.capabilities import CAPABILITIES
 from supervision.models import MODELS
@@ -11,6 +11,7 @@ from supervision.models import MODELS
 
 def _init_app(app) -> None:
     demo.init_app(app)
+    panels.init_app(app)
 
 
 plugin = Plugin(
