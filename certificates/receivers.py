@@ -1,17 +1,19 @@
-"""Signal receivers: the endorsement certificate on award, a demo certificate."""
+"""Signal receivers: the endorsement certificate on award, a demo certificate, the registry's
+links to each endorsement's verify page."""
 
 from __future__ import annotations
 
-from flask import Flask, current_app
+from flask import Flask, current_app, url_for
 
 from lms.plugins import has_plugin
-from lms.signals import demo_data, endorsement_awarded
+from lms.signals import demo_data, endorsement_awarded, registry_links
 
 
 def init_app(app: Flask) -> None:
     """Connect the receivers (strongly: module functions must outlive this call)."""
     endorsement_awarded.connect(_on_award, weak=False)
     demo_data.connect(_on_demo, sender=app, weak=False)
+    registry_links.connect(_registry_links, sender=app, weak=False)
 
 
 def _on_award(endorsement, **_: object) -> None:
@@ -36,3 +38,22 @@ def _on_demo(app: Flask, *, users: dict, **_: object) -> None:
         issue_progress(clinician, issuer=clinician)
     except CertificateError:
         return
+
+
+def _registry_links(app: Flask, *, endorsement_ids: list[int], **_: object) -> dict[int, str]:
+    """Link each endorsement to the verify page of its current (valid) certificate."""
+    from certificates.codes import display
+    from certificates.models import IssuedCertificate
+
+    refs = {f"endorsement:{int(i)}": int(i) for i in endorsement_ids}
+    rows = (
+        IssuedCertificate.select(IssuedCertificate.source_ref, IssuedCertificate.code)
+        .where(
+            (IssuedCertificate.kind == "endorsement")
+            & (IssuedCertificate.status == "valid")
+            & IssuedCertificate.source_ref.in_(list(refs) or [""])
+        )
+        .order_by(IssuedCertificate.id)  # the newest wins below, should two be valid
+        .tuples()
+    )
+    return {refs[ref]: url_for("verify.show", code=display(code)) for ref, code in rows}

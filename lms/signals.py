@@ -49,6 +49,16 @@ as `panel`, and of lms.home.Todo items, gathered into the home page's one "To do
 )
 
 
+registry_links = _signals.signal(
+    "registry-links",
+    doc="""Sent by competencies while the public registry page is built, to link each listed
+endorsement to its holder's public credential page (certificates: the verify page of the
+endorsement's current certificate). sender: the Flask app. kwargs: `endorsement_ids` (list of
+Endorsement ids on the page). Receivers only read and return a dict Endorsement id -> a public
+URL (path or absolute) that anyone may open; endorsements they know nothing of are left out.""",
+)
+
+
 @dataclass(frozen=True)
 class EvidenceFile:
     """A stored file behind a ledger row, as a plugin that holds it describes it."""

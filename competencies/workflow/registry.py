@@ -5,12 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import peewee as pw
+from flask import current_app
 
 from competencies.models import Endorsement
 from competencies.workflow.models import RegistryListing
 from lms import audit
 from lms.db import transactional
 from lms.models import Association, User, utcnow
+from lms.signals import registry_links
 
 PAGE = 50
 
@@ -22,6 +24,7 @@ class Entry:
     number: str
     association: str
     city: str
+    link: str = ""  # the holder's public credential page, when a plugin knows one
 
 
 def search(
@@ -30,6 +33,7 @@ def search(
     """Return one page of active endorsements matching the filters, and the page count."""
     query = (
         Endorsement.select(
+            Endorsement.id,
             User.display_name,
             Endorsement.category,
             Endorsement.number,
@@ -58,12 +62,28 @@ def search(
     total = query.count()
     pages = max(1, -(-total // PAGE))
     page = min(max(page, 1), pages)
-    rows = query.order_by(User.display_name, Endorsement.category).paginate(page, PAGE).tuples()
+    rows = list(
+        query.order_by(User.display_name, Endorsement.category).paginate(page, PAGE).tuples()
+    )
+    links = credential_links([row[0] for row in rows])
     entries = [
-        Entry(name, cat, number, assoc, city if show_city else "")
-        for name, cat, number, assoc, city, show_city in rows
+        Entry(name, cat, number, assoc, city if show_city else "", links.get(eid, ""))
+        for eid, name, cat, number, assoc, city, show_city in rows
     ]
     return entries, pages
+
+
+def credential_links(endorsement_ids: list[int]) -> dict[int, str]:
+    """Ask the plugins (through `registry_links`) for each endorsement's public credential page."""
+    if not endorsement_ids:
+        return {}
+    links: dict[int, str] = {}
+    app = current_app._get_current_object()
+    for _, found in registry_links.send(app, endorsement_ids=list(endorsement_ids)):
+        for eid, url in (found or {}).items():
+            if eid in endorsement_ids and isinstance(url, str) and url:
+                links.setdefault(eid, url)
+    return links
 
 
 def listing(user: User) -> RegistryListing | None:
