@@ -356,11 +356,13 @@ def _change_active(person: User, active: bool, actor: User, association: Associa
     The state is read again in the writing transaction (locked on PostgreSQL), so a click on a
     page loaded before another admin's change never undoes that change.
     """
-    query = User.select(User.active).where(User.id == person.id)
-    person.active = (query if _sqlite() else query.for_update()).scalar()
-    if person.active == active and accounts.can_manage_account(actor, person):
-        return False
-    accounts.set_active(person, active, actor=actor, association_id=association.id)  # or refuse
+    # Whoever may not change the account is refused by set_active before anything is locked.
+    if accounts.can_manage_account(actor, person):
+        query = User.select(User.active).where(User.id == person.id)
+        person.active = (query if _sqlite() else query.for_update()).scalar()
+        if person.active == active:
+            return False
+    accounts.set_active(person, active, actor=actor, association_id=association.id)
     return True
 
 

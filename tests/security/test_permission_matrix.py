@@ -509,6 +509,16 @@ MATRIX: tuple[Entry, ...] = (
            args={"assoc_code": "association_code"}),
     public("GET /verify/issuers/<assoc_code>/revocations", (200, 404), owners=TOKEN2,
            args={"assoc_code": "association_code"}),
+    # Open Badges 3.0 (issue 19): the issuer's DID document, its signed status list, the badge
+    # image and each endorsement's signed credential are public, like the verify page.
+    public("GET /verify/issuers/<assoc_code>/did.json", (200, 404), owners=TOKEN2,
+           args={"assoc_code": "association_code"}),
+    public("GET /verify/issuers/<assoc_code>/status/revocation", (200, 404), owners=TOKEN2,
+           args={"assoc_code": "association_code"}),
+    public("GET /verify/issuers/<assoc_code>/achievements/<category>/image.<ext>", (200, 404),
+           owners=TOKEN2, args={"assoc_code": "association_code", "ext": "image_ext"}),
+    public("GET /verify/<code>/credential.<ext>", (200, 404), owners=TOKEN2,
+           args={"code": "cert_code", "ext": "credential_ext"}),
 )
 # fmt: on
 
@@ -518,6 +528,9 @@ CONSTANTS = {
     "rule_set_format": "yaml",
     "import_token": "0123456789abcdef0123456789abcdef",
     "new_name": "Renamed",
+    "category": "IMHS",
+    "image_ext": "png",
+    "credential_ext": "json",
 }
 
 
