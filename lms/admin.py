@@ -30,6 +30,7 @@ NAV = (
     NavItem("Audit log", "admin.audit_log", "lms:view_audit", order=95),
 )
 PER_PAGE = 50
+USER_RECORDS = ("lms_user", "user")  # audit object types naming a person by id
 
 
 def _association_or_404(association_id: int, capability: str = "lms:manage_users") -> Association:
@@ -434,10 +435,25 @@ def audit_log():
     for row in rows:
         row.after_pretty = _pretty(row.after)
         row.before_pretty = _pretty(row.before)
+    # Names, not ids: one query for every person the page mentions (actor or user record).
+    people = {r.actor_id for r in rows if r.actor_id} | {
+        int(r.object_id) for r in rows if r.object_type in USER_RECORDS and r.object_id.isdigit()
+    }
+    names = dict(
+        User.select(User.id, User.display_name).where(User.id.in_(sorted(people))).tuples()
+        if people
+        else []
+    )
     # The chain spans every association: only admins see how the newest checkpoint holds.
     checkpoint = audit.checkpoint_status() if ids is ALL else None
     return render_template(
-        "lms/admin/audit.html", rows=rows, page=page, admin=ids is ALL, checkpoint=checkpoint
+        "lms/admin/audit.html",
+        rows=rows,
+        names=names,
+        user_records=USER_RECORDS,
+        page=page,
+        admin=ids is ALL,
+        checkpoint=checkpoint,
     )
 
 

@@ -15,7 +15,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
 
-from lms.plugins import ROLES
+from lms.plugins import ROLE_LABELS, ROLES
 
 
 def choices(pairs) -> list[SelectChoice]:
@@ -23,7 +23,7 @@ def choices(pairs) -> list[SelectChoice]:
     return [SelectChoice(value, label) for value, label in pairs]
 
 
-ROLE_PAIRS = [(r, r.replace("_", " ").capitalize()) for r in ROLES]
+ROLE_PAIRS = [(r, ROLE_LABELS[r]) for r in ROLES]
 
 
 class LoginForm(FlaskForm):

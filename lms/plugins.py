@@ -19,6 +19,21 @@ ROLES = (
     "coordinator",
     "admin",
 )
+# How each role is written for people: the one vocabulary of role names.
+ROLE_LABELS = {
+    "clinician": "Clinician",
+    "trainer": "Trainer",
+    "rsc_provider": "RSC provider",
+    "agency_manager": "Agency manager",
+    "reviewer": "Reviewer",
+    "coordinator": "Coordinator",
+    "admin": "Administrator",
+}
+
+
+def role_label(role: str) -> str:
+    """Return a role's name for people ("RSC provider" for rsc_provider)."""
+    return ROLE_LABELS.get(role, role.replace("_", " ").capitalize())
 
 
 @dataclass(frozen=True)

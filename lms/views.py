@@ -14,7 +14,7 @@ from lms.home import split as split_todos
 from lms.home import waited
 from lms.models import ApiToken, Association, Membership
 from lms.permissions import current_actor
-from lms.plugins import NAV_GROUPS, nav_group
+from lms.plugins import NAV_GROUPS, nav_group, role_label
 from lms.signals import dashboard_panels
 
 bp = Blueprint("lms", __name__)
@@ -55,7 +55,7 @@ def _scope_choices(user) -> list:
     ):
         key = f"{m.role}@{m.association_id or ''}"
         where = m.association.name if m.association_id else "all associations"
-        label = f"{m.role.replace('_', ' ')} — {where}"
+        label = f"{role_label(m.role)} — {where}"
         pairs.append((key, label))
     return choices(pairs)
 
@@ -121,6 +121,17 @@ def healthz():
 
     db.execute_sql("SELECT 1")
     return {"status": "ok"}, 200, {"Cache-Control": "no-store"}
+
+
+@bp.app_template_filter("role_label")
+def _role_label(role: str) -> str:
+    return role_label(role)
+
+
+@bp.app_template_filter("role_labels")
+def _role_labels(roles: str) -> str:
+    """Name a comma-separated list of roles."""
+    return ", ".join(role_label(r.strip()) for r in roles.split(",") if r.strip())
 
 
 @bp.app_context_processor
