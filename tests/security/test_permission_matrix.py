@@ -397,6 +397,9 @@ MATRIX: tuple[Entry, ...] = (
     route("POST /courses/import", trainer=400, coordinator=400, admin=400),
     route("POST /courses/import/<token>", args={"token": "import_token"},
           trainer=302, coordinator=302, admin=302),
+    # Resuming a kept preview: only one's own; none kept under this token, so back to the form.
+    route("GET /courses/import/<token>", args={"token": "import_token"},
+          trainer=302, coordinator=302, admin=302),
     route("GET /courses/report", clinician=200),
     route("POST /courses/report", clinician=400),
     route("GET /courses/verify", trainer=200, coordinator=200, admin=200),
