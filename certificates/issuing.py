@@ -12,6 +12,7 @@ import hashlib
 import json
 from collections.abc import Callable
 
+import peewee as pw
 from flask import abort, current_app
 
 from certificates import badges, keys, render, sources, status
@@ -21,7 +22,7 @@ from certificates.sources import CertificateError
 from competencies.endorsements import category_names
 from competencies.models import Endorsement, Evidence
 from lms import audit
-from lms.db import transactional
+from lms.db import db, transactional
 from lms.models import Association, Membership, User, utcnow
 from lms.permissions import Actor
 
@@ -38,6 +39,7 @@ __all__ = [
 ]
 
 MAX_REASON = 500
+INDEX_ATTEMPTS = 5  # draws of a status-list index before an issue gives up
 
 
 def verify_url(code: str) -> str:
@@ -276,41 +278,54 @@ def issue_endorsement(
     data = sources.endorsement_data(endorsement, today)
     association = endorsement.association
     names = category_names(association, endorsement.awarded_on)
-    index = status.allocate_index(association)
 
-    def credential(code: str) -> tuple[str, str]:
-        doc = badges.build_credential(
-            code=code,
-            association=association,
-            holder=endorsement.clinician,
-            category=endorsement.category,
-            category_name=names.get(endorsement.category, ""),
-            number=endorsement.number,
-            awarded_on=endorsement.awarded_on,
-            renewal_due=endorsement.renewal_due,
-            status_index=index,
-        )
-        kid, key = keys.active_key(association)
-        signed = badges.sign(doc, key, kid=kid, created=utcnow())
-        return json.dumps(signed, ensure_ascii=False, indent=2), badges.to_jwt(doc, key, kid=kid)
+    def credential(index: int) -> Callable[[str], tuple[str, str]]:
+        def signed(code: str) -> tuple[str, str]:
+            doc = badges.build_credential(
+                code=code,
+                association=association,
+                holder=endorsement.clinician,
+                category=endorsement.category,
+                category_name=names.get(endorsement.category, ""),
+                number=endorsement.number,
+                awarded_on=endorsement.awarded_on,
+                renewal_due=endorsement.renewal_due,
+                status_index=index,
+            )
+            kid, key = keys.active_key(association)
+            proof = badges.sign(doc, key, kid=kid, created=utcnow())
+            return json.dumps(proof, ensure_ascii=False, indent=2), badges.to_jwt(doc, key, kid=kid)
+
+        return signed
 
     status.ensure(association)
-
-    return _store(
-        kind="endorsement",
-        data=data,
-        renderer=render.render_endorsement,
-        holder=endorsement.clinician,
-        association=association,
-        issuer=actor.user if actor else issuer,
-        title=f"Endorsement {endorsement.number} ({endorsement.category})",
-        category=endorsement.category,
-        source_ref=f"endorsement:{endorsement.id}",
-        issued_on=today,
-        expires_on=endorsement.renewal_due,
-        credential=credential,
-        status_index=index,
-    )
+    tried: set[int] = set()
+    for attempt in range(1, INDEX_ATTEMPTS + 1):
+        index = status.allocate_index(association, avoid=tried)
+        try:
+            # A savepoint: a collision with a certificate another issuer committed after our
+            # check undoes this attempt only, and the issue goes on with a fresh index.
+            with db.atomic():
+                return _store(
+                    kind="endorsement",
+                    data=data,
+                    renderer=render.render_endorsement,
+                    holder=endorsement.clinician,
+                    association=association,
+                    issuer=actor.user if actor else issuer,
+                    title=f"Endorsement {endorsement.number} ({endorsement.category})",
+                    category=endorsement.category,
+                    source_ref=f"endorsement:{endorsement.id}",
+                    issued_on=today,
+                    expires_on=endorsement.renewal_due,
+                    credential=credential(index),
+                    status_index=index,
+                )
+        except pw.IntegrityError:
+            if attempt == INDEX_ATTEMPTS:
+                raise
+            tried.add(index)
+    raise AssertionError("unreachable")
 
 
 @transactional

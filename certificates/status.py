@@ -14,19 +14,35 @@ from typing import Any
 
 from certificates import badges, keys
 from certificates.models import IssuedCertificate, StatusList
+from certificates.sources import CertificateError
 from lms.models import Association, utcnow
 
+MAX_DRAWS = 10_000
 
-def allocate_index(association: Association) -> int:
-    """Return an unused status-list index of the association (call inside the issuing write)."""
-    while True:
-        index = secrets.randbelow(badges.STATUS_LIST_BITS)
-        taken = IssuedCertificate.select().where(
+
+def index_taken(association: Association, index: int) -> bool:
+    """Tell whether a visible certificate of the association holds this index."""
+    return (
+        IssuedCertificate.select()
+        .where(
             (IssuedCertificate.association == association)
             & (IssuedCertificate.status_index == index)
         )
-        if not taken.exists():
+        .exists()
+    )
+
+
+def allocate_index(association: Association, avoid: set[int] | frozenset[int] = frozenset()) -> int:
+    """Return an index no visible certificate of the association holds, nor one in `avoid`.
+
+    Another issuer's uncommitted certificate is invisible here, so the insert may still collide
+    on the unique (association, status_index): the issuer then draws again (issuing.py).
+    """
+    for _ in range(MAX_DRAWS):
+        index = secrets.randbelow(badges.STATUS_LIST_BITS)
+        if index not in avoid and not index_taken(association, index):
             return index
+    raise CertificateError("The association's status list has no free index left.", "code")
 
 
 def revoked_indices(association: Association) -> set[int]:
