@@ -8,7 +8,8 @@ from dataclasses import dataclass
 
 from competencies.evaluator import Result, add_months
 from competencies.forecast import plan_line
-from competencies.types import COUNTED, Summary
+from competencies.nodes import NODE_TYPES
+from competencies.types import Summary
 
 WIDTH, HEIGHT, PAD = 640, 220, 36
 
@@ -27,28 +28,18 @@ class Chart:
     height: int = HEIGHT
 
 
-def _target(result: Result, node_type: str) -> float:
-    targets = [
-        leaf.figures.target
-        for leaf in result.leaves()
-        if leaf.type == node_type and leaf.figures is not None
-    ]
-    return max(targets, default=0.0)
-
-
 def hours_chart(result: Result, summary: Summary, started_on: dt.date, as_of: dt.date) -> Chart:
     """Return cumulative training and RSC hours by month since the start, and the plan line."""
     months = max(24, (as_of.year - started_on.year) * 12 + as_of.month - started_on.month + 1)
     first = started_on.replace(day=1)
-    training_by_month = dict(summary.training_monthly)
-    rsc_by_month: dict[str, float] = {}
-    for item in summary.items:
-        if item.kind == "rsc" and item.status in COUNTED:
-            key = f"{item.date.year:04d}-{item.date.month:02d}"
-            rsc_by_month[key] = rsc_by_month.get(key, 0.0) + item.hours
+    # Each node type with hours to show (training, reflective supervision) gives its series.
+    series = [s for t in NODE_TYPES.values() if (s := t.chart(result, summary)) is not None]
+    by_name = {s.series: s for s in series}
+    training_by_month = dict(by_name["training"].monthly)
+    rsc_by_month = dict(by_name["rsc"].monthly)
     before = sum(h for k, h in training_by_month.items() if k < first.strftime("%Y-%m"))
     rsc_before = sum(h for k, h in rsc_by_month.items() if k < first.strftime("%Y-%m"))
-    target = _target(result, "training_hours") + _target(result, "rsc_hours")
+    target = sum(s.target for s in series)
     plan = plan_line(first, target, 24)
     cum_t, cum_r = before, rsc_before
     t_points, r_points = [], []

@@ -16,28 +16,8 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
+from competencies.vocabulary import DOCUMENT_LABELS, EDUCATION_LABELS, WORK_LABELS
 from lms.forms import choices
-
-EDUCATION_LABELS = {
-    "cda": "Child Development Associate (CDA)",
-    "associate_related": "Associate degree in a related field",
-    "bachelor": "Bachelor's degree",
-    "master": "Master's degree",
-    "doctorate": "Doctorate",
-    "mh_license": "Mental health licence",
-}
-WORK_LABELS = {
-    "paid_infant_family": "Paid work with infants and families",
-    "dyadic_clinical": "Dyadic infant–caregiver clinical work",
-    "leadership": "Leadership",
-    "rsc_giving": "Giving reflective supervision",
-    "policy_leadership": "Policy leadership",
-    "university_teaching_research": "University teaching or research",
-}
-DOCUMENT_LABELS = {
-    "code_of_ethics": "Code of Ethics",
-    "endorsement_agreement": "Endorsement Agreement",
-}
 
 
 class GoalForm(FlaskForm):

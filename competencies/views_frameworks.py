@@ -25,7 +25,6 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from competencies import rules
 from competencies.blueprint import bp
-from competencies.forms import DOCUMENT_LABELS, EDUCATION_LABELS, WORK_LABELS
 from competencies.frameworks import area_infos, framework_doc, save_framework, visible_frameworks
 from competencies.frameworks_io import (
     MAX_TEXT_LENGTH,
@@ -41,6 +40,7 @@ from competencies.frameworks_io import (
     load_moodle_csv,
 )
 from competencies.models import Area, Framework, RuleSet
+from competencies.nodes import NODE_TYPES
 from competencies.rulesets import RuleSetConflict, rule_sets_for, save_rule_set
 from competencies.types import Problem
 from lms.forms import choices
@@ -521,77 +521,11 @@ def _rule_set_or_404(rule_set_id: int) -> RuleSet:
     return row
 
 
-def _hours(value: float) -> str:
-    return f"{value:g} h"
-
-
-def _years(value: float) -> str:
-    return f"{value:g} year" + ("" if value == 1 else "s")
-
-
 def describe_node(node: rules.Node, exam: rules.ExamRules, area_count: int | None) -> str:
-    """Return one requirement in plain words with its numbers."""
-    p = node.params
-    kind = node.type
-    if kind == "all_of":
-        text = "All of the following"
-    elif kind == "any_of":
-        text = "Any one of the following"
-    elif kind == "at_least":
-        text = f"At least {p['n']} of the following"
-    elif kind == "training_hours":
-        tags = f" (tags: {', '.join(p['tags'])})" if p.get("tags") else ""
-        text = f"Training hours: at least {_hours(p['min'])}{tags}"
-    elif kind == "area_coverage":
-        if p["areas"] == "category":
-            tail = f" ({area_count} in the framework)" if area_count is not None else ""
-            text = f"Competency areas: evidence for every area of the category{tail}"
-        else:
-            text = f"Competency areas: evidence for {', '.join(p['areas'])}"
-    elif kind == "rsc_hours":
-        low, high = p["window_months"]
-        parts = [
-            f"Reflective supervision/consultation: at least {_hours(p['min'])} "
-            f"within {low}–{high} months",
-            f"from at most {p['max_providers']} providers",
-        ]
-        if p["majority_one_provider"]:
-            parts.append("most hours from one provider")
-        if p["facilitated_groups_only"]:
-            parts.append("groups count only with a facilitator")
-        if "about_giving_min" in p:
-            parts.append(f"at least {_hours(p['about_giving_min'])} about the RSC given")
-        eligible = p.get("eligible")
-        if isinstance(eligible, str):
-            parts.append(f"providers qualified as for {eligible}")
-        elif eligible:
-            parts.append(f"providers endorsed as {', '.join(eligible)}")
-        text = ", ".join(parts)
-    elif kind == "work_experience":
-        what = WORK_LABELS.get(p["kind"], p["kind"]).lower()
-        text = f"Work experience: at least {_years(p['years'])} of {what}"
-        if "families" in p:
-            text += f", with at least {p['families']} families"
-    elif kind == "education":
-        names = [EDUCATION_LABELS.get(a, a) for a in p["alternatives"]]
-        text = "Education: one of " + ", ".join(names)
-    elif kind == "references":
-        text = (
-            f"Reference ratings: {p['count']} (a rating with {p['void_if_not_enough_info']} or "
-            "more “not enough information” answers does not count)"
-        )
-    elif kind == "exam":
-        mark = p.get("pass_percent", exam.pass_percent)
-        text = f"Exam: {exam.questions} questions, pass mark {mark:g} %"
-    elif kind == "membership":
-        text = "Current association membership"
-    elif kind == "agreement":
-        names = [DOCUMENT_LABELS.get(d, d) for d in p["documents"]]
-        text = "Signed: " + ", ".join(names)
-    else:
-        text = kind.replace("_", " ").capitalize()
-    if p.get("label"):
-        text = f"{p['label']} — {text}"
+    """Return one requirement in plain words with its numbers (its type says them)."""
+    text = NODE_TYPES[node.type].describe(node, exam, area_count)
+    if node.params.get("label"):
+        text = f"{node.params['label']} — {text}"
     return text
 
 

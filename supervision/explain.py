@@ -11,9 +11,12 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
-from competencies.evaluator import Result, add_months, fmt
+from competencies.evaluator import Result, fmt
 from competencies.models import Pathway
+from competencies.nodes import NODE_TYPES
+from competencies.nodes.base import Explanation, explanation
 from competencies.pathways import evaluate_pathways, evaluate_with, open_pathways
+from competencies.rules import Node
 from competencies.rulesets import bound_rule_set
 from competencies.summaries import build_summaries, empty_summary
 from competencies.types import EvidenceItem, Summary
@@ -87,7 +90,13 @@ def _item(d: Draft) -> EvidenceItem:
 
 
 def _rsc_leaf(result: Result) -> Result | None:
-    return next((leaf for leaf in result.leaves() if leaf.type == "rsc_hours"), None)
+    """Return the first leaf whose node type judges reflective supervision sessions."""
+    return next((leaf for leaf in result.leaves() if "rsc" in _kinds(leaf.type)), None)
+
+
+def _kinds(node_type: str) -> tuple[str, ...]:
+    found = NODE_TYPES.get(node_type)  # a renewal with nothing due has no node type
+    return found.kinds if found is not None else ()
 
 
 def with_drafts(summary: Summary, drafts: Iterable[Draft]) -> Summary:
@@ -112,9 +121,7 @@ def verdicts(
     for pathway in open_pathways(clinician):
         result = evaluate_with(pathway.rule_set, pathway.category, summary, as_of)
         leaf = _rsc_leaf(result)
-        not_counted: dict[int, list[str]] = defaultdict(list)
-        for nc in result.all_not_counted():
-            not_counted[nc.evidence_id].append(nc.reason.split(": ", 1)[-1])
+        not_counted = explanation(result, {}).reasons
         for d in drafts:
             if leaf is None:
                 verdict = Verdict(pathway.category, result.category_name or "", False, False, ())
@@ -162,12 +169,12 @@ def months_between(first: dt.date, last: dt.date) -> int:
     return months - 1 if last.day < first.day else months
 
 
-def _window_params(pathway: Pathway, leaf: Result) -> tuple[int, int] | None:
+def _rule_node(pathway: Pathway, leaf: Result) -> Node | None:
+    """Return the requirement of the pathway's rule set that a leaf result evaluated."""
     rules = bound_rule_set(pathway.rule_set)
     for node in rules.category(pathway.category).requires.walk():
-        if node.path == leaf.path and node.type == "rsc_hours":
-            lo, hi = node.params["window_months"]
-            return int(lo), int(hi)
+        if node.path == leaf.path and node.type == leaf.type:
+            return node
     return None
 
 
@@ -184,11 +191,12 @@ def rsc_view(pathway: Pathway, result: Result, summary: Summary) -> RscView:
     """Build the RSC picture of one evaluated pathway."""
     leaf = _rsc_leaf(result)
     items = {it.id: it for it in summary.items if it.kind == "rsc"}
-    counted = [items[i] for i in (leaf.evidence_ids if leaf else ()) if i in items]
-    first = min((it.date for it in counted), default=None)
-    last = max((it.date for it in counted), default=None)
-    params = _window_params(pathway, leaf) if leaf else None
-    closes = add_months(first, params[1]) if first and params else None
+    if leaf is not None:  # the leaf's node type says what counted, the window and why not
+        why = NODE_TYPES[leaf.type].explain(leaf, items, _rule_node(pathway, leaf))
+    else:
+        why = Explanation((), None, None)
+    counted = why.counted
+    first, last = why.first, why.last
     hours: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])
     counted_ids = {it.id for it in counted}
     for it in items.values():
@@ -210,9 +218,6 @@ def rsc_view(pathway: Pathway, result: Result, summary: Summary) -> RscView:
             forecast_text = next(
                 (f.text for f in result.forecast.leaves if f.path == leaf.path), ""
             )
-    reasons: dict[int, list[str]] = defaultdict(list)
-    for nc in leaf.not_counted if leaf else ():
-        reasons[nc.evidence_id].append(nc.reason.split(": ", 1)[-1])
     return RscView(
         pathway,
         result,
@@ -220,12 +225,12 @@ def rsc_view(pathway: Pathway, result: Result, summary: Summary) -> RscView:
         first,
         last,
         months_between(first, last) if first and last else 0,
-        closes,
-        params[1] if params else None,
+        why.window_closes,
+        why.window_months[1] if why.window_months else None,
         by_provider,
         forecast_text,
         warnings,
-        dict(reasons),
+        dict(why.reasons),
     )
 
 

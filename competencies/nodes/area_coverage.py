@@ -1,0 +1,127 @@
+"""``area_coverage: {areas}``: evidence for every competency area of the category (or listed)."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Literal
+
+from pydantic import Field
+
+from competencies.checker import Checker, join
+from competencies.nodes.base import (
+    DAYS_PER_MONTH,
+    NO_PACE,
+    Leaf,
+    LeafParams,
+    ParseContext,
+    leaf_forecast,
+    on_pace,
+)
+from competencies.nodes.result import EvaluationError, Figures, Result, label, plural, ratio, status
+from competencies.types import Problem
+
+if TYPE_CHECKING:
+    from competencies.forecast import Forecaster
+    from competencies.nodes.result import Context
+    from competencies.rules import ExamRules, Node
+
+
+def needed_areas(node: Node, ctx: Context) -> list[tuple[str, str, str]]:
+    """Return (id, name, domain) of the areas a coverage node asks for."""
+    wanted = node.params["areas"]
+    bound = {a.id: a for a in ctx.rule_set.areas}
+    if wanted == "category":
+        areas = ctx.rule_set.areas_for(ctx.category.code)
+        if not areas:
+            why = (
+                "the framework's areas are not bound: call bind_areas first"
+                if not ctx.rule_set.areas
+                else f"no bound area applies to {ctx.category.code}"
+            )
+            raise EvaluationError([Problem(f"{node.path}.areas", why)])
+        return [(a.id, a.name, a.domain) for a in areas]
+    out = []
+    for area_id in wanted:
+        info = bound.get(area_id)
+        out.append((area_id, info.name, info.domain) if info else (area_id, area_id, "Other"))
+    return out
+
+
+class AreaCoverage(Leaf):
+    name = "area_coverage"
+    title = "Competency areas"
+    kinds = ()  # reads the summary's areas, not rows one by one
+
+    class Params(LeafParams):
+        areas: Literal["category"] | tuple[str, ...] = Field(
+            default="category", title="Areas (every area of the category, or those listed)"
+        )
+
+    def parse_params(
+        self, ck: Checker, p: Mapping[str, Any], where: str, ctx: ParseContext
+    ) -> dict[str, Any]:
+        ck.keys(p, where, ("areas", "label"))
+        areas = p.get("areas", "category")
+        if areas == "category":
+            return {"areas": "category"}
+        listed = ck.str_list(areas, join(where, "areas"), nonempty=True)
+        return {"areas": listed or ()}
+
+    def evaluate(self, node: Node, ctx: Context) -> Result:
+        needed = needed_areas(node, ctx)
+        covered, uncovered = [], []
+        for area in needed:
+            ev = ctx.summary.areas.get(area[0])
+            (covered if ev is not None and ev.count > 0 else uncovered).append(area)
+        ids: dict[int, None] = {}
+        for area in covered:
+            ids.update(dict.fromkeys(ctx.summary.areas[area[0]].evidence_ids))
+        n, c = len(needed), len(covered)
+        met = c == n
+        progress = ratio(c, n)
+        missing = ()
+        if uncovered:
+            by_domain: dict[str, int] = {}
+            for _, _, domain in uncovered:
+                by_domain[domain] = by_domain.get(domain, 0) + 1
+            parts = ", ".join(f"{d} ({k})" for d, k in by_domain.items())
+            k = len(uncovered)
+            missing = (f"Cover {k} more {plural(k, 'area', 'areas')}: {parts}",)
+        return Result(
+            "area_coverage",
+            label(node, "Competency areas"),
+            status(met, progress),
+            progress,
+            node.path,
+            Figures(c, n, "areas", f"Areas {c} of {n}"),
+            tuple(ids),
+            (),
+            missing,
+        )
+
+    def forecast(self, fc: Forecaster, node: Node, res: Result) -> datetime.date | None:
+        by_kind = fc.ctx.by_kind
+        firsts = [it.date for it in by_kind.get("training", ())]
+        firsts += [it.date for items in by_kind.values() for it in items if it.counted]
+        if fc.summary.training_monthly:
+            first_month = min(fc.summary.training_monthly)
+            firsts.append(datetime.date(int(first_month[:4]), int(first_month[5:7]), 1))
+        covered = res.figures.value if res.figures else 0
+        if not firsts or covered <= 0:
+            return fc.record(
+                leaf_forecast(node, res, NO_PACE, None, "No area covered yet to set a pace")
+            )
+        months = max(1.0, (fc.as_of - min(firsts)).days / DAYS_PER_MONTH)
+        rate = covered / months
+        remaining = res.figures.target - covered if res.figures else 0
+        return fc.record(on_pace(node, res, fc.as_of, remaining / rate))
+
+    def describe(self, node: Node, exam: ExamRules, area_count: int | None) -> str:
+        if node.params["areas"] == "category":
+            tail = f" ({area_count} in the framework)" if area_count is not None else ""
+            return f"Competency areas: evidence for every area of the category{tail}"
+        return f"Competency areas: evidence for {', '.join(node.params['areas'])}"
+
+
+TYPE = AreaCoverage()

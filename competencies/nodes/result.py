@@ -1,0 +1,228 @@
+"""What evaluating a requirement gives (Result) and the small helpers every node type shares (pure).
+
+Progress is 0..1 at every node; status is "met" when the requirement is satisfied, "expired"
+for a membership that ended, otherwise "in_progress" when progress > 0 and "not_started".
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime
+import functools
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from competencies.types import EvidenceItem, Problem, Summary
+from competencies.vocabulary import KIND_WORDS
+
+if TYPE_CHECKING:
+    from competencies.nodes.base import NodeType
+    from competencies.rules import Category, Node, RuleSet
+
+MET, IN_PROGRESS, NOT_STARTED, EXPIRED = "met", "in_progress", "not_started", "expired"
+EPS = 1e-9  # hour sums are compared after float addition and subtraction
+
+
+class EvaluationError(ValueError):
+    """The rule set cannot be evaluated as asked; `.errors` lists every problem."""
+
+    def __init__(self, errors: list[Problem]) -> None:
+        self.errors = errors
+        super().__init__("cannot evaluate: " + "; ".join(str(e) for e in errors))
+
+
+@dataclass(frozen=True)
+class Figures:
+    """The numbers behind a requirement, and a text such as "RSC 32.5 of 50 h"."""
+
+    value: float
+    target: float
+    unit: str
+    text: str
+
+
+@dataclass(frozen=True)
+class NotCounted:
+    """A piece of evidence that did not count, and why in plain words."""
+
+    evidence_id: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class Result:
+    """One node of the readiness tree; the root also carries the verdict and its context.
+
+    `forecast` is empty after `evaluate`; `competencies.forecast.attach` fills it.
+    """
+
+    type: str
+    label: str
+    status: str
+    progress: float
+    path: str = ""
+    figures: Figures | None = None
+    evidence_ids: tuple[int, ...] = ()
+    not_counted: tuple[NotCounted, ...] = ()
+    missing: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+    children: tuple[Result, ...] = ()
+    weight: int = 1  # leaf requirements below this node, including itself if a leaf
+    ready: bool | None = None
+    category: str | None = None
+    category_name: str | None = None
+    rule_set_name: str | None = None
+    rule_set_version: str | None = None
+    as_of: datetime.date | None = None
+    forecast: Any = None
+
+    @property
+    def met(self) -> bool:
+        """Tell whether the requirement is satisfied."""
+        return self.status == MET
+
+    def walk(self) -> Iterator[Result]:
+        """Yield this node and every node below it, depth first."""
+        yield self
+        for child in self.children:
+            yield from child.walk()
+
+    def leaves(self) -> Iterator[Result]:
+        """Yield the leaf requirements."""
+        return (r for r in self.walk() if not r.children)
+
+    def all_not_counted(self) -> tuple[NotCounted, ...]:
+        """Return every not-counted entry below this node, once each."""
+        seen: dict[tuple[int, str], NotCounted] = {}
+        for r in self.walk():
+            for nc in r.not_counted:
+                seen.setdefault((nc.evidence_id, nc.reason), nc)
+        return tuple(seen.values())
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return a JSON-ready dict of this node and its children."""
+        out: dict[str, Any] = {
+            "type": self.type,
+            "label": self.label,
+            "status": self.status,
+            "progress": self.progress,
+            "path": self.path,
+            "figures": None
+            if self.figures is None
+            else {
+                "value": self.figures.value,
+                "target": self.figures.target,
+                "unit": self.figures.unit,
+                "text": self.figures.text,
+            },
+            "evidence_ids": list(self.evidence_ids),
+            "not_counted": [
+                {"evidence_id": n.evidence_id, "reason": n.reason} for n in self.not_counted
+            ],
+            "missing": list(self.missing),
+            "notes": list(self.notes),
+            "children": [c.to_dict() for c in self.children],
+        }
+        if self.category is not None:
+            out.update(
+                ready=self.ready,
+                category=self.category,
+                category_name=self.category_name,
+                rule_set={"name": self.rule_set_name, "version": self.rule_set_version},
+                as_of=self.as_of.isoformat() if self.as_of else None,
+            )
+        if self.forecast is not None:
+            out["forecast"] = self.forecast.to_dict()
+        return out
+
+
+# --- small helpers -------------------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=8192)  # the window search asks for the same dates many times
+def add_months(day: datetime.date, months: int) -> datetime.date:
+    """Return the same day `months` later (earlier if negative), clamped to the month's end."""
+    years, month0 = divmod(day.month - 1 + months, 12)
+    year = day.year + years
+    last = calendar.monthrange(year, month0 + 1)[1]
+    return datetime.date(year, month0 + 1, min(day.day, last))
+
+
+def fmt(value: float) -> str:
+    """Format a number of hours or years without trailing zeros: 4, 32.5, 0.25."""
+    text = f"{value:.2f}".rstrip("0").rstrip(".")
+    return "0" if text == "-0" else text
+
+
+def plural(n: float, one: str, many: str) -> str:
+    """Return `one` for exactly 1, else `many`."""
+    return one if n == 1 else many
+
+
+def status(met: bool, progress: float) -> str:
+    """Return the status of a requirement from whether it is met and its progress."""
+    if met:
+        return MET
+    return IN_PROGRESS if progress > 0 else NOT_STARTED
+
+
+def ratio(value: float, target: float) -> float:
+    """Return value / target clamped to 0..1 (1 for a target of 0)."""
+    if target <= 0:
+        return 1.0
+    return max(0.0, min(1.0, value / target))
+
+
+def _prefix(item: EvidenceItem) -> str:
+    if item.hours:
+        return f"{fmt(item.hours)} h on {item.date.isoformat()}"
+    return f"{KIND_WORDS.get(item.kind, item.kind)} on {item.date.isoformat()}"
+
+
+def status_reason(item: EvidenceItem) -> str:
+    """Return why an item of a status that does not count does not count."""
+    if item.status == "pending":
+        return "not yet attested by the provider" if item.kind == "rsc" else "not yet verified"
+    if item.status == "rejected":
+        why = str(item.details.get("reject_reason") or "").strip()
+        return f"rejected — {why}" if why else "rejected"
+    if item.status == "void":
+        return "replaced by a correction"
+    return f"status {item.status!r} does not count"
+
+
+def not_counted(item: EvidenceItem, reason: str) -> NotCounted:
+    """Return the not-counted entry of an item: "<hours or kind> on <date>: <reason>"."""
+    return NotCounted(item.id, f"{_prefix(item)}: {reason}")
+
+
+def reason_of(entry: NotCounted) -> str:
+    """Return the reason of a not-counted entry without its "<what> on <date>: " prefix."""
+    return entry.reason.split(": ", 1)[-1]
+
+
+def label(node: Node, default: str) -> str:
+    """Return the node's own label, else the default."""
+    return node.params.get("label") or default
+
+
+@dataclass
+class Context:
+    """What evaluating one category needs: the rules, the evidence by kind and the node types."""
+
+    rule_set: RuleSet
+    category: Category
+    summary: Summary
+    as_of: datetime.date  # items dated after it are ignored
+    membership_on: datetime.date  # the day a membership must still be valid
+    by_kind: Mapping[str, list[EvidenceItem]]
+    types: Mapping[str, NodeType]
+
+    def counted(self, kind: str) -> list[EvidenceItem]:
+        """Return the items of a kind whose status counts."""
+        return [it for it in self.by_kind.get(kind, ()) if it.counted]
+
+    def evaluate(self, node: Node) -> Result:
+        """Evaluate one node through its type."""
+        return self.types[node.type].evaluate(node, self)

@@ -1,0 +1,517 @@
+"""``rsc_hours``: hours of reflective supervision/consultation within a window of months.
+
+Parameters: ``min`` hours; ``window_months: [shortest, longest]`` (the counted sessions must
+span at least the shortest and fit in the longest); ``eligible`` (a key of rsc_eligibility or
+a list of credentials; by default the category's entry); ``max_providers``;
+``majority_one_provider``; ``facilitated_groups_only``; ``about_giving_min`` hours about the
+supervision the clinician gives. The window and provider search (`rsc_best`) is the hot loop
+of an evaluation. Over 300 lines: the search, its wording and its projection belong together.
+"""
+
+from __future__ import annotations
+
+import datetime
+import math
+from collections import defaultdict, deque
+from collections.abc import Mapping
+from dataclasses import dataclass
+from itertools import combinations
+from typing import TYPE_CHECKING, Any
+
+from pydantic import Field
+
+from competencies.checker import Checker, check_credential, join
+from competencies.nodes.base import (
+    HORIZON_MONTHS,
+    NO_PACE,
+    ON_PACE,
+    ChartSeries,
+    Explanation,
+    Leaf,
+    LeafParams,
+    ParseContext,
+    explanation,
+    leaf_forecast,
+    month_key,
+    weighted_rate,
+)
+from competencies.nodes.result import (
+    EPS,
+    Figures,
+    NotCounted,
+    Result,
+    add_months,
+    fmt,
+    label,
+    not_counted,
+    ratio,
+    status,
+    status_reason,
+)
+from competencies.nodes.training_hours import target_of
+from competencies.types import COUNTED, GRADUATE_LEVELS, EvidenceItem, Summary
+
+if TYPE_CHECKING:
+    from competencies.forecast import Forecaster
+    from competencies.nodes.result import Context
+    from competencies.rules import ExamRules, Node, RuleSet
+
+MAX_WINDOW_MONTHS = 60
+
+
+def applicant_key(rule_set: RuleSet, category: str, education_levels: set[str]) -> str:
+    """Return the rsc_eligibility key for an applicant: the category or "CODE:bachelor|master"."""
+    if category in rule_set.rsc_eligibility:
+        return category
+    level = "master" if education_levels & GRADUATE_LEVELS else "bachelor"
+    return f"{category}:{level}"
+
+
+def _eligible_credentials(node: Node, ctx: Context) -> frozenset[str]:
+    eligible = node.params.get("eligible")
+    table = ctx.rule_set.rsc_eligibility
+    if isinstance(eligible, str):
+        return frozenset(table[eligible])
+    if eligible is not None:
+        return frozenset(eligible)
+    levels = {str(it.details.get("level")) for it in ctx.counted("education")}
+    return frozenset(table.get(applicant_key(ctx.rule_set, ctx.category.code, levels), ()))
+
+
+def rsc_screen(node: Node, ctx: Context) -> tuple[list[EvidenceItem], list[NotCounted]]:
+    """Split RSC rows into sessions that may count and those that cannot, with reasons."""
+    creds = _eligible_credentials(node, ctx)
+    facilitated_only = node.params["facilitated_groups_only"]
+    ok: list[EvidenceItem] = []
+    refused: list[NotCounted] = []
+    for it in ctx.by_kind.get("rsc", ()):
+        d = it.details
+        form = d.get("format", "individual")
+        if not it.counted:
+            refused.append(not_counted(it, status_reason(it)))
+        elif form == "peer":
+            refused.append(not_counted(it, "peer group without facilitator"))
+        elif form not in ("individual", "group"):
+            refused.append(not_counted(it, f"unknown session format {form!r}"))
+        elif form == "group" and facilitated_only and not d.get("facilitated", False):
+            refused.append(not_counted(it, "group without facilitator"))
+        elif not creds.intersection(d.get("provider_credentials") or ()):
+            refused.append(not_counted(it, "provider not endorsed at the required category"))
+        else:
+            ok.append(it)
+    return ok, refused
+
+
+@dataclass(frozen=True)
+class RscChoice:
+    """The best window and providers found among eligible sessions."""
+
+    sessions: tuple[EvidenceItem, ...]  # counted, sorted by date
+    window_sessions: tuple[EvidenceItem, ...]  # every eligible session inside the window
+    hours: float
+    about: float
+    span_ok: bool
+    progress: float
+
+
+def _rsc_progress(
+    hours: float,
+    about: float,
+    first: datetime.date | None,
+    last: datetime.date | None,
+    params: Mapping[str, Any],
+) -> tuple[float, bool]:
+    """Return (progress, span_ok): hours weigh 3/4 (1/2 with an about-giving minimum)."""
+    target, about_min = params["min"], params.get("about_giving_min")
+    lo = params["window_months"][0]
+    if target <= 0 and not about_min:
+        return 1.0, True
+    if first is None or last is None:
+        return 0.0, lo == 0
+    needed_end = add_months(first, lo)
+    span_ok = last >= needed_end
+    if span_ok:
+        span = 1.0
+    else:
+        span = min(0.99, (last - first).days / max(1, (needed_end - first).days))
+    hp = 1.0 if hours + EPS >= target else ratio(hours, target)
+    if about_min:
+        ap = 1.0 if about + EPS >= about_min else ratio(about, about_min)
+        return 0.5 * hp + 0.25 * ap + 0.25 * span, span_ok
+    return 0.75 * hp + 0.25 * span, span_ok
+
+
+def rsc_best(sessions: list[EvidenceItem], params: Mapping[str, Any]) -> RscChoice:
+    """Find the window of at most window_months[1] months and providers that count the most.
+
+    Windows start at a session date. Within each, the providers kept are the combination of
+    at most max_providers that maximises progress, then hours; ties go to the latest window.
+    """
+    hi = params["window_months"][1]
+    max_p = params["max_providers"]
+    majority = params["majority_one_provider"]
+    n = len(sessions)
+    best_key: tuple | None = None
+    best: tuple[int, int, tuple] | None = None
+    # Per provider: sessions in the window, and running hour totals (rounded when compared).
+    queues: dict[Any, deque[EvidenceItem]] = defaultdict(deque)
+    hours: dict[Any, float] = defaultdict(float)
+    about: dict[Any, float] = defaultdict(float)
+    j = 0
+    for i in range(n):
+        if i and sessions[i].date == sessions[i - 1].date:
+            continue  # the window starting at the earlier equal date already holds these
+        start = sessions[i].date
+        end = add_months(start, hi)
+        while j < n and sessions[j].date < end:
+            s = sessions[j]
+            queues[s.provider_id].append(s)
+            hours[s.provider_id] += s.hours
+            if s.details.get("about_giving_rsc"):
+                about[s.provider_id] += s.hours
+            j += 1
+        for pid in list(queues):
+            q = queues[pid]
+            while q and q[0].date < start:
+                s = q.popleft()
+                hours[pid] -= s.hours
+                if s.details.get("about_giving_rsc"):
+                    about[pid] -= s.hours
+            if not q:
+                del queues[pid], hours[pid]
+                about.pop(pid, None)
+        present = sorted(queues, key=lambda p: -1 if p is None else p)
+        sizes = [min(len(present), max_p)]
+        if majority and max_p > 2:
+            sizes = list(range(sizes[0], 0, -1))
+        for size in sizes:
+            for combo in combinations(present, size):
+                h = [hours[p] for p in combo]
+                total = sum(h)
+                if majority and size > 2 and total - max(h) > max(h) + EPS:
+                    continue  # the main provider must give at least half of the hours
+                ab = sum(about.get(p, 0.0) for p in combo)
+                first = min(queues[p][0].date for p in combo)
+                last = max(queues[p][-1].date for p in combo)
+                prog, _ = _rsc_progress(total, ab, first, last, params)
+                key = (round(prog, 9), round(total, 9), round(ab, 9), start)
+                if best_key is None or key >= best_key:
+                    best_key, best = key, (i, j, combo)
+    if best is None:
+        p, span_ok = _rsc_progress(0.0, 0.0, None, None, params)
+        return RscChoice((), (), 0.0, 0.0, span_ok, p)
+    i, j, combo = best
+    window = tuple(sessions[i:j])
+    kept = tuple(s for s in window if s.provider_id in combo)
+    total = math.fsum(s.hours for s in kept)
+    ab = math.fsum(s.hours for s in kept if s.details.get("about_giving_rsc"))
+    prog, span_ok = _rsc_progress(total, ab, kept[0].date, kept[-1].date, params)
+    return RscChoice(kept, window, total, ab, span_ok, prog)
+
+
+def evaluate_rsc(node: Node, ctx: Context) -> Result:
+    params = node.params
+    target, about_min = params["min"], params.get("about_giving_min")
+    lo, hi = params["window_months"]
+    ok, refused = rsc_screen(node, ctx)
+    choice = rsc_best(ok, params)
+    kept = {s.id for s in choice.sessions}
+    in_window = {s.id for s in choice.window_sessions}
+    third = (
+        "third provider"
+        if params["max_providers"] == 2
+        else (f"more than {params['max_providers']} providers")
+    )
+    for s in ok:
+        if s.id in kept:
+            continue
+        refused.append(
+            not_counted(s, third if s.id in in_window else f"outside the best {hi}-month window")
+        )
+    order = {it.id: (it.date, it.id) for it in ctx.by_kind.get("rsc", ())}
+    refused.sort(key=lambda nc: order[nc.evidence_id])
+    hours_ok = choice.hours + EPS >= target
+    about_ok = not about_min or choice.about + EPS >= about_min
+    met = hours_ok and about_ok and choice.span_ok
+    missing: list[str] = []
+    if not hours_ok:
+        missing.append(_rsc_hours_task(ok, choice, params, ctx.as_of))
+    if not about_ok:
+        missing.append(
+            f"Get {fmt(about_min - choice.about)} more hours of reflective supervision about "
+            "the supervision you give"
+        )
+    if choice.sessions and not choice.span_ok:
+        span_end = add_months(choice.sessions[0].date, lo)
+        closes = add_months(choice.sessions[0].date, hi)
+        # Once the window has closed, the hours task above already points at a new window.
+        if span_end > ctx.as_of:
+            missing.append(
+                f"Keep receiving reflective supervision until at least {span_end.isoformat()}: "
+                f"the hours must span {lo} months"
+            )
+        elif closes > ctx.as_of:
+            missing.append(
+                f"Receive one more session of reflective supervision before "
+                f"{closes.isoformat()}: the hours must span {lo} months"
+            )
+    text = f"RSC {fmt(choice.hours)} of {fmt(target)} h"
+    if about_min:
+        text += f", {fmt(choice.about)} of {fmt(about_min)} h about the supervision you give"
+    progress = 1.0 if met else min(choice.progress, 0.99)
+    return Result(
+        "rsc_hours",
+        label(node, "Reflective supervision"),
+        status(met, progress),
+        progress,
+        node.path,
+        Figures(choice.hours, target, "h", text),
+        tuple(sorted(kept, key=lambda i: order[i])),
+        tuple(refused),
+        tuple(missing),
+    )
+
+
+def _rsc_hours_task(
+    ok: list[EvidenceItem], choice: RscChoice, params: Mapping[str, Any], as_of: datetime.date
+) -> str:
+    target, hi = params["min"], params["window_months"][1]
+    if choice.sessions:
+        closes = add_months(choice.sessions[0].date, hi)
+        if closes > as_of:
+            return (
+                f"Get {fmt(target - choice.hours)} more hours of reflective supervision "
+                f"before {closes.isoformat()}"
+            )
+        # The best window has closed: only sessions recent enough to share a window with
+        # new ones still help.
+        recent = [s for s in ok if add_months(s.date, hi) > as_of]
+        fresh = rsc_best(recent, params)
+        if fresh.sessions:
+            closes = add_months(fresh.sessions[0].date, hi)
+            return (
+                f"Get {fmt(target - fresh.hours)} more hours of reflective supervision "
+                f"before {closes.isoformat()}"
+            )
+    return f"Get {fmt(target)} hours of reflective supervision within {hi} months"
+
+
+def _main_provider(sessions: tuple[EvidenceItem, ...]) -> int | None:
+    hours: dict[int | None, float] = {}
+    for s in sessions:
+        hours[s.provider_id] = hours.get(s.provider_id, 0.0) + s.hours
+    return max(hours, key=lambda p: (hours[p], -1 if p is None else p)) if hours else None
+
+
+def forecast_rsc(fc: Forecaster, node: Node, res: Result) -> datetime.date | None:
+    """Project the day the hours, span and about-giving minimum are all met; warn on the way."""
+    params = node.params
+    target, hi = params["min"], params["window_months"][1]
+    ok, _ = rsc_screen(node, fc.ctx)
+    monthly: dict[str, float] = {}
+    about_hours = 0.0
+    for s in ok:
+        key = month_key(s.date)
+        monthly[key] = monthly.get(key, 0.0) + s.hours
+        if s.details.get("about_giving_rsc") and add_months(s.date, 12) > fc.as_of:
+            about_hours += s.hours
+    rate = weighted_rate(monthly, fc.as_of)
+    if rate <= 0:
+        fc.warnings.append("No eligible reflective supervision in the last 12 months")
+        return fc.record(
+            leaf_forecast(node, res, NO_PACE, None, "No recent reflective supervision")
+        )
+    choice = rsc_best(ok, params)
+    recent_total = math.fsum(s.hours for s in ok if add_months(s.date, 12) > fc.as_of)
+    about_share = about_hours / recent_total if recent_total else 0.0
+    main = _main_provider(choice.sessions or tuple(ok))
+
+    def met_after(months: int) -> bool:
+        # One session a month at the recent pace, split by the recent share of sessions
+        # about the supervision the clinician gives.
+        extra = [
+            EvidenceItem(
+                id=-2 * m - about,
+                kind="rsc",
+                date=add_months(fc.as_of, m),
+                status="attested",
+                hours=rate * (about_share if about else 1 - about_share),
+                provider_id=main,
+                details={"about_giving_rsc": bool(about)},
+            )
+            for m in range(1, months + 1)
+            for about in (0, 1)
+        ]
+        return rsc_best(ok + extra, params).progress >= 1.0
+
+    day = None
+    if met_after(HORIZON_MONTHS):
+        lo_m, hi_m = 1, HORIZON_MONTHS
+        while lo_m < hi_m:  # met_after is monotone: more sessions never hurt
+            mid = (lo_m + hi_m) // 2
+            lo_m, hi_m = (lo_m, mid) if met_after(mid) else (mid + 1, hi_m)
+        day = add_months(fc.as_of, lo_m)
+    if choice.sessions:
+        closes = add_months(choice.sessions[0].date, hi)
+        if closes > fc.as_of and (day is None or day > closes):
+            months_left = sum(1 for m in range(1, hi + 1) if add_months(fc.as_of, m) < closes)
+            reach = min(target, choice.hours + rate * months_left)
+            fc.warnings.append(
+                f"At this pace your RSC window closes on {closes.isoformat()} with "
+                f"{fmt(reach)} of {fmt(target)} h"
+            )
+    if rate * hi + 1e-9 < target:
+        fc.warnings.append(
+            f"At {fmt(rate)} h a month you cannot reach {fmt(target)} h of reflective "
+            f"supervision within {hi} months: you need {fmt(target / hi)} h a month"
+        )
+    if day is None:
+        return fc.record(
+            leaf_forecast(node, res, NO_PACE, None, "Not reachable at the current pace")
+        )
+    return fc.record(
+        leaf_forecast(node, res, ON_PACE, day, f"At your pace: around {day.isoformat()}")
+    )
+
+
+def _parse_window(ck: Checker, p: Mapping[str, Any], where: str) -> tuple[int, ...]:
+    window = p.get("window_months", [12, 24])
+    wpath = join(where, "window_months")
+    if (
+        not isinstance(window, list)
+        or len(window) != 2
+        or any(isinstance(w, bool) or not isinstance(w, int) for w in window)
+    ):
+        ck.add(wpath, f"must be a list of two whole numbers [shortest, longest], got {window!r}")
+        window = [12, 24]
+    elif window[0] > window[1]:
+        ck.add(wpath, f"shortest span {window[0]} is longer than the longest {window[1]} months")
+    elif window[0] < 0 or window[1] < 1 or window[1] > MAX_WINDOW_MONTHS:
+        ck.add(
+            wpath,
+            f"must lie within 0..{MAX_WINDOW_MONTHS} months with a longest of at "
+            f"least 1, got {window!r}",
+        )
+    return tuple(window)
+
+
+def _hours(value: float) -> str:
+    return f"{value:g} h"
+
+
+class RscHours(Leaf):
+    name = "rsc_hours"
+    title = "Reflective supervision"
+    kinds = ("rsc",)
+
+    class Params(LeafParams):
+        min: float = Field(ge=0, title="Hours at least")
+        window_months: tuple[int, int] = Field(
+            default=(12, 24), title="Span in months [shortest, longest]"
+        )
+        eligible: str | tuple[str, ...] | None = Field(
+            default=None, title="Providers qualified as (a rsc_eligibility key or credentials)"
+        )
+        max_providers: int = Field(default=2, ge=1, title="Providers at most")
+        majority_one_provider: bool = Field(default=True, title="Most hours from one provider")
+        facilitated_groups_only: bool = Field(
+            default=True, title="Groups count only with a facilitator"
+        )
+        about_giving_min: float | None = Field(
+            default=None, ge=0, title="Hours about the supervision given, at least"
+        )
+
+    def parse_params(
+        self, ck: Checker, p: Mapping[str, Any], where: str, ctx: ParseContext
+    ) -> dict[str, Any]:
+        ck.keys(
+            p,
+            where,
+            (
+                "min",
+                "window_months",
+                "eligible",
+                "max_providers",
+                "majority_one_provider",
+                "facilitated_groups_only",
+                "about_giving_min",
+                "label",
+            ),
+        )
+        out: dict[str, Any] = {"min": ck.number(p, "min", where)}
+        out["window_months"] = _parse_window(ck, p, where)
+        if "eligible" in p:
+            eligible = p["eligible"]
+            epath = join(where, "eligible")
+            if isinstance(eligible, str):
+                if eligible not in ctx.eligibility_keys:
+                    ck.add(epath, f"{eligible!r} is not a key of rsc_eligibility")
+                out["eligible"] = eligible
+            else:
+                listed = ck.str_list(eligible, epath, nonempty=True)
+                if listed:
+                    for i, cred in enumerate(listed):
+                        check_credential(ck, cred, f"{epath}[{i}]", ctx.categories)
+                out["eligible"] = listed or ()
+        else:
+            code = ctx.category
+            keys = ctx.eligibility_keys
+            if code not in keys and not any(k.startswith(f"{code}:") for k in keys):
+                ck.add(where, f"no rsc_eligibility entry for {code}; add one or set 'eligible'")
+        providers = ck.number(p, "max_providers", where, required=False, integer=True, low=1)
+        out["max_providers"] = providers if providers is not None else 2
+        out["majority_one_provider"] = ck.boolean(p, "majority_one_provider", where, True)
+        out["facilitated_groups_only"] = ck.boolean(p, "facilitated_groups_only", where, True)
+        if "about_giving_min" in p:
+            out["about_giving_min"] = ck.number(p, "about_giving_min", where)
+        return out
+
+    def evaluate(self, node: Node, ctx: Context) -> Result:
+        return evaluate_rsc(node, ctx)
+
+    def forecast(self, fc: Forecaster, node: Node, res: Result) -> datetime.date | None:
+        return forecast_rsc(fc, node, res)
+
+    def describe(self, node: Node, exam: ExamRules, area_count: int | None) -> str:
+        p = node.params
+        low, high = p["window_months"]
+        parts = [
+            f"Reflective supervision/consultation: at least {_hours(p['min'])} "
+            f"within {low}–{high} months",
+            f"from at most {p['max_providers']} providers",
+        ]
+        if p["majority_one_provider"]:
+            parts.append("most hours from one provider")
+        if p["facilitated_groups_only"]:
+            parts.append("groups count only with a facilitator")
+        if "about_giving_min" in p:
+            parts.append(f"at least {_hours(p['about_giving_min'])} about the RSC given")
+        eligible = p.get("eligible")
+        if isinstance(eligible, str):
+            parts.append(f"providers qualified as for {eligible}")
+        elif eligible:
+            parts.append(f"providers endorsed as {', '.join(eligible)}")
+        return ", ".join(parts)
+
+    def explain(
+        self, res: Result, items: Mapping[int, EvidenceItem], node: Node | None = None
+    ) -> Explanation:
+        """Add the window: its months and the day it closes after the first counted session."""
+        out = explanation(res, items)
+        if node is None:
+            return out
+        lo, hi = (int(m) for m in node.params["window_months"])
+        closes = add_months(out.first, hi) if out.first else None
+        return Explanation(out.counted, out.first, out.last, (lo, hi), closes, out.reasons)
+
+    def chart(self, result: Result, summary: Summary) -> ChartSeries | None:
+        """Attested reflective supervision hours by month, against the largest RSC target."""
+        monthly: dict[str, float] = {}
+        for item in summary.items:
+            if item.kind == "rsc" and item.status in COUNTED:
+                key = month_key(item.date)
+                monthly[key] = monthly.get(key, 0.0) + item.hours
+        return ChartSeries("rsc", target_of(result, self.name), monthly)
+
+
+TYPE = RscHours()
