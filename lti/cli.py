@@ -1,4 +1,5 @@
-"""Commands: `flask --app lms lti register | urls | rotate-key | rotate-secret | push-grades`."""
+"""Commands: `flask --app lms lti register | urls | rotate-key | rotate-secret | push-grades |
+purge`."""
 
 from __future__ import annotations
 
@@ -140,3 +141,23 @@ def push_grades_command(limit: int) -> None:
         click.echo(f"  {error}", err=True)
     if report.failed:
         raise SystemExit(1)
+
+
+@cli.command("purge")
+@click.option(
+    "--grade-job-days",
+    default=30,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Give up a learner's grade still failing after this many days.",
+)
+def purge_command(grade_job_days: int) -> None:
+    """Delete expired launch data, used nonces past any token's life, stale grade jobs (cron)."""
+    from lti.purge import purge
+
+    with connection():
+        counts = purge(grade_job_days=grade_job_days)
+    click.echo(
+        f"Deleted {counts['launch_values']} launch value(s), {counts['launches']} launch(es), "
+        f"{counts['used_nonces']} used nonce(s), {counts['grade_jobs']} grade job(s)."
+    )

@@ -24,7 +24,8 @@ from lti import keys
 from lti.models import Context, Deployment, GradeJob, Launch, Member, Platform, UsedNonce
 
 LAUNCH_HOURS = 2  # a launch id serves the page it opened for this long
-NONCE_DAYS = 2  # used nonces are kept longer than any id_token lives
+NONCE_DAYS = 2  # used nonces are kept at least this long ...
+CLOCK_SKEW = dt.timedelta(minutes=5)  # ... and past their token's own expiry plus this
 LEARNER_ROLES = ("clinician",)
 STAFF_ROLES = ("trainer", "coordinator", "admin")
 CLAIM = "https://purl.imsglobal.org/spec/lti/claim/"
@@ -313,6 +314,21 @@ def _link(platform: Platform, user: User, sub: str, role: str) -> None:
         raise LtiError(str(exc), "sub") from exc
 
 
+def nonce_expiry(claims: dict[str, t.Any], now: dt.datetime | None = None) -> dt.datetime:
+    """Keep a used nonce until its id_token can no longer be accepted: past the token's `exp`
+    plus the clock skew, and never less than NONCE_DAYS (`lti purge` deletes it after)."""
+    now = now or utcnow()
+    keep = now + dt.timedelta(days=NONCE_DAYS)
+    exp = claims.get("exp")
+    if isinstance(exp, int | float) and not isinstance(exp, bool):
+        try:
+            expires = dt.datetime.fromtimestamp(exp, dt.UTC).replace(tzinfo=None) + CLOCK_SKEW
+        except (OverflowError, OSError, ValueError):
+            expires = dt.datetime.max
+        keep = max(keep, expires)
+    return keep
+
+
 class Replayed(LtiError):
     """The launch's nonce was used already."""
 
@@ -333,7 +349,7 @@ def accept_launch(
             UsedNonce.create(
                 platform=platform,
                 nonce=nonce[:255],
-                expires_at=utcnow() + dt.timedelta(days=NONCE_DAYS),
+                expires_at=nonce_expiry(claims),
             )
     except pw.IntegrityError:
         raise Replayed("This launch was used already; start it again from the course.") from None
