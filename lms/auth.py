@@ -111,7 +111,7 @@ def _failed_sign_in(response) -> bool:
     return response.status_code == 400
 
 
-def _reset_account_limit() -> None:
+def reset_account_limit() -> None:
     """Forget the account's failed sign-ins after a successful one (in the shared storage)."""
     key = _account_key()
     for current in limiter.current_limits:
@@ -119,13 +119,21 @@ def _reset_account_limit() -> None:
             current.limiter.clear(current.limit, *current.request_args)
 
 
+# Per account only failures count, and a success starts the count again: otherwise anyone who
+# knows a colleague's email could lock them out by signing in as them a few times. Shared: every
+# form that checks a password by email (this one, lti's sign-in to confirm) counts together.
+account_limit = limiter.shared_limit(
+    _account_limits,
+    scope="sign-in-account",
+    key_func=_account_key,
+    methods=["POST"],
+    deduct_when=_failed_sign_in,
+)
+
+
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(_login_limits, methods=["POST"])
-# Per account only failures count, and a success starts the count again: otherwise anyone who
-# knows a colleague's email could lock them out by signing in as them a few times.
-@limiter.limit(
-    _account_limits, key_func=_account_key, methods=["POST"], deduct_when=_failed_sign_in
-)
+@account_limit
 def login():
     if current_user.is_authenticated:
         return redirect(safe_next(request.args.get("next")) or url_for("lms.home"))
@@ -146,7 +154,7 @@ def login():
             with db.atomic():
                 User.update(last_login_at=utcnow()).where(User.id == user.id).execute()
                 audit.record("auth.login", user, actor=user)
-            _reset_account_limit()
+            reset_account_limit()
             sign_in(user, remember=bool(form.remember.data))
             return redirect(safe_next(request.args.get("next")) or url_for("lms.home"))
     return render_template("lms/login.html", form=form), (400 if form.errors else 200)

@@ -25,6 +25,7 @@ from werkzeug.exceptions import Forbidden, NotFound
 from courses.models import Session as CourseSession
 from courses.models import Training
 from courses.services import CourseError, record_roster
+from lms.auth import account_limit, reset_account_limit
 from lms.csrf import csrf
 from lms.forms import choices
 from lms.models import Association, User
@@ -277,6 +278,7 @@ def _open_launch() -> Launch:
 @bp.route("/connect", methods=["POST"])
 @csrf.exempt
 @limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_IP"])
+@account_limit  # failures counted per account, with the sign-in page's
 def connect():
     """Confirm who the platform's user is, once, with their IMH Pathway password."""
     launch = _open_launch()
@@ -297,6 +299,7 @@ def connect():
         services.confirm_link(launch, user)
     except LtiError as exc:
         return _page("connect.html", 400, launch=launch, platform=launch.platform, error=str(exc))
+    reset_account_limit()  # signed in and linked: the failures before are forgotten
     return _show(Launch.get_by_id(launch.id))
 
 
