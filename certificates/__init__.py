@@ -5,25 +5,25 @@ from certificates import keys, panels, receivers, views, views_public  # noqa: F
 from certificates.blueprint import api, bp, cli, public_bp
 from certificates.capabilities import CAPABILITIES
 from certificates.models import MODELS
-from lms.plugins import NavItem, Plugin
-
-
-def _init_app(app) -> None:
-    keys.init_config(app)
-    app.register_blueprint(public_bp, url_prefix="/verify")
-    receivers.init_app(app)
-    panels.init_app(app)
-
+from lms.plugins import Mount, NavItem, Plugin, Receiver
+from lms.signals import demo_data, endorsement_awarded, registry_links
 
 plugin = Plugin(
     name="certificates",
-    version=2,
+    version=3,
     blueprint=bp,
     models=MODELS,
     capabilities=CAPABILITIES,
     requires=("competencies",),
     cli=cli,
     api=api,
+    blueprints=(Mount(public_bp, "/verify"),),  # anyone checks a certificate there
+    receivers=(
+        Receiver(endorsement_awarded, receivers.on_award),
+        Receiver(demo_data, receivers.on_demo),
+        Receiver(registry_links, receivers.links_for_registry),
+    ),
+    home=(panels.home_todos,),
     nav=(
         NavItem("Certificates", "certificates.mine", None, order=40),
         NavItem(
@@ -35,5 +35,5 @@ plugin = Plugin(
         ),
         NavItem("Issued certificates", "certificates.manage", "certificates:manage", order=50),
     ),
-    init_app=_init_app,
+    init_app=keys.init_config,
 )

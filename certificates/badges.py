@@ -49,6 +49,7 @@ CRYPTOSUITE = "eddsa-rdfc-2022"
 LEGACY_CRYPTOSUITE = "eddsa-jcs-2022"
 JWT_MEDIA_TYPE = "application/vc+jwt"
 STATUS_PURPOSE = "revocation"
+SUSPENSION_PURPOSE = "suspension"  # a second list, same index per credential
 STATUS_LIST_BITS = 131_072  # 16 KiB, the minimum the Bitstring Status List spec allows
 _B58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
 _ED25519_PUB = b"\xed\x01"  # multicodec prefix of an Ed25519 public key
@@ -134,8 +135,8 @@ def revocation_list_id(association: Association) -> str:
     return f"{issuer_url(association)}/revocations"
 
 
-def status_list_id(association: Association) -> str:
-    return f"{issuer_url(association)}/status/{STATUS_PURPOSE}"
+def status_list_id(association: Association, purpose: str = STATUS_PURPOSE) -> str:
+    return f"{issuer_url(association)}/status/{purpose}"
 
 
 def credential_id(code: str) -> str:
@@ -379,10 +380,14 @@ def encode_bits(indices: list[int] | set[int], size: int = STATUS_LIST_BITS) -> 
 
 
 def status_list_credential(
-    association: Association, revoked: set[int], *, created: dt.datetime
+    association: Association,
+    indices: set[int],
+    *,
+    created: dt.datetime,
+    purpose: str = STATUS_PURPOSE,
 ) -> dict[str, Any]:
-    """Return the unsigned BitstringStatusListCredential of the association's revocations."""
-    url = status_list_id(association)
+    """Return the unsigned BitstringStatusListCredential of one purpose with these bits set."""
+    url = status_list_id(association, purpose)
     return {
         "@context": [linked_data.CREDENTIALS_V2],
         "id": url,
@@ -392,8 +397,8 @@ def status_list_credential(
         "credentialSubject": {
             "id": f"{url}#list",
             "type": "BitstringStatusList",
-            "statusPurpose": STATUS_PURPOSE,
-            "encodedList": encode_bits(revoked),
+            "statusPurpose": purpose,
+            "encodedList": encode_bits(indices),
         },
     }
 

@@ -25,6 +25,16 @@ class RevokeForm(FlaskForm):
     submit = SubmitField("Revoke this certificate")
 
 
+class SuspendForm(FlaskForm):
+    reason = TextAreaField(
+        "Reason for suspending",
+        validators=[DataRequired(message="Give the reason for suspending."), Length(max=500)],
+        description="Shown on the public verify page next to SUSPENDED, e.g. pending an ethics "
+        "review.",
+    )
+    submit = SubmitField("Suspend this certificate")
+
+
 class ZipForm(FlaskForm):
     class Meta:
         csrf = False  # a GET download with no side effect

@@ -37,6 +37,11 @@ class IssuedCertificate(BaseModel):
     revoked_reason = pw.TextField(default="")
     revoked_by = pw.ForeignKeyField(User, null=True, backref="+", on_delete="RESTRICT")
     revoked_at = pw.DateTimeField(null=True)
+    # Suspension (endorsements, e.g. pending an ethics review): reversible, unlike revocation.
+    # The status stays "valid"; a suspended certificate has suspended_at set.
+    suspended_at = pw.DateTimeField(null=True)
+    suspended_reason = pw.TextField(default="")
+    suspended_by = pw.ForeignKeyField(User, null=True, backref="+", on_delete="RESTRICT")
     credential = pw.TextField(null=True)  # endorsement: the signed Open Badges 3.0 JSON
     credential_jwt = pw.TextField(null=True)  # endorsement: the same credential as a VC-JWT
     status_index = pw.IntegerField(null=True)  # endorsement: its bit in the status list
@@ -74,8 +79,8 @@ class SigningKey(BaseModel):
 
 
 class StatusList(BaseModel):
-    """An association's signed BitstringStatusListCredential, rewritten in the transaction
-    that changes a bit (revoking a certificate)."""
+    """An association's signed BitstringStatusListCredential of one purpose ("revocation" or
+    "suspension"), rewritten in the transaction that changes one of its bits."""
 
     association = pw.ForeignKeyField(Association, backref="+", on_delete="RESTRICT")
     purpose = pw.CharField(max_length=20, default="revocation")

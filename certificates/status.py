@@ -1,9 +1,10 @@
-"""The W3C Bitstring Status List of each association: an index per credential, a signed list.
+"""The W3C Bitstring Status Lists of each association: an index per credential, signed lists.
 
 Indices are drawn at random among the list's 131,072 bits (so neighbouring credentials do not
-reveal each other's order); a certificate keeps its index for life. The signed list is stored
-and rewritten in the transaction that revokes a certificate, so the list, the certificate row
-and the 1EdTech revocation list (read from the same rows) never disagree.
+reveal each other's order); a certificate keeps its index for life, the same in both lists.
+Each signed list (revocation, suspension) is stored and rewritten in the transaction that
+changes one of its bits, so the lists, the certificate rows and the 1EdTech revocation list
+(read from the same rows) never disagree.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 from certificates import badges, keys
 from certificates.models import IssuedCertificate, StatusList
 from certificates.sources import CertificateError
+from lms.db import transactional
 from lms.models import Association, utcnow
 
 MAX_DRAWS = 10_000
@@ -45,30 +47,48 @@ def allocate_index(association: Association, avoid: set[int] | frozenset[int] = 
     raise CertificateError("The association's status list has no free index left.", "code")
 
 
+PURPOSES = (badges.STATUS_PURPOSE, badges.SUSPENSION_PURPOSE)
+
+
 def revoked_indices(association: Association) -> set[int]:
+    return _indices(association, IssuedCertificate.status == "revoked")
+
+
+def suspended_indices(association: Association) -> set[int]:
+    return _indices(
+        association,
+        (IssuedCertificate.status == "valid") & IssuedCertificate.suspended_at.is_null(False),
+    )
+
+
+def _indices(association: Association, condition) -> set[int]:
     rows = IssuedCertificate.select(IssuedCertificate.status_index).where(
         (IssuedCertificate.association == association)
-        & (IssuedCertificate.status == "revoked")
+        & condition
         & IssuedCertificate.status_index.is_null(False)
     )
     return {r.status_index for r in rows}
 
 
-def write(association: Association) -> StatusList:
-    """Sign the association's current revocation list and store it (inside the caller's write)."""
+def write(association: Association, purpose: str = badges.STATUS_PURPOSE) -> StatusList:
+    """Sign the association's current list of one purpose and store it (inside the caller's
+    write): revocation sets the bits of revoked certificates, suspension those of suspended
+    ones that are still valid."""
     now = utcnow()
-    unsigned = badges.status_list_credential(association, revoked_indices(association), created=now)
+    indices = (
+        suspended_indices(association)
+        if purpose == badges.SUSPENSION_PURPOSE
+        else revoked_indices(association)
+    )
+    unsigned = badges.status_list_credential(association, indices, created=now, purpose=purpose)
     kid, key = keys.active_key(association)
     signed = json.dumps(badges.sign(unsigned, key, kid=kid, created=now), ensure_ascii=False)
     row = StatusList.get_or_none(
-        (StatusList.association == association) & (StatusList.purpose == badges.STATUS_PURPOSE)
+        (StatusList.association == association) & (StatusList.purpose == purpose)
     )
     if row is None:
         return StatusList.create(
-            association=association,
-            purpose=badges.STATUS_PURPOSE,
-            credential=signed,
-            updated_at=now,
+            association=association, purpose=purpose, credential=signed, updated_at=now
         )
     row.credential = signed
     row.updated_at = now
@@ -77,17 +97,30 @@ def write(association: Association) -> StatusList:
 
 
 def ensure(association: Association) -> None:
-    """Create the association's status list if it has none yet."""
-    exists = StatusList.select().where(
-        (StatusList.association == association) & (StatusList.purpose == badges.STATUS_PURPOSE)
-    )
-    if not exists.exists():
-        write(association)
+    """Create the association's status lists (revocation, suspension) it has not got yet."""
+    have = {
+        r.purpose
+        for r in StatusList.select(StatusList.purpose).where(StatusList.association == association)
+    }
+    for purpose in PURPOSES:
+        if purpose not in have:
+            write(association, purpose)
 
 
-def current(association: Association) -> dict[str, Any] | None:
+@transactional
+def publish_missing(association: Association, purpose: str) -> dict[str, Any] | None:
+    """Write a list of this purpose if the association has none yet; return it."""
+    if purpose not in PURPOSES:
+        return None
+    ensure(association)
+    return current(association, purpose)
+
+
+def current(
+    association: Association, purpose: str = badges.STATUS_PURPOSE
+) -> dict[str, Any] | None:
     row = StatusList.get_or_none(
-        (StatusList.association == association) & (StatusList.purpose == badges.STATUS_PURPOSE)
+        (StatusList.association == association) & (StatusList.purpose == purpose)
     )
     return json.loads(row.credential) if row else None
 

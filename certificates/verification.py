@@ -6,7 +6,7 @@ import hashlib
 import hmac
 from dataclasses import asdict, dataclass
 
-from certificates import status
+from certificates import badges, status
 from certificates.codes import display
 from certificates.models import IssuedCertificate
 from competencies.endorsements import category_names
@@ -33,7 +33,10 @@ class PublicRecord:
     revoked_reason: str | None
     sha256: str
     superseded_by: str | None = None  # the code of the certificate that replaced this one
-    credential_status: str | None = None  # endorsement: "revoked" or "active", from the list
+    # endorsement: "revoked", "suspended" or "active", read from the published status lists
+    credential_status: str | None = None
+    suspended_on: str | None = None
+    suspended_reason: str | None = None
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -43,6 +46,8 @@ def public_record(cert: IssuedCertificate) -> PublicRecord:
     """Return what the verify page and API show for a certificate."""
     names = category_names(cert.association, cert.issued_on) if cert.category else {}
     revoked = cert.status == "revoked"
+    suspended = cert.status == "valid" and cert.suspended_at is not None
+    word = "SUSPENDED" if suspended else STATUS_WORDS.get(cert.status, cert.status.upper())
     return PublicRecord(
         code=display(cert.code),
         holder_name=cert.holder.display_name,
@@ -54,12 +59,14 @@ def public_record(cert: IssuedCertificate) -> PublicRecord:
         issuer=cert.association.name,
         issued_on=cert.issued_on.isoformat(),
         expires_on=cert.expires_on.isoformat() if cert.expires_on else None,
-        status=STATUS_WORDS.get(cert.status, cert.status.upper()),
+        status=word,
         revoked_on=cert.revoked_at.date().isoformat() if revoked and cert.revoked_at else None,
         revoked_reason=cert.revoked_reason if revoked else None,
         sha256=cert.sha256,
         superseded_by=_replacement(cert),
         credential_status=list_status(cert),
+        suspended_on=cert.suspended_at.date().isoformat() if suspended else None,
+        suspended_reason=cert.suspended_reason if suspended else None,
     )
 
 
@@ -74,13 +81,18 @@ def _replacement(cert: IssuedCertificate) -> str | None:
 
 
 def list_status(cert: IssuedCertificate) -> str | None:
-    """Read the certificate's bit in its association's published status list."""
+    """Read the certificate's bits in its association's published status lists."""
     if cert.status_index is None:
         return None
     published = status.current(cert.association)
     if published is None:
         return None
-    return "revoked" if status.bit(published, cert.status_index) else "active"
+    if status.bit(published, cert.status_index):
+        return "revoked"
+    suspension = status.current(cert.association, badges.SUSPENSION_PURPOSE)
+    if suspension is not None and status.bit(suspension, cert.status_index):
+        return "suspended"
+    return "active"
 
 
 def matches(cert: IssuedCertificate, content: bytes) -> bool:

@@ -18,7 +18,7 @@ from flask import (
 from certificates import archive, badges, issuing
 from certificates.blueprint import bp
 from certificates.codes import display
-from certificates.forms import NoteForm, ProgressForm, RevokeForm, ZipForm
+from certificates.forms import NoteForm, ProgressForm, RevokeForm, SuspendForm, ZipForm
 from certificates.models import IssuedCertificate
 from competencies.endorsements import category_names
 from competencies.models import Endorsement, Evidence
@@ -229,6 +229,7 @@ def manage():
             IssuedCertificate.title,
             IssuedCertificate.issued_on,
             IssuedCertificate.status,
+            IssuedCertificate.suspended_at,
             User.display_name,
         )
         .join(User, on=IssuedCertificate.holder)
@@ -313,6 +314,49 @@ def revoke(cert_id: int):
     return render_template(
         "certificates/revoke.html", cert=cert, form=form, display=display, names=names
     ), status
+
+
+def _managed(cert_id: int) -> IssuedCertificate:
+    cert = IssuedCertificate.get_or_none(IssuedCertificate.id == cert_id)
+    if cert is None or not current_actor().can("certificates:manage", cert.association_id):
+        abort(404)
+    return cert
+
+
+@bp.route("/<int:cert_id>/suspend", methods=["GET", "POST"])
+@require("certificates:manage")
+def suspend(cert_id: int):
+    cert = _managed(cert_id)
+    form = SuspendForm()
+    status = 200
+    if request.method == "POST":
+        if form.validate_on_submit():
+            try:
+                issuing.suspend(cert, reason=form.reason.data, actor=current_actor())
+            except issuing.CertificateError as exc:
+                form.reason.errors.append(str(exc))
+            else:
+                flash(f"Certificate {display(cert.code)} is suspended.", "success")
+                return redirect(url_for("certificates.manage"))
+        status = 400
+    return render_template(
+        "certificates/suspend.html", cert=cert, form=form, display=display
+    ), status
+
+
+@bp.route("/<int:cert_id>/reinstate", methods=["POST"])
+@require("certificates:manage")
+def reinstate(cert_id: int):
+    cert = _managed(cert_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        issuing.reinstate(cert, actor=current_actor())
+    except issuing.CertificateError as exc:
+        flash(str(exc), "danger")
+    else:
+        flash(f"Certificate {display(cert.code)} is reinstated.", "success")
+    return redirect(url_for("certificates.manage"))
 
 
 @bp.route("/manage/zip")

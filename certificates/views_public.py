@@ -158,9 +158,24 @@ def issuer(assoc_code: str):
 @public_bp.route("/issuers/<assoc_code>/status/revocation")
 @verify_limit
 def status_list(assoc_code: str):
-    """The association's signed BitstringStatusListCredential (cacheable for a few minutes)."""
+    """The association's signed revocation BitstringStatusListCredential (cacheable a few
+    minutes)."""
+    return _status_list(assoc_code, badges.STATUS_PURPOSE)
+
+
+@public_bp.route("/issuers/<assoc_code>/status/suspension")
+@verify_limit
+def suspension_list(assoc_code: str):
+    """The association's signed suspension BitstringStatusListCredential (same indices)."""
+    return _status_list(assoc_code, badges.SUSPENSION_PURPOSE)
+
+
+def _status_list(assoc_code: str, purpose: str):
     association = _association(assoc_code)
-    published = status.current(association) if association is not None else None
+    published = status.current(association, purpose) if association is not None else None
+    if published is None and association is not None and status.current(association):
+        # An association whose lists predate suspension gets its (empty) suspension list now.
+        published = status.publish_missing(association, purpose)
     if published is None:
         return _not_found(CodeForm(formdata=None))
     return _json(published, mimetype="application/vc+ld+json", max_age=STATUS_MAX_AGE)
@@ -261,6 +276,8 @@ class VerifiedCertificate(BaseModel):
     sha256: str
     superseded_by: str | None = None
     credential_status: str | None = None
+    suspended_on: str | None = None
+    suspended_reason: str | None = None
 
 
 @api.get("/verify/<code>")

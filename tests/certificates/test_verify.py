@@ -28,6 +28,8 @@ PUBLIC_FIELDS = {
     "sha256",
     "superseded_by",
     "credential_status",
+    "suspended_on",  # with the reason, shown only while a certificate is suspended
+    "suspended_reason",
 }
 
 
