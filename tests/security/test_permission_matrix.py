@@ -487,6 +487,14 @@ MATRIX: tuple[Entry, ...] = (
           args={"cert_id": "endorsement_cert"}, coordinator=(200, 200, 404), admin=200),
     route("POST /certificates/<int:cert_id>/revoke", owners=OWN3,
           args={"cert_id": "endorsement_cert"}, coordinator=(400, 400, 404), admin=400),
+    # Suspension (issue 19): like revoking; POST without a reason is a form error, reinstating
+    # a certificate that is not suspended is refused with a message (302 back to the list).
+    route("GET /certificates/<int:cert_id>/suspend", owners=OWN3,
+          args={"cert_id": "endorsement_cert"}, coordinator=(200, 200, 404), admin=200),
+    route("POST /certificates/<int:cert_id>/suspend", owners=OWN3,
+          args={"cert_id": "endorsement_cert"}, coordinator=(400, 400, 404), admin=400),
+    route("POST /certificates/<int:cert_id>/reinstate", owners=OWN3,
+          args={"cert_id": "endorsement_cert"}, coordinator=(302, 302, 404), admin=302),
     # --- lti: coordinators register platforms; the platform and its iframe call the rest -------
     route("GET /lti/platforms", coordinator=200, admin=200),
     route("GET /lti/platforms/new", coordinator=200, admin=200),
@@ -517,6 +525,8 @@ MATRIX: tuple[Entry, ...] = (
     public("GET /verify/issuers/<assoc_code>/did.json", (200, 404), owners=TOKEN2,
            args={"assoc_code": "association_code"}),
     public("GET /verify/issuers/<assoc_code>/status/revocation", (200, 404), owners=TOKEN2,
+           args={"assoc_code": "association_code"}),
+    public("GET /verify/issuers/<assoc_code>/status/suspension", (200, 404), owners=TOKEN2,
            args={"assoc_code": "association_code"}),
     public("GET /verify/issuers/<assoc_code>/achievements/<category>/image.<ext>", (200, 404),
            owners=TOKEN2, args={"assoc_code": "association_code", "ext": "image_ext"}),
