@@ -10,26 +10,15 @@ for decryption too, until rotate-secret rewrites them.
 
 from __future__ import annotations
 
-import base64
-import json
-import os
-import secrets
-from pathlib import Path
-from typing import Any
-
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from cryptography.hazmat.primitives.hashes import SHA256
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from flask import Flask, current_app
 
 from certificates.models import SigningKey
-from lms import audit
-from lms.config import ConfigError
+from lms import audit, keyring
+from lms.config import ensure_signing_key_secret
 from lms.db import transactional
 from lms.models import Association, utcnow
-
-SECRET_FILE = "signing_key_secret"
 
 
 class SigningKeyError(RuntimeError):
@@ -38,72 +27,24 @@ class SigningKeyError(RuntimeError):
 
 # --- configuration ------------------------------------------------------------------------------
 
-
-def _as_list(value: Any) -> list[str]:
-    if not value:
-        return []
-    if isinstance(value, str):
-        text = value.strip()
-        if text.startswith("["):
-            return [str(v) for v in json.loads(text)]
-        return [part.strip() for part in text.split(",") if part.strip()]
-    return [str(v) for v in value]
+_PURPOSE = b"certificates:signing-key-secret"
+_LEGACY_PURPOSE = b"certificates:signing-keys"  # keys sealed with the session secret, before
 
 
 def init_config(app: Flask) -> None:
-    """Refuse to start without a signing-key secret outside development; keep one on disk in
-    development (instance folder, mode 0600), as the session secret is kept."""
-    config = app.config
-    config["SIGNING_KEY_SECRET_PREVIOUS"] = _as_list(config.get("SIGNING_KEY_SECRET_PREVIOUS"))
-    if config.get("SIGNING_KEY_SECRET"):
-        return
-    if config.get("TESTING"):
-        config["SIGNING_KEY_SECRET"] = secrets.token_hex(32)
-        return
-    if config.get("ENV") != "development":
-        raise ConfigError(
-            "LMS_SIGNING_KEY_SECRET is not set. It encrypts the badge signing keys and must "
-            "differ from LMS_SECRET_KEY: set it to a long random value "
-            '(python -c "import secrets; print(secrets.token_hex(32))").'
-        )
-    path = Path(app.instance_path) / SECRET_FILE
-    if not path.exists():
-        # Several workers may start at once: write aside, then link into place, which fails
-        # if another process got there first; everyone then reads the one file.
-        path.parent.mkdir(parents=True, exist_ok=True)
-        draft = path.with_name(f".{SECRET_FILE}.{os.getpid()}")
-        draft.write_text(secrets.token_hex(32), encoding="utf-8")
-        draft.chmod(0o600)
-        try:
-            os.link(draft, path)
-        except FileExistsError:
-            pass
-        finally:
-            draft.unlink()
-    config["SIGNING_KEY_SECRET"] = path.read_text(encoding="utf-8").strip()
-
-
-def _derive(secret: str, info: bytes) -> Fernet:
-    key = HKDF(algorithm=SHA256(), length=32, salt=b"imh-pathway", info=info).derive(
-        str(secret).encode()
-    )
-    return Fernet(base64.urlsafe_b64encode(key))
+    """Refuse to start without a signing-key secret outside development (lms.config)."""
+    ensure_signing_key_secret(app.config, app.instance_path)
 
 
 def _current() -> Fernet:
-    return _derive(current_app.config["SIGNING_KEY_SECRET"], b"certificates:signing-key-secret")
+    return keyring.sealer(_PURPOSE)
 
 
 def _accepted() -> MultiFernet:
     """The current secret first (it encrypts), then every previous one, then the legacy
     session-secret derivation of keys written before LMS_SIGNING_KEY_SECRET existed."""
-    config = current_app.config
-    fernets = [_current()]
-    for old in config.get("SIGNING_KEY_SECRET_PREVIOUS") or []:
-        fernets.append(_derive(old, b"certificates:signing-key-secret"))
-    if config.get("SECRET_KEY"):
-        fernets.append(_derive(config["SECRET_KEY"], b"certificates:signing-keys"))
-    return MultiFernet(fernets)
+    legacy = current_app.config.get("SECRET_KEY")
+    return keyring.opener(_PURPOSE, *([keyring.fernet(legacy, _LEGACY_PURPOSE)] if legacy else []))
 
 
 # --- keys ---------------------------------------------------------------------------------------

@@ -94,27 +94,67 @@ def load_instance_file(instance_path: str) -> dict[str, Any]:
     return {k: v for k, v in namespace.items() if k.isupper()}
 
 
-def ensure_secret_key(config: dict[str, Any], instance_path: str) -> None:
-    """Refuse to start without a secret outside development; in development keep one on disk."""
-    if config.get("SECRET_KEY"):
+_GENERATE_HINT = '(python -c "import secrets; print(secrets.token_hex(32))")'
+
+
+def ensure_instance_secret(
+    config: dict[str, Any], instance_path: str, name: str, purpose: str, *, tests_file=False
+) -> None:
+    """Make sure config[name] holds a secret; refuse to start without one outside development.
+
+    In development it is generated once into the instance folder (file `name.lower()`, created
+    owner-only; several workers starting at once all read the one file). Under TESTING a fresh
+    random value is used, or, with `tests_file`, the instance file as in development (for keys
+    that worker processes of one test must share).
+    """
+    if str(config.get(name) or "").strip():
         return
-    if config.get("TESTING"):
-        config["SECRET_KEY"] = secrets.token_hex(32)
+    testing = bool(config.get("TESTING"))
+    if testing and not tests_file:
+        config[name] = secrets.token_hex(32)
         return
-    if config.get("ENV") != "development":
+    if config.get("ENV") != "development" and not testing:
         raise ConfigError(
-            "LMS_SECRET_KEY is not set. Set it to a long random value "
-            '(python -c "import secrets; print(secrets.token_hex(32))") or run with '
-            "LMS_ENV=development to use a generated development key."
+            f"LMS_{name} is not set. {purpose} Set it to a long random value {_GENERATE_HINT}, "
+            "or run with LMS_ENV=development to use a generated development key."
         )
-    key_file = Path(instance_path) / "secret_key"
-    if not key_file.exists():
-        key_file.parent.mkdir(parents=True, exist_ok=True)
+    path = Path(instance_path) / name.lower()
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
         try:  # created owner-only from the start, never readable by others meanwhile
-            write_private(key_file, secrets.token_hex(32))
+            write_private(path, secrets.token_hex(32))
         except FileExistsError:  # another process made it just now
             pass
-    config["SECRET_KEY"] = key_file.read_text(encoding="utf-8").strip()
+    config[name] = path.read_text(encoding="utf-8").strip()
+
+
+def ensure_secret_key(config: dict[str, Any], instance_path: str) -> None:
+    """Refuse to start without a session secret outside development; in development keep one."""
+    ensure_instance_secret(config, instance_path, "SECRET_KEY", "It signs the sessions.")
+
+
+def ensure_signing_key_secret(config: dict[str, Any], instance_path: str) -> None:
+    """Give the key-encryption secret of lms.keyring, and read its previous values as a list."""
+    previous = config.get("SIGNING_KEY_SECRET_PREVIOUS") or []
+    if isinstance(previous, str):
+        text = previous.strip()
+        if text.startswith("["):
+            try:
+                previous = json.loads(text)
+            except json.JSONDecodeError as exc:
+                raise ConfigError(
+                    f"LMS_SIGNING_KEY_SECRET_PREVIOUS={text!r} cannot be read: {exc}"
+                ) from exc
+        else:
+            previous = text.split(",")
+    config["SIGNING_KEY_SECRET_PREVIOUS"] = [str(p).strip() for p in previous if str(p).strip()]
+    ensure_instance_secret(
+        config,
+        instance_path,
+        "SIGNING_KEY_SECRET",
+        "It encrypts the credential signing keys and the LTI tool keys and must differ from "
+        "LMS_SECRET_KEY.",
+    )
 
 
 MAX_SESSION_HOURS = 7 * 24
@@ -154,30 +194,11 @@ def ensure_audit_keys(config: dict[str, Any], instance_path: str) -> None:
     instance folder (owner-only), like the secret key. LMS_AUDIT_KEY is any string of 32+
     characters; LMS_AUDIT_SIGNING_KEY is 64 hex digits, the seed of an Ed25519 key.
     """
-    generate = config.get("ENV") == "development" or config.get("TESTING")
-    for name, file_name in (("AUDIT_KEY", "audit_key"), ("AUDIT_SIGNING_KEY", "audit_signing_key")):
-        value = str(config.get(name) or "").strip()
-        if not value:
-            if not generate:
-                raise ConfigError(
-                    f"LMS_{name} is not set. Set it to a long random value "
-                    '(python -c "import secrets; print(secrets.token_hex(32))"), kept outside '
-                    "the database and its backups, or run with LMS_ENV=development to use a "
-                    "generated development key."
-                )
-            key_file = Path(instance_path) / file_name
-            if not key_file.exists():
-                key_file.parent.mkdir(parents=True, exist_ok=True)
-                try:  # created owner-only from the start, never readable by others
-                    fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-                except FileExistsError:  # another process made it just now
-                    pass
-                else:
-                    with os.fdopen(fd, "w", encoding="utf-8") as out:
-                        out.write(secrets.token_hex(32))
-            value = key_file.read_text(encoding="utf-8").strip()
-        config[name] = value
-        _check_audit_key(name, value)
+    purpose = "Keep it outside the database and its backups."
+    for name in ("AUDIT_KEY", "AUDIT_SIGNING_KEY"):
+        ensure_instance_secret(config, instance_path, name, purpose, tests_file=True)
+        config[name] = str(config[name]).strip()
+        _check_audit_key(name, config[name])
 
 
 def _check_audit_key(name: str, value: str) -> None:

@@ -10,29 +10,22 @@ The kid is the key's RFC 7638 thumbprint, the one PyLTI1p3 puts in the JWT heade
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import json
-import os
-import secrets
-from pathlib import Path
 from typing import Any
 
-from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from cryptography.fernet import InvalidToken
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.hazmat.primitives.hashes import SHA256
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from flask import Flask, current_app
+from flask import Flask
 from jwcrypto.jwk import JWK
 
-from lms import audit
-from lms.config import ConfigError
+from lms import audit, keyring
+from lms.config import ensure_signing_key_secret
 from lms.db import transactional
 from lms.models import Association, utcnow
 from lti.models import ToolKey
 
-SECRET_FILE = "signing_key_secret"  # the same file certificates keeps in development
 _INFO = b"lti:tool-key"
 RETIRED_KEYS_SERVED = dt.timedelta(days=7)  # platforms cache a key set for hours, not days
 
@@ -42,51 +35,8 @@ class ToolKeyError(RuntimeError):
 
 
 def init_config(app: Flask) -> None:
-    """Make sure LMS_SIGNING_KEY_SECRET exists (certificates may have set it up already).
-
-    Outside development and tests a missing secret stops the start; in development one is kept
-    owner-only in the instance folder, in the file certificates uses, so both agree.
-    """
-    config = app.config
-    previous = config.get("SIGNING_KEY_SECRET_PREVIOUS") or []
-    if isinstance(previous, str):
-        previous = [p.strip() for p in previous.split(",") if p.strip()]
-    config["SIGNING_KEY_SECRET_PREVIOUS"] = list(previous)
-    if config.get("SIGNING_KEY_SECRET"):
-        return
-    if config.get("TESTING"):
-        config["SIGNING_KEY_SECRET"] = secrets.token_hex(32)
-        return
-    if config.get("ENV") != "development":
-        raise ConfigError(
-            "LMS_SIGNING_KEY_SECRET is not set. It encrypts the LTI tool keys (and the badge "
-            "signing keys) and must differ from LMS_SECRET_KEY: set it to a long random value "
-            '(python -c "import secrets; print(secrets.token_hex(32))").'
-        )
-    path = Path(app.instance_path) / SECRET_FILE
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        try:  # owner-only from the start; another process may win the race
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            pass
-        else:
-            with os.fdopen(fd, "w", encoding="utf-8") as out:
-                out.write(secrets.token_hex(32))
-    config["SIGNING_KEY_SECRET"] = path.read_text(encoding="utf-8").strip()
-
-
-def _fernet(secret: str) -> Fernet:
-    key = HKDF(algorithm=SHA256(), length=32, salt=b"imh-pathway", info=_INFO).derive(
-        str(secret).encode()
-    )
-    return Fernet(base64.urlsafe_b64encode(key))
-
-
-def _accepted() -> MultiFernet:
-    config = current_app.config
-    secrets_ = [config["SIGNING_KEY_SECRET"], *(config.get("SIGNING_KEY_SECRET_PREVIOUS") or [])]
-    return MultiFernet([_fernet(s) for s in secrets_])
+    """Refuse to start without LMS_SIGNING_KEY_SECRET outside development (lms.config)."""
+    ensure_signing_key_secret(app.config, app.instance_path)
 
 
 def public_jwk(public_pem: str) -> dict[str, Any]:
@@ -112,7 +62,7 @@ def _new_row(association: Association) -> ToolKey:
         association=association,
         kid=public_jwk(public_pem)["kid"],
         public_pem=public_pem,
-        private_key=_fernet(current_app.config["SIGNING_KEY_SECRET"]).encrypt(private_pem).decode(),
+        private_key=keyring.sealer(_INFO).encrypt(private_pem).decode(),
     )
 
 
@@ -130,7 +80,7 @@ def active_key(association: Association) -> tuple[str, str, str]:
     if row is None:
         row = _new_row(association)
     try:
-        private = _accepted().decrypt(row.private_key.encode()).decode()
+        private = keyring.opener(_INFO).decrypt(row.private_key.encode()).decode()
     except InvalidToken as exc:
         raise ToolKeyError(
             f"The LTI tool key {row.kid} of association {association.code} cannot be decrypted: "
@@ -186,7 +136,7 @@ def rotate_key(association: Association) -> str:
 @transactional
 def rotate_secret() -> int:
     """Re-encrypt every tool key under the current LMS_SIGNING_KEY_SECRET; all or nothing."""
-    accepted = _accepted()
+    accepted = keyring.opener(_INFO)
     rows = list(ToolKey.select())
     for row in rows:
         try:
