@@ -23,6 +23,7 @@ from competencies.endorsements import category_names
 from competencies.models import Endorsement, Evidence
 from lms import audit
 from lms.db import db, is_sqlite, transactional
+from lms.duties import refuse_own
 from lms.models import Association, Membership, User, utcnow
 from lms.permissions import Actor
 
@@ -427,6 +428,14 @@ def suspend(
     suspension status list, in this transaction; `reinstate` undoes it.
     """
     _suspendable(cert, actor)
+    refuse_own(
+        actor or suspender,
+        cert.holder_id,
+        "suspend your own certificate",
+        error=CertificateError,
+        field="reason",
+        then="another coordinator of your association decides it",
+    )
     reason = _reason(reason, "suspending")
     cert = _fresh(cert)
     _suspendable(cert, None)  # read again inside the write: a concurrent change is seen
@@ -460,6 +469,14 @@ def reinstate(
 ) -> IssuedCertificate:
     """Lift a certificate's suspension; it verifies as VALID again and leaves the list."""
     _suspendable(cert, actor)
+    refuse_own(
+        actor or reinstater,
+        cert.holder_id,
+        "reinstate your own certificate",
+        error=CertificateError,
+        field="reason",
+        then="another coordinator of your association decides it",
+    )
     cert = _fresh(cert)
     _suspendable(cert, None)
     if cert.suspended_at is None:

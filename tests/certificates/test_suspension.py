@@ -4,6 +4,7 @@ transaction; the verify page says SUSPENDED with date and reason; revocation is 
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from urllib.parse import urlsplit
 
@@ -14,6 +15,7 @@ from lms.models import AuditLog, utcnow
 from tests.certificates.test_credentials import _bit, verify_data_integrity
 
 REASON = "Pending an ethics review"
+TODAY_ = dt.date.today()
 
 
 def _cert(endorsement) -> IssuedCertificate:
@@ -153,3 +155,30 @@ def test_an_association_whose_lists_predate_suspension_gets_its_suspension_list(
     assert _bit(published.get_json(), cert.status_index) == 0
     verify_data_integrity(client, published.get_json())
     assert client.get(suspension.replace("suspension", "nonsense")).status_code == 404
+
+
+def test_nobody_suspends_or_reinstates_their_own_certificate(
+    endorsement, association, coordinator, make_user
+):
+    from competencies.endorsements import record_endorsement
+    from lms.permissions import actor_for
+
+    holder = make_user("endorsed-coordinator@example.test", roles=("coordinator", "clinician"))
+    own = record_endorsement(holder, association, "IMHS", TODAY_, actor=coordinator)
+    cert = _cert(own)
+
+    for call in (issuing.suspend, issuing.reinstate):
+        try:
+            call(cert, reason=REASON, actor=actor_for(holder))
+        except issuing.CertificateError as exc:
+            assert "your own" in str(exc)
+        else:
+            raise AssertionError(f"{call.__name__} of one's own certificate was accepted")
+    issuing.suspend(cert, reason=REASON, actor=actor_for(coordinator))
+    try:
+        issuing.reinstate(cert, actor=actor_for(holder))
+    except issuing.CertificateError as exc:
+        assert "your own" in str(exc)
+    else:
+        raise AssertionError("reinstating one's own suspended certificate was accepted")
+    assert IssuedCertificate.get_by_id(cert.id).suspended_at is not None
