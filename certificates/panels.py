@@ -12,7 +12,6 @@ from competencies.models import Endorsement, Evidence
 from lms.home import Todo, plural
 from lms.models import User
 from lms.permissions import Actor
-from lms.signals import dashboard_panels
 
 
 def _certified(kind: str, ref):
@@ -74,10 +73,5 @@ def todos(actor: Actor) -> list[Todo]:
     return []
 
 
-def _home_todos(user: User, actor: Actor | None = None, **_: object) -> list[Todo]:
+def home_todos(user: User, actor: Actor | None = None, **_: object) -> list[Todo]:
     return todos(actor) if actor is not None else []
-
-
-def init_app(app) -> None:
-    """List the certificates waiting to be issued on the home page."""
-    dashboard_panels.connect(_home_todos, weak=False)

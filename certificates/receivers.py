@@ -3,29 +3,16 @@ links to each endorsement's verify page."""
 
 from __future__ import annotations
 
-from flask import Flask, current_app, url_for
-
-from lms.plugins import has_plugin
-from lms.signals import demo_data, endorsement_awarded, registry_links
+from flask import Flask, url_for
 
 
-def init_app(app: Flask) -> None:
-    """Connect the receivers (strongly: module functions must outlive this call)."""
-    endorsement_awarded.connect(_on_award, weak=False)
-    demo_data.connect(_on_demo, sender=app, weak=False)
-    registry_links.connect(_registry_links, sender=app, weak=False)
-
-
-def _on_award(endorsement, **_: object) -> None:
-    # Connected once per process; an app built without this plugin has no tables for it.
-    if not has_plugin(current_app, "certificates"):
-        return
+def on_award(endorsement, **_: object) -> None:
     from certificates.issuing import issue_endorsement
 
     issue_endorsement(endorsement, issuer=endorsement.recorded_by)
 
 
-def _on_demo(app: Flask, *, users: dict, **_: object) -> None:
+def on_demo(app: Flask, *, users: dict, **_: object) -> None:
     from certificates.issuing import CertificateError, issue_progress
     from certificates.models import IssuedCertificate
 
@@ -40,7 +27,7 @@ def _on_demo(app: Flask, *, users: dict, **_: object) -> None:
         return
 
 
-def _registry_links(app: Flask, *, endorsement_ids: list[int], **_: object) -> dict[int, str]:
+def links_for_registry(app: Flask, *, endorsement_ids: list[int], **_: object) -> dict[int, str]:
     """Link each endorsement to the verify page of its current (valid) certificate."""
     from certificates.codes import display
     from certificates.models import IssuedCertificate

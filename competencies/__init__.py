@@ -3,6 +3,7 @@
 from competencies import (  # noqa: F401
     api_readiness,
     demo,
+    panels,
     views_dashboard,
     views_endorsements,
     views_frameworks,
@@ -14,9 +15,11 @@ from competencies.blueprint import api, bp, cli
 from competencies.capabilities import CAPABILITIES
 from competencies.models import MODELS
 from competencies.workflow import cli as _wf_cli  # noqa: F401
+from competencies.workflow import demo as workflow_demo
 from competencies.workflow import views as workflow_views
 from competencies.workflow.models import MODELS as WORKFLOW_MODELS
-from lms.plugins import NavItem, Plugin
+from lms.plugins import Mount, NavItem, Plugin, Receiver
+from lms.signals import demo_data
 
 
 def _init_app(app) -> None:
@@ -25,23 +28,20 @@ def _init_app(app) -> None:
 
     clear_caches()  # a new app may sit on a new database (tests); rule-set ids may repeat
     forget_recent()  # and so may pathway ids with their ledger generations
-    demo.init_app(app)
-    views_dashboard.init_app(app)
-    workflow_views.init_app(app)
-    from competencies import panels
-
-    panels.init_app(app)
 
 
 plugin = Plugin(
     name="competencies",
-    version=3,
+    version=5,
     blueprint=bp,
     models=MODELS + WORKFLOW_MODELS,
     capabilities=CAPABILITIES,
     requires=(),
     cli=cli,
     api=api,
+    blueprints=(Mount(workflow_views.public),),  # the public registry and rating form
+    receivers=(Receiver(demo_data, demo.on_demo), Receiver(demo_data, workflow_demo.on_demo)),
+    home=(views_dashboard.home_panel, panels.home_todos),
     nav=(
         NavItem("My pathway", "competencies.dashboard", "competencies:track_own", order=10),
         NavItem(

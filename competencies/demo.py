@@ -7,15 +7,9 @@ import datetime as dt
 from flask import Flask
 
 from lms.models import Association, User
-from lms.signals import demo_data
 
 
-def init_app(app: Flask) -> None:
-    """Listen for the demo command (weakly bound receivers would vanish: keep a strong ref)."""
-    demo_data.connect(_on_demo, sender=app, weak=False)
-
-
-def _on_demo(app: Flask, *, association: Association, users: dict[str, User], **_: object) -> None:
+def on_demo(app: Flask, *, association: Association, users: dict[str, User], **_: object) -> None:
     from competencies.rulesets import install_defaults
 
     install_defaults()

@@ -14,7 +14,6 @@ from competencies.workflow.reviews import REVIEWERS_NEEDED
 from lms.home import Todo, plural
 from lms.models import User
 from lms.permissions import Actor
-from lms.signals import dashboard_panels
 
 RENEWAL_WINDOW = dt.timedelta(days=90)
 
@@ -171,12 +170,7 @@ def _as_date(value) -> dt.date | None:
     return dt.date.fromisoformat(str(value)[:10])
 
 
-def _home_todos(user: User, actor: Actor | None = None, **_: object) -> list[Todo]:
+def home_todos(user: User, actor: Actor | None = None, **_: object) -> list[Todo]:
     if actor is None:
         return []
     return todos(actor, dt.date.today())
-
-
-def init_app(app) -> None:
-    """List the workflow's waiting work on the home page."""
-    dashboard_panels.connect(_home_todos, weak=False)

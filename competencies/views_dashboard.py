@@ -31,7 +31,6 @@ from lms.forms import ConfirmForm, choices
 from lms.inputs import int_arg, upload_limit
 from lms.models import Association, Membership, User
 from lms.permissions import current_actor, ensure_in_association, require
-from lms.signals import dashboard_panels
 
 EVIDENCE_PER_PAGE = 50
 SELF_KINDS = {
@@ -325,7 +324,7 @@ class _PlannerPathway:
         self.id = None
 
 
-def _home_panel(user: User, **_: object):
+def home_panel(user: User, **_: object):
     if (
         not Membership.select()
         .where((Membership.user == user) & (Membership.role == "clinician"))
@@ -343,8 +342,3 @@ def _home_panel(user: User, **_: object):
             {"evaluations": evaluations, "missing": missing, "today": today},
         )
     ]
-
-
-def init_app(app) -> None:
-    """Show the clinician's progress on the home page."""
-    dashboard_panels.connect(_home_panel, weak=False)

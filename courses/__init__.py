@@ -3,6 +3,7 @@
 from courses import (  # noqa: F401
     api_views,
     demo,
+    evidence_files,
     panels,
     views,
     views_accounts,
@@ -14,30 +15,29 @@ from courses import cli as _cli  # noqa: F401
 from courses.blueprint import api, bp, cli, xapi_bp
 from courses.capabilities import CAPABILITIES
 from courses.models import MODELS
-from lms.plugins import NavItem, Plugin
-
-
-def _init_app(app) -> None:
-    from lms.csrf import csrf
-
-    app.register_blueprint(xapi_bp, url_prefix="/xapi")
-    csrf.exempt(xapi_bp)
-    # The import page takes files up to 40 MB; the limit must be raised before anything (CSRF
-    # protection included) reads the form, so this runs first among the request hooks.
-    app.before_request_funcs.setdefault(None, []).insert(0, views_import.raise_upload_limit)
-    demo.init_app(app)
-    panels.init_app(app)
-
+from lms.plugins import Mount, NavItem, Plugin, Receiver, RequestHook
+from lms.signals import demo_data
+from lms.signals import evidence_files as evidence_files_signal
 
 plugin = Plugin(
     name="courses",
-    version=2,
+    version=4,
     blueprint=bp,
     models=MODELS,
     capabilities=CAPABILITIES,
     requires=("competencies",),
     cli=cli,
     api=api,
+    # xAPI clients authenticate each statement with a token, as the API does: no CSRF.
+    blueprints=(Mount(xapi_bp, "/xapi", csrf=False),),
+    receivers=(
+        Receiver(demo_data, demo.on_demo),
+        Receiver(evidence_files_signal, evidence_files.certificate_files),
+    ),
+    # The import page takes files up to 40 MB; the limit must be raised before anything (CSRF
+    # protection included) reads the form, so this runs first among the request hooks.
+    request_hooks=(RequestHook(views_import.raise_upload_limit, first=True),),
+    home=(panels.home_panel, panels.home_todos),
     nav=(
         NavItem("My trainings", "courses.transcript", "courses:self_report", order=15),
         NavItem("Trainings", "courses.catalogue", "courses:view_catalogue", order=40),
@@ -53,5 +53,4 @@ plugin = Plugin(
             group="administration",
         ),
     ),
-    init_app=_init_app,
 )

@@ -7,7 +7,6 @@ import datetime as dt
 from flask import Flask
 
 from lms.models import Association, User
-from lms.signals import demo_data
 
 # code, title, format, hours, areas, tags, prerequisite code, xAPI activity
 TRAININGS = (
@@ -145,12 +144,7 @@ LMS_HOME_PAGE = "https://lms.demo.example"
 LMS_ACCOUNTS = (("clinician@demo.example", "1001"), ("clinician3@demo.example", "1003"))
 
 
-def init_app(app: Flask) -> None:
-    """Listen for the demo command (strong reference: a weak receiver would vanish)."""
-    demo_data.connect(_on_demo, sender=app, weak=False)
-
-
-def _on_demo(
+def on_demo(
     app: Flask, *, association: Association, users: dict[str, User], password: str, **_: object
 ) -> None:
     from courses import lms_accounts, self_reports, services

@@ -5,11 +5,9 @@ from __future__ import annotations
 from functools import partial
 
 from flask import Flask
-from flask.blueprints import BlueprintSetupState
 
-from courses.blueprint import bp
 from courses.models import CertificateFile, Completion
-from lms.signals import EvidenceFile, evidence_files
+from lms.signals import EvidenceFile
 
 
 def certificate_files(app: Flask, *, evidence_ids: list[int], **_: object) -> list[EvidenceFile]:
@@ -46,9 +44,3 @@ def certificate_files(app: Flask, *, evidence_ids: list[int], **_: object) -> li
 def _load(file_id: int) -> bytes:
     row = CertificateFile.select(CertificateFile.data).where(CertificateFile.id == file_id).get()
     return bytes(row.data)
-
-
-@bp.record_once
-def _connect(state: BlueprintSetupState) -> None:
-    # Once per app, when the plugin's blueprint is registered: an app without courses hears none.
-    evidence_files.connect(certificate_files, sender=state.app, weak=False)

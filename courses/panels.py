@@ -12,7 +12,6 @@ from courses import previews
 from lms.home import Todo, plural
 from lms.models import Membership, User
 from lms.permissions import Actor
-from lms.signals import dashboard_panels
 
 
 def self_reports_to_verify(actor: Actor) -> tuple[int, dt.datetime | None]:
@@ -61,11 +60,11 @@ def todos(actor: Actor) -> list[Todo]:
     return items
 
 
-def _home_todos(user: User, actor: Actor | None = None, **_: object) -> list[Todo]:
+def home_todos(user: User, actor: Actor | None = None, **_: object) -> list[Todo]:
     return todos(actor) if actor is not None else []
 
 
-def _home_panel(user: User, **_: object):
+def home_panel(user: User, **_: object):
     if (
         not Membership.select()
         .where((Membership.user == user) & (Membership.role == "clinician"))
@@ -82,9 +81,3 @@ def _home_panel(user: User, **_: object):
         "verified": sum(1 for r in rows if r.completion.status == "verified"),
     }
     return [(20, "courses/home_panel.html", panel)]
-
-
-def init_app(app) -> None:
-    """Show the clinician's trainings on the home page."""
-    dashboard_panels.connect(_home_panel, weak=False)
-    dashboard_panels.connect(_home_todos, weak=False)

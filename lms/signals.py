@@ -80,3 +80,7 @@ sender: the Flask app. kwargs: `evidence_ids` (list of Evidence ids). Receivers 
 of `EvidenceFile` for the rows they hold files of, and only read: the caller has checked who
 may see them.""",
 )
+
+# Signals whose sender is the Flask app: the plugin loader connects receivers to them with the
+# app as sender. Receivers of the others run only while the app that loaded them is current.
+SENT_BY_APP = frozenset({demo_data, registry_links, evidence_files})

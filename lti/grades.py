@@ -16,7 +16,6 @@ from dataclasses import dataclass
 
 import peewee as pw
 import requests
-from flask import Flask, current_app
 from pylti1p3.assignments_grades import AssignmentsGradesService
 from pylti1p3.exception import LtiException, LtiServiceException
 from pylti1p3.grade import Grade
@@ -25,8 +24,6 @@ from pylti1p3.service_connector import ServiceConnector
 
 from lms.db import db
 from lms.models import User, utcnow
-from lms.plugins import has_plugin
-from lms.signals import evidence_recorded
 from lti.models import Context, GradeJob, Member, Platform, PostedScore
 from lti.services import enqueue_grades
 from lti.tool import registration_of, requests_session
@@ -39,15 +36,8 @@ BATCH = 200
 log = logging.getLogger(__name__)
 
 
-def init_app(app: Flask) -> None:
-    """Connect the ledger receiver (strongly: the function must outlive this call)."""
-    evidence_recorded.connect(_on_evidence, weak=False)
-
-
-def _on_evidence(evidence, **_: object) -> None:
-    # Connected once per process; an app built without this plugin has no tables for it.
-    if not has_plugin(current_app, "lti"):
-        return
+def on_evidence(evidence, **_: object) -> None:
+    """Queue the grade of a linked learner whose ledger changed (inside the ledger write)."""
     try:
         with db.atomic():  # a savepoint: a failure here must not undo the ledger write
             linked = Member.select().where((Member.user == evidence.clinician_id) & Member.learner)

@@ -1,18 +1,13 @@
 """Reflective supervision/consultation: providers, sessions and attestation."""
 
-from lms.plugins import NavItem, Plugin
+from lms.plugins import NavItem, Plugin, Receiver
+from lms.signals import demo_data
 from supervision import api as _api  # noqa: F401
 from supervision import cli as _cli  # noqa: F401
 from supervision import demo, panels, views  # noqa: F401
 from supervision.blueprint import api, bp, cli
 from supervision.capabilities import CAPABILITIES
 from supervision.models import MODELS
-
-
-def _init_app(app) -> None:
-    demo.init_app(app)
-    panels.init_app(app)
-
 
 plugin = Plugin(
     name="supervision",
@@ -23,6 +18,8 @@ plugin = Plugin(
     requires=("competencies",),
     cli=cli,
     api=api,
+    receivers=(Receiver(demo_data, demo.on_demo),),
+    home=(panels.home_todos,),
     nav=(
         NavItem("Reflective supervision", "supervision.my_rsc", "supervision:log_own", order=15),
         NavItem(
@@ -34,5 +31,4 @@ plugin = Plugin(
         ),
         NavItem("RSC providers", "supervision.providers", "supervision:manage_providers", order=40),
     ),
-    init_app=_init_app,
 )

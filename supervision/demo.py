@@ -8,7 +8,6 @@ import datetime as dt
 from flask import Flask
 
 from lms.models import Agency, Association, User, utcnow
-from lms.signals import demo_data
 
 DEMO_CLINICIANS = {
     "clinician3@demo.example": "Demo Clinician Three (on track)",
@@ -16,12 +15,7 @@ DEMO_CLINICIANS = {
 }
 
 
-def init_app(app: Flask) -> None:
-    """Listen for the demo command (a strong reference: weak receivers would vanish)."""
-    demo_data.connect(_on_demo, sender=app, weak=False)
-
-
-def _on_demo(
+def on_demo(
     app: Flask, *, association: Association, users: dict[str, User], password: str, **_: object
 ) -> None:
     from competencies.rulesets import install_defaults

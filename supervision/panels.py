@@ -10,7 +10,6 @@ from flask import url_for
 from lms.home import Todo, plural
 from lms.models import User
 from lms.permissions import Actor
-from lms.signals import dashboard_panels
 from supervision.models import RscSession
 
 
@@ -42,10 +41,5 @@ def todos(actor: Actor) -> list[Todo]:
     return [Todo(n, label, url_for("supervision.provider"), order=12, since=since)]
 
 
-def _home_todos(user: User, actor: Actor | None = None, **_: object) -> list[Todo]:
+def home_todos(user: User, actor: Actor | None = None, **_: object) -> list[Todo]:
     return todos(actor) if actor is not None else []
-
-
-def init_app(app) -> None:
-    """List the sessions waiting for a provider on the home page."""
-    dashboard_panels.connect(_home_todos, weak=False)

@@ -7,7 +7,6 @@ import datetime as dt
 from flask import Flask
 
 from lms.models import Association, User
-from lms.signals import demo_data
 
 REVIEWERS = (
     ("reviewer2@demo.example", "Robin Okafor"),
@@ -22,11 +21,6 @@ CLINICIANS = (
 )
 
 
-def init_app(app: Flask) -> None:
-    """Listen for the demo command (a strong reference: weak receivers would vanish)."""
-    demo_data.connect(_on_demo, sender=app, weak=False)
-
-
 def _user(email: str, name: str, role: str, association: Association, password: str) -> User:
     from lms.accounts import create_user
 
@@ -39,7 +33,7 @@ def _user(email: str, name: str, role: str, association: Association, password: 
     return user
 
 
-def _on_demo(
+def on_demo(
     app: Flask, *, association: Association, users: dict[str, User], password: str, **_: object
 ) -> None:
     from competencies.endorsements import record_endorsement

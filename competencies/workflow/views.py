@@ -7,7 +7,6 @@ from typing import Any
 
 from flask import (
     Blueprint,
-    Flask,
     Response,
     abort,
     flash,
@@ -25,7 +24,6 @@ from competencies.rulesets import bound_rule_set
 from competencies.workflow import (
     applications,
     dashboard,
-    demo,
     exams,
     files,
     references,
@@ -783,9 +781,3 @@ def rate(token: str):
         applicant=pathway.clinician,
         domains=domains,
     ), (400 if form.errors else 200)
-
-
-def init_app(app: Flask) -> None:
-    """Register the public pages and the demo data of the workflow."""
-    app.register_blueprint(public)
-    demo.init_app(app)

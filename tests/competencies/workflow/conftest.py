@@ -1,8 +1,7 @@
-"""Fixtures of the workflow tests: the workflow loaded, endorsed reviewers, a ready clinician.
+"""Fixtures of the workflow tests: endorsed reviewers, a ready clinician.
 
-Until the lead imports the workflow in competencies/__init__.py, these imports (at collection,
-before any app exists) add its routes and commands, and `app_factory` registers its public
-blueprint and demo receiver on each test app.
+The workflow is part of the competencies plugin: its public blueprint and demo receiver are
+fields of competencies' Plugin, registered by the loader on every app.
 """
 
 from __future__ import annotations
@@ -11,21 +10,7 @@ import datetime as dt
 
 import pytest
 
-import competencies.workflow.cli  # noqa: F401
-from competencies.workflow import views
-
 TODAY = dt.date.today()
-
-
-@pytest.fixture
-def app_factory(app_factory):
-    def make(**extra):
-        application = app_factory(**extra)
-        if "workflow_public" not in application.blueprints:
-            views.init_app(application)
-        return application
-
-    return make
 
 
 @pytest.fixture
