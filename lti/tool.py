@@ -8,6 +8,7 @@ and client id, deployment, message claims); nothing here decodes a JWT by hand.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import typing as t
 
@@ -105,6 +106,7 @@ class ToolSession(SessionService):
 
 
 STATE_SECONDS = 5 * 60  # from login initiation to launch
+KEY_SET_SECONDS = 5 * 60  # a platform's key set is fetched again after this long
 
 
 class ToolConf(ToolConfAbstract[FlaskRequest]):
@@ -189,7 +191,28 @@ class ToolLaunch(FlaskMessageLaunch):
             request, tool_conf, session_service=session, requests_session=requests_session()
         )
         self.set_launch_data_storage(session.data_storage)
+        # PyLTI1p3 keeps the key set under its URL in our storage: one fetch per few minutes.
+        self.set_public_key_caching(session.data_storage, cache_lifetime=KEY_SET_SECONDS)
         self.state_record: dict[str, t.Any] | None = None
+
+    def _key_set_cache_key(self) -> str:
+        # The key PyLTI1p3's fetch_public_key caches the set under (an md5 of the URL).
+        url = self._registration.get_key_set_url() or ""
+        return "key-set-url-" + hashlib.md5(url.encode("utf-8"), usedforsecurity=False).hexdigest()
+
+    def get_public_key(self) -> tuple[str, str]:
+        """Find the id_token's key in the platform's key set, cached; when the cached set lacks
+        its kid (the platform rotated its key), fetch the set again, once."""
+        storage = self._public_key_cache_data_storage
+        cached = storage is not None and storage.get_value(self._key_set_cache_key()) is not None
+        try:
+            return super().get_public_key()
+        except LtiException as exc:
+            if not cached or "Unable to find public key" not in str(exc):
+                raise
+        storage.remove(self._key_set_cache_key())
+        self._registration.set_key_set(None)
+        return super().get_public_key()
 
     def validate_state(self) -> ToolLaunch:
         state = self._get_request_param("state")

@@ -116,6 +116,7 @@ class TestLms:
     lineitems: list[dict] = field(default_factory=list)
     scores: list[dict] = field(default_factory=list)
     tokens_issued: int = 0
+    key_set_fetches: int = 0  # requests for the platform's key set (JWKS)
     deep_link_items: list = field(default_factory=list)
     tool_jwks: dict | None = None
     server: t.Any = None
@@ -154,6 +155,7 @@ class TestLms:
         claims: dict | None = None,
         drop: tuple[str, ...] = (),
         sign_with: str | None = None,
+        kid: str | None = None,
         expires_in: int = 300,
     ) -> dict[str, str]:
         """Answer the tool's authentication request: {"id_token", "state", "launch_url"}."""
@@ -170,7 +172,7 @@ class TestLms:
             launch.set_dl(f"{self.base}/deep-link-return", title="Add a tool")
         launch.set_id_token_expiration(expires_in)
         data = launch.lti_launch()
-        if not (claims or drop or sign_with):
+        if not (claims or drop or sign_with or kid):
             return data
         registration = self.registration()
         message, _ = launch.get_launch_data()
@@ -185,7 +187,7 @@ class TestLms:
         data["id_token"] = Registration.encode_and_sign(
             message,
             sign_with or self.private_key,
-            headers={"kid": registration.get_kid()},
+            headers={"kid": kid or registration.get_kid()},
             expiration=expires_in,
         )
         return data
@@ -281,6 +283,7 @@ def start_lms() -> TestLms:
 
     @app.get("/jwks")
     def jwks():
+        lms.key_set_fetches += 1
         c = conf()
         return jsonify(c.get_jwks())
 
