@@ -207,6 +207,7 @@ def _config(tmp_path, **extra):
         "DATABASE_URL": "sqlite:///:memory:",
         "INSTANCE_PATH": str(tmp_path),
         "PLUGINS": [],
+        "PUBLIC_URL": "https://pathway.example.org",  # production needs one; not what is tested
         **extra,
     }
 
