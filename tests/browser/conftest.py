@@ -50,6 +50,11 @@ def _browser_app(path):
             "TESTING": True,
             "ENV": "development",
             "SECRET_KEY": "browser-test-secret",
+            # The demo is loaded by one app and served by another: like two processes of one
+            # deployment they share the keys (generated ones would differ per instance folder).
+            "SIGNING_KEY_SECRET": "browser-test-signing-key-secret",
+            "AUDIT_KEY": "browser-test-audit-key-" + "a" * 20,
+            "AUDIT_SIGNING_KEY": "0" * 63 + "1",
             "DATABASE_URL": f"sqlite:///{path}",
             "INSTANCE_PATH": str(path.parent / "instance"),
         }
