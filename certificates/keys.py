@@ -138,18 +138,16 @@ def rotate_secret() -> int:
 
     Fails as a whole, changing nothing, if one key cannot be decrypted.
     """
-    accepted = _accepted()
     rows = list(SigningKey.select())
-    for row in rows:
-        try:
-            token = accepted.rotate(row.private_key.encode()).decode()
-        except InvalidToken as exc:
-            raise SigningKeyError(
-                f"The signing key {row.kid} of association {row.association_id} cannot be "
-                "decrypted with LMS_SIGNING_KEY_SECRET or any value of "
-                "LMS_SIGNING_KEY_SECRET_PREVIOUS; nothing was re-encrypted."
-            ) from exc
-        SigningKey.update(private_key=token).where(SigningKey.id == row.id).execute()
+    keyring.reseal(
+        rows,
+        _accepted(),
+        lambda row: SigningKeyError(
+            f"The signing key {row.kid} of association {row.association_id} cannot be "
+            "decrypted with LMS_SIGNING_KEY_SECRET or any value of "
+            "LMS_SIGNING_KEY_SECRET_PREVIOUS; nothing was re-encrypted."
+        ),
+    )
     if rows:
         audit.record("certificates.secret_rotate", rows[0], after={"keys": [r.id for r in rows]})
     return len(rows)

@@ -10,8 +10,10 @@ as previous, re-encrypting (each plugin's `rotate-secret` command), then droppin
 from __future__ import annotations
 
 import base64
+from collections.abc import Callable, Iterable
+from typing import Any
 
-from cryptography.fernet import Fernet, MultiFernet
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from cryptography.hazmat.primitives.hashes import SHA256
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from flask import current_app
@@ -35,3 +37,17 @@ def opener(purpose: bytes, *also: Fernet) -> MultiFernet:
     config = current_app.config
     previous = config.get("SIGNING_KEY_SECRET_PREVIOUS") or []
     return MultiFernet([sealer(purpose), *(fernet(s, purpose) for s in previous), *also])
+
+
+def reseal(rows: Iterable[Any], opener_: MultiFernet, refuse: Callable[[Any], Exception]) -> None:
+    """Re-encrypt each row's `private_key` under the current secret, in the caller's transaction.
+
+    A row that no accepted secret opens raises `refuse(row)`, so the transaction changes nothing.
+    """
+    for row in rows:
+        try:
+            token = opener_.rotate(row.private_key.encode()).decode()
+        except InvalidToken as exc:
+            raise refuse(row) from exc
+        model = type(row)
+        model.update(private_key=token).where(model.id == row.id).execute()

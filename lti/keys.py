@@ -136,17 +136,15 @@ def rotate_key(association: Association) -> str:
 @transactional
 def rotate_secret() -> int:
     """Re-encrypt every tool key under the current LMS_SIGNING_KEY_SECRET; all or nothing."""
-    accepted = keyring.opener(_INFO)
     rows = list(ToolKey.select())
-    for row in rows:
-        try:
-            token = accepted.rotate(row.private_key.encode()).decode()
-        except InvalidToken as exc:
-            raise ToolKeyError(
-                f"The LTI tool key {row.kid} cannot be decrypted with LMS_SIGNING_KEY_SECRET or "
-                "LMS_SIGNING_KEY_SECRET_PREVIOUS; nothing was re-encrypted."
-            ) from exc
-        ToolKey.update(private_key=token).where(ToolKey.id == row.id).execute()
+    keyring.reseal(
+        rows,
+        keyring.opener(_INFO),
+        lambda row: ToolKeyError(
+            f"The LTI tool key {row.kid} cannot be decrypted with LMS_SIGNING_KEY_SECRET or "
+            "LMS_SIGNING_KEY_SECRET_PREVIOUS; nothing was re-encrypted."
+        ),
+    )
     if rows:
         audit.record("lti.secret_rotate", rows[0], after={"keys": [r.id for r in rows]})
     return len(rows)

@@ -94,6 +94,24 @@ def test_keys_need_the_signing_secret(app, association):
     assert active_key(association)[0]
 
 
+def test_rotate_secret_reseals_every_key_or_none(app, runner, association):
+    from lti.keys import ToolKeyError, active_key, ensure_key, rotate_secret
+
+    ensure_key(association)
+    first = app.config["SIGNING_KEY_SECRET"]
+    app.config.update(SIGNING_KEY_SECRET="the new secret", SIGNING_KEY_SECRET_PREVIOUS=[first])
+    result = runner.invoke(args=["lti", "rotate-secret"])
+    assert result.exit_code == 0, result.output
+    app.config["SIGNING_KEY_SECRET_PREVIOUS"] = []
+    assert active_key(association)[0]  # opens under the new secret alone
+
+    sealed = ToolKey.get().private_key
+    app.config["SIGNING_KEY_SECRET"] = "a secret nobody used"
+    with pytest.raises(ToolKeyError, match="nothing was re-encrypted"):
+        rotate_secret()
+    assert ToolKey.get().private_key == sealed
+
+
 def test_coordinator_registers_on_the_page(app, client, auth, make_user, association):
     coordinator = make_user("coord@example.test", roles=("coordinator",))
     auth.login(coordinator.email)
