@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from competencies.evaluator import evaluate
 from competencies.frameworks_io import (
+    _MOODLE_KEYS,
     MOODLE_HEADER,
     FrameworkError,
     dump_moodle_csv,
@@ -388,28 +389,7 @@ def moodle_csv_files(draw) -> bytes:
     return out.getvalue().encode("utf-8")
 
 
-_KEY_OF = dict(
-    zip(
-        MOODLE_HEADER,
-        (
-            "parent",
-            "idnumber",
-            "shortname",
-            "description",
-            "descriptionformat",
-            "scalevalues",
-            "scaleconfiguration",
-            "ruletype",
-            "ruleoutcome",
-            "ruleconfig",
-            "related",
-            "exportid",
-            "isframework",
-            "taxonomy",
-        ),
-        strict=True,
-    )
-)
+_KEY_OF = dict(zip(MOODLE_HEADER, _MOODLE_KEYS, strict=True))
 
 
 def _accepted(load, *args):
