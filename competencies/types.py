@@ -6,7 +6,10 @@
   ``about_giving_rsc`` (bool: the session is about the RSC the clinician gives),
   ``provider_credentials`` (list of str: "IMHS", "IMHM-C", "IFRS", "IFS", "IFS:master",
   "ERS" for the Endorsed Reflective Supervisor add-on, ...), ``provider_name``.
-- work: ``years`` (float), ``kind`` (one of WORK_KINDS), ``families`` (int).
+- work: ``kind`` (one of WORK_KINDS), ``start`` and ``end`` (ISO dates; no end: still going
+  on), ``paid`` (bool, default true), ``post_degree`` (bool: the clinician says it is work
+  after the degree), ``families`` (int); older items carry ``years`` (float) up to their date
+  instead of ``start``/``end``.
 - education: ``level`` (one of EDUCATION_LEVELS), ``field``.
 - reference: ``void`` (bool), ``not_enough_info`` (int: "not enough information" answers),
   ``rater_role``.
@@ -33,6 +36,7 @@ KINDS = frozenset(
 RSC_FORMATS = frozenset({"individual", "group", "peer"})
 WORK_KINDS = (
     "paid_infant_family",
+    "unpaid_infant_family",
     "dyadic_clinical",
     "leadership",
     "rsc_giving",

@@ -9,6 +9,7 @@ from __future__ import annotations
 TAG_WORDS = {"dei": "diversity, equity & inclusion", "rsc-topic": "reflective supervision"}
 WORK_WORDS = {
     "paid_infant_family": "paid work with infants and families",
+    "unpaid_infant_family": "unpaid work with infants and families",
     "dyadic_clinical": "dyadic infant–caregiver clinical work",
     "leadership": "leadership",
     "rsc_giving": "giving reflective supervision",
@@ -49,6 +50,7 @@ EDUCATION_LABELS = {
 }
 WORK_LABELS = {
     "paid_infant_family": "Paid work with infants and families",
+    "unpaid_infant_family": "Unpaid work with infants and families (volunteer, placement)",
     "dyadic_clinical": "Dyadic infant–caregiver clinical work",
     "leadership": "Leadership",
     "rsc_giving": "Giving reflective supervision",

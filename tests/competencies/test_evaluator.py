@@ -410,7 +410,7 @@ def test_any_of_takes_the_best_child():
     items = [item("work", D(2024, 1, 1), details={"kind": "paid_infant_family", "years": 1})]
     r = run(node, items)
     assert (r.type, r.status, r.progress) == ("any_of", "in_progress", 0.5)
-    assert r.missing == ("Record 1 more years of paid work with infants and families",)
+    assert r.missing == ("Record 1 more year of paid work with infants and families",)
 
 
 def test_at_least_n_of():
