@@ -30,17 +30,16 @@ the rows it already received).
 
 from __future__ import annotations
 
-import codecs
-import csv
 import hashlib
-import io
 import math
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
-from typing import BinaryIO, NamedTuple, Protocol
+from typing import BinaryIO
+
+from lms.tabular import RowError, Table, TabularError, read_table
 
 __all__ = [
     "ClinicianRef",
@@ -57,6 +56,7 @@ OPTIONAL_COLUMNS = ("areas", "external_id")
 MOODLE_EMAIL = "email_address"
 MOODLE_COMPLETE = "course_complete"
 MAX_EXTERNAL_ID = 200
+MAX_CELL = 10_000  # characters in one cell; no value of ours comes near
 
 _FORMULA_STARTS = frozenset("=+-@\t\r")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # C0 and DEL, not tab or newlines
@@ -127,23 +127,19 @@ class FileProblem:
         return f"{self.where}: {self.message}"
 
 
-class RowError(NamedTuple):
-    """One problem in a row; compares equal to a plain ``(column, message)`` tuple."""
-
-    column: str
-    message: str
-
-    @property
-    def where(self) -> str:
-        return self.column
-
-
 class CsvFileError(ValueError):
     """The file as a whole cannot be imported; ``errors`` lists every problem found."""
 
     def __init__(self, errors: list[FileProblem]) -> None:
         self.errors = errors
         super().__init__("; ".join(str(e) for e in errors))
+
+
+Pair = tuple[str, str]  # (column, message) of a problem, before the row's line is added
+
+
+def _lined(line: int, errors: list[Pair]) -> list[RowError]:
+    return [RowError(line, column, message) for column, message in errors] if errors else []
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,171 +183,56 @@ def parse_completions(
     (results are cached per call, so it runs once per distinct code). Blank lines are
     skipped. Raises :class:`CsvFileError` for file-level problems.
     """
-    _check_declared_size(stream, max_bytes)
-    guard = _GuardedSource(stream, max_bytes)
-    text = io.TextIOWrapper(io.BufferedReader(guard), encoding="utf-8-sig", newline="")
-    reader = csv.reader(text, strict=True)
-    header, width = _read_header(reader)
+    try:
+        table = read_table(stream, max_bytes=max_bytes, max_cell=MAX_CELL)
+    except TabularError as err:
+        raise _file_error(err) from None
+    header, width = _read_header(table)
     training_lookup = lru_cache(maxsize=1024)(lookup_training)
     if MOODLE_COMPLETE in header and MOODLE_EMAIL in header:
         training = _moodle_training(default_training_code, training_lookup)
-        rows = _moodle_rows(reader, header, training, lookup_clinician, today)
+        rows = _moodle_rows(table, header, training, lookup_clinician, today)
     else:
         _check_template_header(header)
-        rows = _template_rows(reader, header, width, lookup_clinician, training_lookup, today)
+        rows = _template_rows(table, header, width, lookup_clinician, training_lookup, today)
     return rows
 
 
-# --- the byte source: size limit, encoding checks, line counting -------------------------------
+# --- the file: one reader for every import (lms.tabular) --------------------------------------
 
 
-class _GuardedSource(io.RawIOBase):
-    """Feed the text layer while enforcing the size limit and catching non-UTF-8 bytes.
-
-    Validating here (not in TextIOWrapper) lets an encoding error name its exact line.
-    """
-
-    def __init__(self, source: BinaryIO, max_bytes: int | None) -> None:
-        self._source = source
-        self._max = max_bytes
-        self._total = 0
-        self._newlines = 0
-        self._first = True
-        self._decoder = codecs.getincrementaldecoder("utf-8")("strict")
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
-        data = self._source.read(len(buffer))
-        if self._first:
-            data = self._check_head(data, len(buffer))
-        if not data:
-            self._decode(b"", final=True)
-            return 0
-        self._total += len(data)
-        if self._max is not None and self._total > self._max:
-            raise CsvFileError(
-                [FileProblem("file", f"the file is larger than the {self._max:,}-byte limit")]
-            )
-        if b"\x00" in data:
-            line = self._newlines + data[: data.index(b"\x00")].count(b"\n") + 1
-            raise CsvFileError(
-                [FileProblem(f"line {line}", "contains a NUL byte; save the file as CSV UTF-8")]
-            )
-        self._decode(data, final=False)
-        self._newlines += data.count(b"\n")
-        buffer[: len(data)] = data
-        return len(data)
-
-    def _check_head(self, data: bytes, size: int) -> bytes:
-        self._first = False
-        # A short first read (pipes, sockets) could hide the BOM; top it up to 4 bytes.
-        while 0 < len(data) < min(4, size):
-            more = self._source.read(min(4, size) - len(data))
-            if not more:
-                break
-            data += more
-        if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or (b"\x00" in data[:4]):
-            raise CsvFileError([FileProblem("file", "the file is UTF-16; save it as UTF-8")])
-        if data.startswith(b"PK\x03\x04"):
-            raise CsvFileError(
-                [FileProblem("file", "this is an Excel workbook, not CSV; save it as CSV UTF-8")]
-            )
-        return data
-
-    def _decode(self, data: bytes, *, final: bool) -> None:
-        try:
-            self._decoder.decode(data, final)
-        except UnicodeDecodeError as err:
-            # The decoder may hold up to 3 bytes of an unfinished character from the last
-            # read; ``err.object`` is those bytes followed by ``data``.
-            at = max(0, err.start - (len(err.object) - len(data)))
-            line = self._newlines + data[:at].count(b"\n") + 1
-            raise CsvFileError(
-                [FileProblem(f"line {line}", "is not valid UTF-8; save the file as CSV UTF-8")]
-            ) from None
+def _file_error(err: TabularError) -> CsvFileError:
+    return CsvFileError([FileProblem(err.where, err.message)])
 
 
-def _check_declared_size(stream: BinaryIO, max_bytes: int | None) -> None:
-    if max_bytes is None:
-        return
+def _rows(table: Table) -> Iterator[tuple[int, list[str]]]:
+    """Yield (start line, fields) of each non-blank record; file problems as CsvFileError."""
     try:
-        if not stream.seekable():
-            return
-        here = stream.tell()
-        size = stream.seek(0, io.SEEK_END) - here
-        stream.seek(here)
-    except (OSError, AttributeError, ValueError):
-        return  # not every upload stream can seek; the streaming guard still applies
-    if size > max_bytes:
-        raise CsvFileError(
-            [FileProblem("file", f"the file is larger than the {max_bytes:,}-byte limit")]
-        )
-
-
-class _Reader(Protocol):
-    line_num: int
-
-    def __next__(self) -> list[str]: ...
-
-
-def _rows(reader: _Reader) -> Iterator[tuple[int, list[str]]]:
-    """Yield (start line, fields) for each non-blank record."""
-    last = reader.line_num
-    while True:
-        try:
-            row = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as err:
-            where = f"line {last + 1}"
-            raise CsvFileError([FileProblem(where, f"cannot be read as CSV: {err}")]) from None
-        except UnicodeDecodeError:  # pragma: no cover - the guard validates first
-            where = f"line {last + 1}"
-            raise CsvFileError([FileProblem(where, "is not valid UTF-8")]) from None
-        start = last + 1
-        last = reader.line_num
-        if any(row):
-            yield start, row
+        yield from table.rows()
+    except TabularError as err:
+        raise _file_error(err) from None
 
 
 # --- header ------------------------------------------------------------------------------------
 
 
-def _normalise(name: str) -> str:
-    return re.sub(r"[\s\-]+", "_", name.strip().lower())
-
-
-def _read_header(reader: _Reader) -> tuple[dict[str, int], int]:
+def _read_header(table: Table) -> tuple[dict[str, int], int]:
     """Return the column index of each normalised name, and the header's field count."""
-    first = next(_rows(reader), None)
-    if first is None:
-        raise CsvFileError([FileProblem("file", "the file is empty")])
-    line, names = first
-    header: dict[str, int] = {}
-    repeated: list[tuple[str, FileProblem]] = []
-    for column, raw in enumerate(names, start=1):
-        name = _normalise(raw)
-        if not name:
-            continue
-        if name in header:
-            where = f"header (line {line}), column {column}"
-            message = f"'{raw.strip()}' appears twice (also column {header[name] + 1})"
-            repeated.append((name, FileProblem(where, message)))
-            continue
-        header[name] = column - 1
-    # Moodle names columns after activities, which may repeat; only our columns must be unique.
+    header = table.index()
     is_moodle = MOODLE_COMPLETE in header and MOODLE_EMAIL in header
-    problems = [p for name, p in repeated if not is_moodle or name in _MOODLE_USED]
-    if len(names) == 1 and (";" in names[0] or "\t" in names[0]):
-        sep = "';'" if ";" in names[0] else "tabs"
-        problems.append(
-            FileProblem("header", f"the columns are separated by {sep}; save as comma-separated")
+    problems = [
+        FileProblem(
+            f"header (line {table.line}), column {column + 1}",
+            f"'{table.names[column]}' appears twice (also column {first + 1})",
         )
+        # Moodle names columns after activities, which may repeat; only our columns must be
+        # unique.
+        for column, first in table.repeated()
+        if not is_moodle or table.keys[column] in _MOODLE_USED
+    ]
     if problems:
         raise CsvFileError(problems)
-    return header, len(names)
+    return header, table.width
 
 
 def _check_template_header(header: dict[str, int]) -> None:
@@ -385,24 +266,24 @@ def _check_template_header(header: dict[str, int]) -> None:
 # --- field checks ------------------------------------------------------------------------------
 
 
-def _formula(column: str, value: str) -> RowError:
+def _formula(column: str, value: str) -> Pair:
     shown = {"\t": "a tab", "\r": "a carriage return"}.get(value[0], f"'{value[0]}'")
-    return RowError(column, f"starts with {shown} — formulas are not accepted")
+    return (column, f"starts with {shown} — formulas are not accepted")
 
 
-def _parse_iso_date(raw: str, today: date, column: str, errors: list[RowError]) -> date | None:
+def _parse_iso_date(raw: str, today: date, column: str, errors: list[Pair]) -> date | None:
     text = raw.strip()
     if not text:
-        errors.append(RowError(column, "missing; use YYYY-MM-DD"))
+        errors.append((column, "missing; use YYYY-MM-DD"))
         return None
     match = _ISO_DATE.fullmatch(text)
     if match is None:
-        errors.append(RowError(column, _bad_date_message(text)))
+        errors.append((column, _bad_date_message(text)))
         return None
     try:
         value = date(int(match[1]), int(match[2]), int(match[3]))
     except ValueError:
-        errors.append(RowError(column, f"{text} is not a real date; use YYYY-MM-DD"))
+        errors.append((column, f"{text} is not a real date; use YYYY-MM-DD"))
         return None
     return _not_future(value, text, today, column, errors)
 
@@ -425,15 +306,15 @@ def _bad_date_message(text: str) -> str:
 
 
 def _not_future(
-    value: date, text: str, today: date, column: str, errors: list[RowError]
+    value: date, text: str, today: date, column: str, errors: list[Pair]
 ) -> date | None:
     if value > today:
-        errors.append(RowError(column, f"{text} is in the future"))
+        errors.append((column, f"{text} is in the future"))
         return None
     return value
 
 
-def _parse_hours(raw: str, training: TrainingRef | None, errors: list[RowError]) -> float | None:
+def _parse_hours(raw: str, training: TrainingRef | None, errors: list[Pair]) -> float | None:
     text = raw.strip()
     number = _NUMBER.fullmatch(text) is not None
     # A signed number ("-1", "+2") is judged as hours; anything else starting like a formula
@@ -442,7 +323,7 @@ def _parse_hours(raw: str, training: TrainingRef | None, errors: list[RowError])
         errors.append(_formula("hours", raw))
         return None
     if not text:
-        errors.append(RowError("hours", "missing; give the clock hours, e.g. 3 or 1.5"))
+        errors.append(("hours", "missing; give the clock hours, e.g. 3 or 1.5"))
         return None
     if not number:
         lowered = text.lower()
@@ -454,19 +335,17 @@ def _parse_hours(raw: str, training: TrainingRef | None, errors: list[RowError])
             message = f"{text} is not a number; use a dot for decimals"
         else:
             message = f"{text} is not a number"
-        errors.append(RowError("hours", message))
+        errors.append(("hours", message))
         return None
     hours = float(text)
     if not math.isfinite(hours):
-        errors.append(RowError("hours", f"{text} is not a finite number"))
+        errors.append(("hours", f"{text} is not a finite number"))
         return None
     if hours <= 0:
-        errors.append(RowError("hours", f"{text} is not a positive number of hours"))
+        errors.append(("hours", f"{text} is not a positive number of hours"))
         return None
     if training is not None and hours > training.hours:
-        errors.append(
-            RowError("hours", f"{text} is more than the training's {training.hours:g} hours")
-        )
+        errors.append(("hours", f"{text} is more than the training's {training.hours:g} hours"))
         return None
     return hours
 
@@ -475,22 +354,22 @@ def _check_clinician(
     email: str,
     lookup: Callable[[str], ClinicianRef | None],
     column: str,
-    errors: list[RowError],
+    errors: list[Pair],
 ) -> ClinicianRef | None:
     if not email:
-        errors.append(RowError(column, "missing"))
+        errors.append((column, "missing"))
         return None
     if "@" not in email or " " in email:
-        errors.append(RowError(column, f"{email} is not an email address"))
+        errors.append((column, f"{email} is not an email address"))
         return None
     found = lookup(email)
     # A person of another association reads exactly as an unknown address: an import must
     # not tell whether an account exists elsewhere.
     if found is None or not found.association_ok:
-        errors.append(RowError(column, "no clinician with this email in your association"))
+        errors.append((column, "no clinician with this email in your association"))
         return None
     if found.refused:
-        errors.append(RowError(column, found.refused))
+        errors.append((column, found.refused))
         return None
     return found
 
@@ -509,7 +388,7 @@ class _Duplicates:
         email: str,
         code: str,
         when: date,
-        errors: list[RowError],
+        errors: list[Pair],
         clinician: ClinicianRef | None = None,
         training: TrainingRef | None = None,
     ) -> None:
@@ -523,7 +402,7 @@ class _Duplicates:
             ).digest()
         first = self._seen.setdefault(key, line)
         if first != line:
-            errors.append(RowError("row", f"same as line {first}"))
+            errors.append(("row", f"same as line {first}"))
 
 
 # --- format (a): our template ------------------------------------------------------------------
@@ -533,7 +412,7 @@ _DATES_REMEMBERED = 10_000  # distinct date texts a parse remembers (memory stay
 
 
 def _template_rows(
-    reader: _Reader,
+    table: Table,
     header: dict[str, int],
     width: int,
     lookup_clinician: Callable[[str], ClinicianRef | None],
@@ -547,13 +426,15 @@ def _template_rows(
     duplicates = _Duplicates()
     good_dates: dict[str, date] = {}
 
-    for line, row in _rows(reader):
-        errors: list[RowError] = []
+    for line, row in _rows(table):
+        errors: list[Pair] = []
         # Missing trailing optional fields and extra empty ones (a stray comma) are harmless;
         # anything else means the columns are shifted and no value can be trusted.
         if len(row) < needed or (len(row) > width and any(row[width:])):
-            errors.append(RowError("row", f"has {len(row)} fields; the header has {width}"))
-            yield RowOutcome(line, "", "", None, None, frozenset(), None, None, None, errors)
+            errors.append(("row", f"has {len(row)} fields; the header has {width}"))
+            yield RowOutcome(
+                line, "", "", None, None, frozenset(), None, None, None, _lined(line, errors)
+            )
             continue
         if len(row) < width:
             row += [""] * (width - len(row))
@@ -576,11 +457,11 @@ def _template_rows(
         else:
             code = code.strip()
             if not code:
-                errors.append(RowError("training_code", "missing"))
+                errors.append(("training_code", "missing"))
             else:
                 training = lookup_training(code)
                 if training is None:
-                    errors.append(RowError("training_code", "unknown training"))
+                    errors.append(("training_code", "unknown training"))
 
         raw = row[i_date]
         when = good_dates.get(raw)  # files repeat their dates: each text is parsed once
@@ -604,9 +485,7 @@ def _template_rows(
             if areas and training is not None:
                 stray = sorted(areas - training.areas)
                 if stray:
-                    errors.append(
-                        RowError("areas", f"{', '.join(stray)} not among this training's areas")
-                    )
+                    errors.append(("areas", f"{', '.join(stray)} not among this training's areas"))
         if not areas and training is not None:
             areas = training.areas
 
@@ -618,16 +497,25 @@ def _template_rows(
             else:
                 external_id = raw.strip() or None
             if external_id is not None and len(external_id) > MAX_EXTERNAL_ID:
-                errors.append(RowError("external_id", f"longer than {MAX_EXTERNAL_ID} characters"))
+                errors.append(("external_id", f"longer than {MAX_EXTERNAL_ID} characters"))
             elif external_id is not None and _CONTROL.search(external_id):
-                errors.append(RowError("external_id", "contains a control character"))
+                errors.append(("external_id", "contains a control character"))
                 external_id = None
 
         if email and code and when is not None:
             duplicates.check(line, email, code, when, errors, clinician, training)
 
         yield RowOutcome(
-            line, email, code, when, hours, areas, external_id, clinician, training, errors
+            line,
+            email,
+            code,
+            when,
+            hours,
+            areas,
+            external_id,
+            clinician,
+            training,
+            _lined(line, errors),
         )
 
 
@@ -650,7 +538,7 @@ def _moodle_training(code: str | None, lookup: Callable[[str], TrainingRef | Non
     return training
 
 
-def _parse_moodle_date(raw: str, today: date, errors: list[RowError]) -> date | None:
+def _parse_moodle_date(raw: str, today: date, errors: list[Pair]) -> date | None:
     """Read Moodle's printed completion time; the time of day is dropped."""
     column = "Course complete"
     text = " ".join(raw.split())
@@ -658,12 +546,12 @@ def _parse_moodle_date(raw: str, today: date, errors: list[RowError]) -> date | 
     if match is not None:
         month = _MONTHS.get(match[2].lower())
         if month is None:
-            errors.append(RowError(column, f"{text}: unknown month '{match[2]}'"))
+            errors.append((column, f"{text}: unknown month '{match[2]}'"))
             return None
         try:
             value = date(int(match[3]), month, int(match[1]))
         except ValueError:
-            errors.append(RowError(column, f"{text} is not a real date"))
+            errors.append((column, f"{text} is not a real date"))
             return None
         return _not_future(value, text, today, column, errors)
     iso = _ISO_DATE.match(text)
@@ -671,19 +559,19 @@ def _parse_moodle_date(raw: str, today: date, errors: list[RowError]) -> date | 
         return _parse_iso_date(iso[0], today, column, errors)
     if _NUMERIC_DATE.match(text):
         errors.append(
-            RowError(
+            (
                 column,
                 f"{text} is ambiguous; export with long dates (e.g. 5 April 2024) "
                 "or use YYYY-MM-DD",
             )
         )
         return None
-    errors.append(RowError(column, f"{text} is not a completion date or status"))
+    errors.append((column, f"{text} is not a completion date or status"))
     return None
 
 
 def _moodle_rows(
-    reader: _Reader,
+    table: Table,
     header: dict[str, int],
     training: TrainingRef,
     lookup_clinician: Callable[[str], ClinicianRef | None],
@@ -694,13 +582,13 @@ def _moodle_rows(
     duplicates = _Duplicates()
     code, hours, areas = training.code, training.hours, training.areas
 
-    for line, row in _rows(reader):
-        errors: list[RowError] = []
+    for line, row in _rows(table):
+        errors: list[Pair] = []
         if len(row) < width:
-            errors.append(
-                RowError("row", f"has {len(row)} fields; the header needs at least {width}")
+            errors.append(("row", f"has {len(row)} fields; the header needs at least {width}"))
+            yield RowOutcome(
+                line, "", code, None, None, areas, None, None, training, _lined(line, errors)
             )
-            yield RowOutcome(line, "", code, None, None, areas, None, None, training, errors)
             continue
         raw_email, raw_done = row[i_email], row[i_done]
         email = ""
@@ -712,19 +600,29 @@ def _moodle_rows(
         status = " ".join(raw_done.split()).lower()
         if status in _NOT_COMPLETED:
             yield RowOutcome(
-                line, email, code, None, None, areas, None, None, training, errors, "not completed"
+                line,
+                email,
+                code,
+                None,
+                None,
+                areas,
+                None,
+                None,
+                training,
+                _lined(line, errors),
+                "not completed",
             )
             continue
         if email:
             clinician = _check_clinician(email, lookup_clinician, "Email address", errors)
         elif not errors:
-            errors.append(RowError("Email address", "missing"))
+            errors.append(("Email address", "missing"))
         when = None
         if raw_done[0] in _FORMULA_STARTS:
             errors.append(_formula("Course complete", raw_done))
         elif status in _COMPLETED_WORDS:
             errors.append(
-                RowError(
+                (
                     "Course complete",
                     f"says '{raw_done.strip()}' without a date; export the report with dates",
                 )
@@ -733,4 +631,6 @@ def _moodle_rows(
             when = _parse_moodle_date(raw_done, today, errors)
         if email and when is not None:
             duplicates.check(line, email, code, when, errors, clinician, training)
-        yield RowOutcome(line, email, code, when, hours, areas, None, clinician, training, errors)
+        yield RowOutcome(
+            line, email, code, when, hours, areas, None, clinician, training, _lined(line, errors)
+        )

@@ -12,9 +12,7 @@ their links and may remove one.
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -31,11 +29,13 @@ from lms import audit
 from lms.db import db, transactional
 from lms.models import Association, Membership, User, normalise_email
 from lms.permissions import Actor
+from lms.tabular import RowError, Table, TabularError, read_table
 
 MAX_NAME = 255
 MAX_HOME_PAGE = 500
 MAX_FILE_BYTES = 2 * 1024 * 1024
 MAX_ROWS = 20_000
+MAX_CELL = 1_000  # characters in one cell: a home page and a name are far shorter
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
@@ -277,25 +277,37 @@ def unlink(actor: Actor, account: LmsAccount) -> None:
 
 @dataclass
 class LinkImport:
-    """What a CSV of links did, or why nothing was done (`errors`: line, column, message)."""
+    """What a CSV of links did, or why nothing was done (`errors`: line, column, message).
+
+    A problem of the whole file has line 0, or the line it was found on.
+    """
 
     created: int = 0
     existing: int = 0
-    errors: list[tuple[int, str, str]] = field(default_factory=list)
+    errors: list[RowError] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
         return not self.errors
 
 
-_NAME_COLUMNS = ("name", "username", "account_name")
+_NAME_COLUMNS = ("name", "username", "user_name", "account_name")
 
 
-def _text(stream: BinaryIO) -> str | None:
-    raw = stream.read(MAX_FILE_BYTES + 1)
-    if len(raw) > MAX_FILE_BYTES:
-        return None
-    return raw.decode("utf-8-sig")
+# How an import of links words the shared reader's file problems.
+_FILE_PROBLEMS = {
+    "too_large": lambda e: f"the file is larger than {MAX_FILE_BYTES // 2**20} MB",
+    "utf16": lambda e: "the file is not UTF-8 text (it looks like UTF-16)",
+    "nul": lambda e: "the file is not UTF-8 text (it holds a NUL byte)",
+    "not_utf8": lambda e: f"the file is not UTF-8 text (byte {e.info['byte']} of the line)",
+    "empty": lambda e: "the file is empty; the first line names the columns",
+}
+
+
+def _file_problem(err: TabularError) -> RowError:
+    word = _FILE_PROBLEMS.get(err.code)
+    column = "header" if err.code == "empty" else (err.column or "file")
+    return RowError(err.line or 0, column, word(err) if word else err.message)
 
 
 def _read_rows(
@@ -303,41 +315,33 @@ def _read_rows(
 ) -> list[tuple[int, str, str, str]]:
     """Return (line, email, home page, name) of every row, or [] with `report.errors` set."""
     try:
-        text = _text(stream)
-    except UnicodeDecodeError as exc:
-        report.errors.append((0, "file", f"the file is not UTF-8 text (byte {exc.start})"))
+        table = read_table(stream, max_bytes=MAX_FILE_BYTES, max_rows=MAX_ROWS, max_cell=MAX_CELL)
+        return _rows_of(table, default_home, report)
+    except TabularError as err:
+        report.errors.append(_file_problem(err))
         return []
-    if text is None:
-        report.errors.append((0, "file", f"the file is larger than {MAX_FILE_BYTES // 2**20} MB"))
-        return []
-    if "\x00" in text:
-        report.errors.append((0, "file", "the file is not UTF-8 text (it looks like UTF-16)"))
-        return []
-    reader = csv.reader(io.StringIO(text, newline=""))
-    header = [h.strip().lower() for h in next(reader, [])]
-    if not any(header):
-        report.errors.append((1, "header", "the file is empty; the first line names the columns"))
-        return []
-    duplicated = sorted({h for h in header if h and header.count(h) > 1})
-    if duplicated:
-        report.errors.append((1, "header", f"the column {duplicated[0]} appears twice"))
+
+
+def _rows_of(
+    table: Table, default_home: str | None, report: LinkImport
+) -> list[tuple[int, str, str, str]]:
+    header = table.keys
+    repeated = table.repeated()
+    if repeated:
+        report.errors.append(
+            RowError(table.line, "header", f"the column {header[repeated[0][0]]} appears twice")
+        )
         return []
     name_column = next((c for c in _NAME_COLUMNS if c in header), None)
     missing = [c for c, ok in (("email", "email" in header), ("name", name_column)) if not ok]
     if "home_page" not in header and default_home is None:
         missing.append("home_page (or give the platform's address in the form)")
     if missing:
-        report.errors.append((1, "header", f"missing column {', '.join(missing)}"))
+        report.errors.append(RowError(table.line, "header", f"missing column {', '.join(missing)}"))
         return []
-    at = {h: i for i, h in enumerate(header)}
+    at = table.index()
     rows = []
-    for record in reader:
-        line = reader.line_num
-        if not any(cell.strip() for cell in record):
-            continue
-        if len(rows) >= MAX_ROWS:
-            report.errors.append((line, "file", f"more than {MAX_ROWS} rows; split the file"))
-            return []
+    for line, record in table.rows():
 
         def cell(column: str | None, record=record) -> str:
             index = at.get(column or "")
@@ -346,7 +350,7 @@ def _read_rows(
         home = cell("home_page").strip() or default_home or ""
         rows.append((line, cell("email"), home, cell(name_column)))
     if not rows:
-        report.errors.append((1, "file", "no rows under the header"))
+        report.errors.append(RowError(table.line, "file", "no rows under the header"))
     return rows
 
 
@@ -363,7 +367,7 @@ def import_links(
         try:
             default_home = clean_home_page(home_page)
         except CourseError as exc:
-            report.errors.append((0, "home_page", str(exc)))
+            report.errors.append(RowError(0, "home_page", str(exc)))
             return report
     rows = _read_rows(stream, default_home, report)
     if report.errors:
@@ -380,15 +384,15 @@ def import_links(
         try:
             clean_home, clean = clean_home_page(home), clean_name(name)
         except CourseError as exc:
-            report.errors.append((line, exc.field or "name", str(exc)))
+            report.errors.append(RowError(line, exc.field or "name", str(exc)))
             continue
         user = emails.get(normalise_email(email)) if email.strip() else None
         if user is None:
-            report.errors.append((line, "email", "no clinician of your association has it"))
+            report.errors.append(RowError(line, "email", "no clinician of your association has it"))
             continue
         key = (clean_home, clean)
         if key in seen:
-            report.errors.append((line, "name", f"the same account as line {seen[key]}"))
+            report.errors.append(RowError(line, "name", f"the same account as line {seen[key]}"))
             continue
         seen[key] = line
         cleaned.append((line, user, clean_home, clean))
@@ -396,7 +400,7 @@ def import_links(
     for line, user, home, name in cleaned:
         conflict = _conflict(holders.get((home, name), ()), association.id, user.id)
         if conflict is not None:
-            report.errors.append((line, "name", conflict))
+            report.errors.append(RowError(line, "name", conflict))
     if report.errors:
         report.errors.sort()
         return report

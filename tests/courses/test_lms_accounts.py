@@ -293,3 +293,55 @@ def test_coordinator_of_another_association_links_nobody_here(
     with pytest.raises(CourseError, match="No clinician"):
         lms_accounts.link_for(actor(elsewhere), other, clinician.email, MOODLE, "1")
     assert LmsAccount.select().count() == 0
+
+
+@pytest.mark.parametrize("sep", [";", "\t"])
+def test_semicolon_and_tab_separated_files_link(
+    coordinator, clinician, bo, actor, association, sep
+):
+    rows = ["\ufeffEmail", "User Name", "home page"], ["ana@example.test", "1234", MOODLE]
+    more = ["bo@example.test", "bo;lee" if sep == "\t" else '"bo;lee"', ""]
+    text = "\r\n".join(sep.join(r) for r in (*rows, more)) + "\r\n"
+    report = lms_accounts.import_links(
+        actor(coordinator), association, io.BytesIO(text.encode()), home_page=MOODLE
+    )
+    assert report.ok and report.created == 2, report.errors
+    links = {(a.user_id, a.name) for a in LmsAccount.select()}
+    assert links == {(clinician.id, "1234"), (bo.id, "bo;lee")}
+
+
+def test_a_bad_row_names_its_line_and_column(coordinator, clinician, actor, association):
+    text = f"email;name;home_page\r\n\r\nana@example.test;;{MOODLE}\r\n"
+    report = lms_accounts.import_links(actor(coordinator), association, io.BytesIO(text.encode()))
+    (error,) = report.errors
+    assert (error.line, error.column) == (3, "name")
+    assert str(error).startswith("line 3, name: Give your user name")
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (
+            b"email,name\r\n" + b"a@example.test,1\r\n" * (lms_accounts.MAX_ROWS + 1),
+            (lms_accounts.MAX_ROWS + 2, "file", "more than 20,000 rows; split the file"),
+        ),
+        (
+            b"email,name\r\na@example.test," + b"x" * (lms_accounts.MAX_CELL + 1) + b"\r\n",
+            (2, "name", "is longer than 1,000 characters"),
+        ),
+        (
+            b"email,name\r\n" + b"a" * lms_accounts.MAX_FILE_BYTES,
+            (0, "file", "the file is larger than 2 MB"),
+        ),
+        (b'email,name\r\n"a@example.test,1\r\n', (2, "file", "cannot be read as CSV")),
+    ],
+)
+def test_file_guards_refuse_the_whole_file(
+    coordinator, clinician, actor, association, content, expected
+):
+    report = lms_accounts.import_links(
+        actor(coordinator), association, io.BytesIO(content), home_page=MOODLE
+    )
+    (error,) = report.errors
+    assert (error.line, error.column) == expected[:2] and error.message.startswith(expected[2])
+    assert LmsAccount.select().count() == 0
