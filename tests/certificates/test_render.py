@@ -386,3 +386,44 @@ def test_issue_dates_accept_plain_dates() -> None:
     text = _text(render_endorsement(replace(data, issued_on=date(2030, 1, 2))))
 
     assert "Issued on 2 January 2030" in text
+
+
+def test_each_bad_value_is_worded_by_what_was_expected() -> None:
+    data = samples.progress(
+        holder_name=3,
+        overall_progress=True,
+        requirements=[RequirementLine("RSC", float("nan"), 50, "h", "met"), {"label": "x"}],
+        missing=("ok", 2),
+        issued_on="2026-03-14",
+        verification_code="\x00",
+        verify_url="https://" + "x" * 1000,
+    )
+    with pytest.raises(RenderError) as caught:
+        render_progress(data)
+
+    assert sorted((e.where, e.message) for e in caught.value.errors) == [
+        ("holder_name", "expected text, got int"),
+        ("issued_on", "expected a date, got str"),
+        ("missing[1]", "expected text, got int"),
+        ("overall_progress", "expected a number, got bool"),
+        ("requirements[0].value", "must be a finite number"),
+        ("requirements[1]", "expected RequirementLine, got dict"),
+        ("verification_code", "must be printable and not empty"),
+        ("verify_url", "must be at most 1000 printable characters"),
+    ]
+
+
+def test_range_rules_name_the_value_and_the_rule() -> None:
+    with pytest.raises(RenderError) as caught:
+        render_progress(samples.progress(overall_progress=1.5, category_code=" "))
+    assert sorted((e.where, e.message) for e in caught.value.errors) == [
+        ("category_code", "must not be empty"),
+        ("overall_progress", "must be between 0 and 1, got 1.5"),
+    ]
+    bad = replace(samples.completion(), hours=-2, areas=["fine", None])
+    with pytest.raises(RenderError) as caught:
+        render_completion(bad)
+    assert sorted((e.where, e.message) for e in caught.value.errors) == [
+        ("areas[1]", "expected text, got NoneType"),
+        ("hours", "must not be negative"),
+    ]

@@ -1,0 +1,388 @@
+"""Draw on a page: the font registry, text measuring and wrapping, the QR code, and `Sheet`.
+
+Pure like the renderer it serves. The only state is per process and immutable once made: the
+registered TrueType fonts, and the font programs already cut to a subset and compressed (a
+document's subset depends only on the font file and the characters it uses, so the same bytes are
+reused rather than rebuilt and recompressed for every certificate).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import math
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import segno
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFError, TTFont
+from reportlab.pdfgen.canvas import Canvas
+
+from certificates.render_data import RenderIssue, clean_text
+
+CREATOR = "IMH Pathway"
+_QR_MASK = 0
+_MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
+
+
+# --- fonts ------------------------------------------------------------------------------------
+
+_font_names: dict[str, str] = {}
+_font_lock = threading.Lock()
+
+
+def font_name(path: Path, where: str, issues: list[RenderIssue]) -> str:
+    key = str(path)
+    name = _font_names.get(key)
+    if name is not None:
+        return name
+    with _font_lock:
+        name = _font_names.get(key)
+        if name is not None:
+            return name
+        if not path.is_file():
+            issues.append(RenderIssue(f"{where} ({path})", "font file not found"))
+            return ""
+        name = "IMH-" + hashlib.sha256(key.encode()).hexdigest()[:12]
+        try:
+            pdfmetrics.registerFont(TTFont(name, key))
+        except (TTFError, OSError) as exc:
+            issues.append(RenderIssue(f"{where} ({path})", f"not a usable TrueType font: {exc}"))
+            return ""
+        _font_names[key] = name
+        return name
+
+
+@dataclass(frozen=True)
+class Fonts:
+    regular: str
+    bold: str
+
+    def has(self, chars: str) -> bool:
+        """Return whether both faces have a glyph for every one of `chars`."""
+        return all(
+            ord(c) in pdfmetrics.getFont(name).face.charToGlyph
+            for name in (self.regular, self.bold)
+            for c in chars
+        )
+
+
+# --- formatting -------------------------------------------------------------------------------
+
+
+def num(value: float) -> str:
+    text = f"{value:,.2f}".rstrip("0").rstrip(".")
+    return "0" if text == "-0" else text
+
+
+def long_date(day: date) -> str:
+    return f"{day.day} {_MONTHS[day.month - 1]} {day.year}"
+
+
+def percent(fraction: float) -> int:
+    # Floor, so 99.6 % never reads as done.
+    return math.floor(fraction * 100 + 1e-9)
+
+
+def wrap_text(text: str, font: str, size: float, width: float) -> list[str]:
+    """Split cleaned text into lines no wider than width; words longer than a line are cut."""
+    text = clean_text(text)
+    if not text:
+        return []
+    space = pdfmetrics.stringWidth(" ", font, size)
+    lines: list[str] = []
+    line: list[str] = []
+    used = 0.0
+    for word in text.split(" "):
+        w = pdfmetrics.stringWidth(word, font, size)
+        if line and used + space + w <= width:
+            line.append(word)
+            used += space + w
+            continue
+        if line:
+            lines.append(" ".join(line))
+            line, used = [], 0.0
+        if w <= width:
+            line, used = [word], w
+            continue
+        piece, piece_w = "", 0.0
+        for ch in word:
+            cw = pdfmetrics.stringWidth(ch, font, size)
+            if piece and piece_w + cw > width:
+                lines.append(piece)
+                piece, piece_w = "", 0.0
+            piece += ch
+            piece_w += cw
+        line, used = [piece], piece_w
+    if line:
+        lines.append(" ".join(line))
+    return lines
+
+
+# --- QR code ----------------------------------------------------------------------------------
+
+
+def qr_matrix(url: str) -> tuple[tuple[bool, ...], ...]:
+    """Return the QR code modules for url (True = dark), without the quiet zone."""
+    # A fixed mask: scoring all eight (segno's default) takes ~4 ms, 40 % of the 10 ms budget,
+    # and decoders read whichever mask the format bits name.
+    qr = segno.make(url, error="m", micro=False, mask=_QR_MASK)
+    return tuple(tuple(bool(v) for v in row) for row in qr.matrix)
+
+
+def qr_runs(matrix: Sequence[Sequence[bool]]) -> list[tuple[int, int, int]]:
+    """Return the dark horizontal runs of matrix as (row, first column, length)."""
+    runs: list[tuple[int, int, int]] = []
+    for r, row in enumerate(matrix):
+        start = -1
+        for c, dark in enumerate(row):
+            if dark and start < 0:
+                start = c
+            elif not dark and start >= 0:
+                runs.append((r, start, c - start))
+                start = -1
+        if start >= 0:
+            runs.append((r, start, len(row) - start))
+    return runs
+
+
+def _draw_qr(
+    canvas: Canvas, matrix: Sequence[Sequence[bool]], x: float, top: float, module: float
+) -> None:
+    """Draw matrix as one filled path with its top-left module corner at (x, top)."""
+    # Module units with rows growing downward make every run a small integer rectangle; writing
+    # the operators directly is several times faster than one reportlab path call per run.
+    ops = [f"q {module:.4f} 0 0 {-module:.4f} {x:.4f} {top:.4f} cm 0 g"]
+    ops.extend(f"{c} {r} {n} 1 re" for r, c, n in qr_runs(matrix))
+    ops.append("f Q")
+    canvas.addLiteral("\n".join(ops))
+
+
+# --- layout -----------------------------------------------------------------------------------
+
+_MARGIN = 54.0  # 0.75 in
+_FOOTER = 24.0
+INK = 0.1
+MUTED = 0.35
+_BAR_FILL = (0.13, 0.40, 0.42)  # dark teal; every bar also has its figures in text
+_BAR_TRACK = 0.9
+
+
+class Sheet:
+    """A canvas with a top-down cursor that starts a new page when the next block does not fit."""
+
+    def __init__(
+        self,
+        size: tuple[float, float],
+        fonts: Fonts,
+        *,
+        title: str,
+        author: str,
+        subject: str,
+        footer: str,
+    ) -> None:
+        self.buffer = io.BytesIO()
+        self.canvas = Canvas(self.buffer, pagesize=size, invariant=1, pageCompression=1)
+        self.canvas.setTitle(clean_text(title))
+        self.canvas.setAuthor(clean_text(author))
+        self.canvas.setSubject(clean_text(subject))
+        self.canvas.setCreator(CREATOR)
+        self.fonts = fonts
+        self.width, self.height = size
+        self.left, self.right = _MARGIN, self.width - _MARGIN
+        self.top, self.bottom = self.height - _MARGIN, _MARGIN + _FOOTER
+        self.y = self.top
+        self.page = 1
+        self.footer = clean_text(footer)
+        self.on_new_page: Callable[[], None] | None = None
+
+    @property
+    def text_width(self) -> float:
+        return self.right - self.left
+
+    def _draw_footer(self) -> None:
+        # The footer text is cut to the width left of the page number, never over it.
+        footer = wrap_text(self.footer, self.fonts.regular, 8, self.text_width - 60)[:1]
+        pieces = [(line, self.left, self.text_width - 60, "left") for line in footer]
+        pieces.append((f"Page {self.page}", self.left, self.text_width, "right"))
+        self._draw_line(pieces, self.fonts.regular, 8, MUTED, baseline=_MARGIN)
+
+    def new_page(self) -> None:
+        self._draw_footer()
+        self.canvas.showPage()
+        self.page += 1
+        self.y = self.top
+        if self.on_new_page is not None:
+            self.on_new_page()
+
+    def need(self, height: float) -> None:
+        """Start a new page unless height fits below the cursor.
+
+        A block taller than a whole page starts at the top instead of looping.
+        """
+        if self.y - height < self.bottom and self.y < self.top:
+            self.new_page()
+
+    def gap(self, height: float) -> None:
+        self.y -= height
+
+    def text(
+        self,
+        text: str,
+        size: float = 10,
+        *,
+        bold: bool = False,
+        gray: float = INK,
+        align: str = "left",
+        x: float | None = None,
+        width: float | None = None,
+        leading: float | None = None,
+    ) -> None:
+        """Draw text wrapped to width, one line at a time, breaking pages between lines."""
+        font = self.fonts.bold if bold else self.fonts.regular
+        x = self.left if x is None else x
+        width = self.right - x if width is None else width
+        leading = leading or size * 1.3
+        for line in wrap_text(text, font, size, width):
+            self.need(leading)
+            self._draw_line([(line, x, width, align)], font, size, gray)
+            self.y -= leading
+
+    def _draw_line(
+        self,
+        pieces: Sequence[tuple[str, float, float, str]],
+        font: str,
+        size: float,
+        gray: float,
+        baseline: float | None = None,
+    ) -> None:
+        """Draw pieces (text, x, width, align) on one baseline in one text object.
+
+        One text object without line feeds keeps text extractors from splitting the row.
+        """
+        t = self.canvas.beginText()
+        t.setFont(font, size)
+        t.setFillGray(gray)
+        if baseline is None:
+            baseline = self.y - size
+        for text, x, width, align in pieces:
+            if align != "left":
+                slack = width - pdfmetrics.stringWidth(text, font, size)
+                x += slack / 2 if align == "center" else slack
+            t.setTextOrigin(x, baseline)
+            t.textOut(text)
+        self.canvas.drawText(t)
+
+    def fitted_text(
+        self,
+        text: str,
+        sizes: Sequence[float],
+        *,
+        bold: bool = True,
+        align: str = "left",
+    ) -> None:
+        """Draw text at the largest size that fits on one line, else wrapped at the smallest."""
+        font = self.fonts.bold if bold else self.fonts.regular
+        width = self.text_width
+        chosen = sizes[-1]
+        for size in sizes:
+            if pdfmetrics.stringWidth(clean_text(text), font, size) <= width:
+                chosen = size
+                break
+        self.text(text, chosen, bold=bold, align=align)
+
+    def bar(self, x: float, y: float, width: float, height: float, fraction: float) -> None:
+        c = self.canvas
+        c.setLineWidth(0.5)
+        c.setStrokeGray(MUTED)
+        c.setFillGray(_BAR_TRACK)
+        c.rect(x, y, width, height, stroke=1, fill=1)
+        filled = width * min(max(fraction, 0.0), 1.0)
+        if filled > 0:
+            c.setFillColorRGB(*_BAR_FILL)
+            c.rect(x, y, filled, height, stroke=0, fill=1)
+
+    def rule(self, gray: float = 0.75) -> None:
+        c = self.canvas
+        c.setLineWidth(0.5)
+        c.setStrokeGray(gray)
+        c.line(self.left, self.y, self.right, self.y)
+
+    def columns(
+        self,
+        cells: Sequence[tuple[str, float, float, str]],
+        size: float,
+        *,
+        bold: bool = False,
+        leading: float | None = None,
+    ) -> float:
+        """Draw one row of wrapped cells (text, x, width, align); return its top.
+
+        Lines go across the row one at a time so extracted text reads left to right; the top is
+        taken after any page break, for drawing beside the row.
+        """
+        font = self.fonts.bold if bold else self.fonts.regular
+        leading = leading or size * 1.3
+        wrapped = [(wrap_text(t, font, size, w), x, w, a) for t, x, w, a in cells]
+        rows = max((len(lines) for lines, *_ in wrapped), default=0)
+        self.need(rows * leading)
+        top = self.y
+        for i in range(rows):
+            line = [(lines[i], x, w, a) for lines, x, w, a in wrapped if i < len(lines)]
+            self._draw_line(line, font, size, INK)
+            self.y -= leading
+        return top
+
+    def verification_block(self, code: str, url: str, issuer_line: str, issued_on: date) -> None:
+        """Draw the code, URL, issuer and QR code side by side, kept together on one page."""
+        module = 2.4
+        matrix = qr_matrix(url)
+        size = len(matrix) * module
+        quiet = 4 * module  # the white border scanners need
+        block = size + 2 * quiet
+        self.need(block)
+        top, page = self.y, self.page
+        qr_x = self.right - size - quiet
+        text_width = qr_x - quiet - self.left
+        # The QR first: should a long issuer line spill onto the next page, it stays put.
+        _draw_qr(self.canvas, matrix, qr_x, top - quiet, module)
+        qr_box = (qr_x, top - quiet - size, qr_x + size, top - quiet)
+        self.canvas.linkURL(url, qr_box, relative=0)  # a reader can click the QR code too
+        self.y -= quiet
+        self.text("Verification code", 9, bold=True, width=text_width, gray=MUTED)
+        self.text(code, 14, bold=True, width=text_width)
+        self.gap(2)
+        self.text("Check this document at", 9, width=text_width, gray=MUTED)
+        url_top, url_page = self.y, self.page
+        self.text(url, 9, width=text_width)
+        if self.page == url_page:  # the printed address is a clickable link
+            box = (self.left, self.y, self.left + text_width, url_top)
+            self.canvas.linkURL(url, box, relative=0)
+        self.gap(4)
+        self.text(issuer_line, 9, width=text_width)
+        self.text(f"Issued on {long_date(issued_on)}", 9, width=text_width, gray=MUTED)
+        if self.page == page:
+            self.y = min(self.y, top - block)
+
+    def finish(self) -> bytes:
+        self._draw_footer()
+        self.canvas.showPage()
+        self.canvas.save()
+        return self.buffer.getvalue()
