@@ -11,9 +11,15 @@ from typing import Annotated, Any, TypeVar
 from apispec import APISpec
 from flask import Blueprint, Flask, current_app, g, jsonify, request
 from pydantic import BaseModel, Field, ValidationError
-from werkzeug.exceptions import HTTPException
 
 from lms.accounts import find_api_token
+from lms.errors import (  # noqa: F401 (is_api_request, api_http_error: re-exported)
+    STATUS_CODES,
+    ServiceError,
+    api_http_error,
+    error_response,
+    is_api_request,
+)
 from lms.inputs import MAX_ID, ControlCharacter, find_control
 from lms.models import utcnow
 from lms.permissions import current_actor
@@ -24,42 +30,12 @@ Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 
 bp = Blueprint("api", __name__)
 
-_STATUS_CODES = {
-    400: "bad_request",
-    401: "unauthorized",
-    403: "forbidden",
-    404: "not_found",
-    405: "method_not_allowed",
-    409: "conflict",
-    413: "too_large",
-    415: "unsupported_media_type",
-    422: "invalid",
-    429: "rate_limited",
-    500: "server_error",
-}
 
-
-class ApiError(Exception):
+class ApiError(ServiceError):
     """An API answer that is an error; rendered as {"error": {code, message, field}}."""
 
     def __init__(self, status: int, message: str, *, field: str | None = None, code: str = ""):
-        super().__init__(message)
-        self.status = status
-        self.message = message
-        self.field = field
-        self.code = code or _STATUS_CODES.get(status, "error")
-
-
-def error_response(status: int, message: str, field: str | None = None, code: str = ""):
-    """Return the JSON error body every API error uses."""
-    body = {
-        "error": {
-            "code": code or _STATUS_CODES.get(status, "error"),
-            "message": message,
-            "field": field,
-        }
-    }
-    return jsonify(body), status
+        super().__init__(message, field, status=status, code=code or None)
 
 
 class ErrorBody(BaseModel):
@@ -95,11 +71,6 @@ class Operation:
         if isinstance(self.success, int):
             return self.success
         return self.success.get(method, 200)
-
-
-def is_api_request() -> bool:
-    """Tell whether this request is for the API (token auth, JSON errors)."""
-    return request.path.startswith(("/api/", "/xapi/"))
 
 
 def _field_path(loc: tuple[Any, ...]) -> str:
@@ -274,13 +245,13 @@ def build_spec(app: Flask) -> dict[str, Any]:
             # character is refused before the view, and an unknown record is not found.
             for status in sorted({*op.statuses, *((401, 403) if not op.public else ()), 400, 404}):
                 responses[str(status)] = {
-                    "description": _STATUS_CODES.get(status, "error"),
+                    "description": STATUS_CODES.get(status, "error"),
                     "content": {"application/json": {"schema": error_ref}},
                 }
             if op.body is not None or op.body_schema is not None:
                 for status in (400, 413, 415, 422) if op.body is not None else (400, 413, 415):
                     responses[str(status)] = {
-                        "description": _STATUS_CODES[status],
+                        "description": STATUS_CODES[status],
                         "content": {"application/json": {"schema": error_ref}},
                     }
             entry: dict[str, Any] = {
@@ -335,23 +306,3 @@ def init_app(app: Flask) -> None:
                     type(token).id == token.id
                 ).execute()
         return None
-
-    @app.errorhandler(ApiError)
-    def _api_error(exc: ApiError):
-        return error_response(exc.status, exc.message, exc.field, exc.code)
-
-
-def api_http_error(exc: HTTPException):
-    """Render an HTTP error raised inside an API view as JSON."""
-    messages = {
-        401: "Send a valid API token: Authorization: Bearer <token>.",
-        404: "There is nothing at this address.",
-        413: "The request body is too large.",
-        429: "Too many requests; slow down and retry later.",
-    }
-    status = exc.code or 500
-    return error_response(
-        status,
-        messages.get(status, exc.description or "Request failed."),
-        getattr(exc, "field", None),
-    )

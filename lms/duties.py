@@ -3,7 +3,8 @@
 Every service that verifies, records as verified, attests or decides calls `refuse_own` with
 the person the record is about. The refusal is raised as the calling plugin's own error class
 (so its forms, imports and API map it as they map any other error of theirs), mixed with
-`OwnRecord` so that a channel answering by status can say 403. Roles do not matter here:
+`OwnRecord` and with status 403 (`lms.errors.ServiceError.status`), so that a channel
+answering by status says 403. Roles do not matter here:
 an admin or a coordinator is refused like anyone else, and the record stays for someone else.
 """
 
@@ -26,8 +27,9 @@ class OwnRecord(Exception):
 
 @functools.cache
 def own_error(error: type[E]) -> type[E]:
-    """Return the subclass of a plugin's error class that also is an `OwnRecord`."""
-    return type(error.__name__, (error, OwnRecord), {"__module__": error.__module__})
+    """Return the subclass of a plugin's error class that also is an `OwnRecord` (a 403)."""
+    namespace = {"__module__": error.__module__, "status": 403}
+    return type(error.__name__, (error, OwnRecord), namespace)
 
 
 def _user_id(who: Actor | User | int | None) -> int | None:

@@ -7,9 +7,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from flask import abort, current_app, g, redirect, request, url_for
+from flask import abort, current_app, g, has_request_context, redirect, request, url_for
 from flask_login import current_user
 
+from lms.errors import Forbidden, NotFound
 from lms.inputs import int_arg
 from lms.models import Membership, User
 from lms.plugins import Capability
@@ -155,17 +156,53 @@ def ensure_in_association(actor: Actor, capability: str, association_id: int | N
     404, not 403: a user of another association must not learn the record exists.
     """
     if association_id is None or not actor.can(capability, association_id):
-        abort(404)
+        raise NotFound()
 
 
-def requested_association(capability: str):
-    """Return the association a page works on: `?association=<id>`, else the actor's own.
+_ASKED = object()  # acting_association: read `?association=` when in a request
 
-    404 when the actor does not hold the capability there (or has no association at all).
+
+def acting_association(
+    capability: str,
+    actor: Actor | None = None,
+    *,
+    requested: Any = _ASKED,
+    required: bool = True,
+):
+    """Return the association the actor acts in with this capability: the one rule for every
+    page, API view and command.
+
+    1. An association asked for (`requested`, by default `?association=<id>` of the request)
+       is the answer when the actor holds the capability there, else 404 (which does not tell
+       whether it exists).
+    2. Otherwise: the lowest-id association where the actor holds the capability; an admin
+       of the whole platform holds it everywhere, so the lowest-id association. An API token
+       holds one role in one association, so that one.
+    3. None at all: 403 (None when `required` is false).
+
+    `actor` defaults to the request's; services pass it, and `requested=None` outside a request.
     """
     from lms.models import Association
 
-    actor = current_actor()
-    association_id = int_arg("association") or actor.primary_association_id()
-    ensure_in_association(actor, capability, association_id)
-    return Association.get_by_id(association_id)
+    actor = actor if actor is not None else current_actor()
+    if actor is None:
+        raise Forbidden()
+    if requested is _ASKED:
+        requested = int_arg("association") if has_request_context() else None
+    if requested is not None:
+        ensure_in_association(actor, capability, int(requested))
+        found = Association.get_or_none(Association.id == int(requested))
+        if found is None:
+            raise NotFound()
+        return found
+    ids = actor.association_ids(capability)
+    query = Association.select().order_by(Association.id)
+    found = query.first() if ids is ALL else query.where(Association.id.in_(ids)).first()
+    if found is None and required:
+        raise Forbidden()
+    return found
+
+
+def requested_association(capability: str):
+    """Return `acting_association(capability)` (the name the workflow views still use)."""
+    return acting_association(capability)
