@@ -8,7 +8,7 @@ from typing import Any, Literal
 from flask import jsonify, request
 from pydantic import BaseModel, Field, ValidationError
 
-from competencies import readiness
+from competencies import figures, readiness
 from competencies.blueprint import api
 from competencies.pathways import evaluate_pathways
 from lms.api import ApiError, operation
@@ -28,6 +28,7 @@ class PathwayReadiness(BaseModel):
     category: str
     started_on: dt.date
     status: str
+    percent: int = Field(description="Progress as a whole percentage, as every page shows it")
     result: dict[str, Any] = Field(description="The readiness tree with its forecast")
 
 
@@ -124,6 +125,7 @@ def clinician_readiness(user_id: int):
                 category=ev.pathway.category,
                 started_on=ev.pathway.started_on,
                 status=ev.pathway.status,
+                percent=figures.percent(ev.result.progress, bool(ev.result.ready)),
                 result=ev.result.to_dict(),
             )
             for ev in evaluate_pathways(pathways, today)

@@ -63,8 +63,8 @@ def hours_chart(result: Result, summary: Summary, started_on: dt.date, as_of: dt
     )
     expected_now = target * min(elapsed, 24) / 24
     description = (
-        f"Since {first:%B %Y}: {cum_t:g} h of counted training and {cum_r:g} h of attested "
-        f"reflective supervision. An even two-year plan to {target:g} h expects about "
+        f"Since {first:%B %Y}: {cum_t:g} h of counted training and {cum_r:g} h of reflective "
+        f"supervision that counts. An even two-year plan to {target:g} h expects about "
         f"{expected_now:.0f} h by now."
     )
     return Chart(

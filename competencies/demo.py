@@ -117,12 +117,5 @@ def _demo_clinician(association: Association, clinician: User, users: dict[str, 
         label="Peer consultation group",
         details={"format": "peer", "facilitated": False, "provider_credentials": []},
     )
-    add(
-        "rsc",
-        10,
-        status="pending",
-        hours=1.5,
-        provider=provider,
-        label="Reflective supervision",
-        details={"format": "individual", "provider_credentials": ["IMHS"]},
-    )
+    # The session waiting for attestation is logged by supervision's demo, on the provider's
+    # page: a pending ledger row without a logged session would wait for nobody.

@@ -18,12 +18,13 @@ from typing import NamedTuple
 
 import peewee as pw
 
-from competencies import standing
+from competencies import figures, standing
 from competencies.evaluator import Result, add_months
 from competencies.models import Evidence, Pathway, RuleSet, Standing
 from competencies.pathways import OPEN_STATUSES, Evaluation, evaluate_pathways
 from competencies.rulesets import LIGHT
 from lms.db import db
+from lms.errors import ServiceError
 from lms.models import Agency, Association, Membership, User
 from lms.permissions import Actor
 
@@ -52,12 +53,8 @@ PLAN_MONTHS = 24  # a pathway is planned to take two years from its start
 IDLE_MONTHS = 6  # no evidence dated in this many months: stalled
 
 
-class ReportError(ValueError):
+class ReportError(ServiceError, ValueError):
     """A report cannot be built as asked; `field` names the parameter at fault."""
-
-    def __init__(self, message: str, field: str):
-        super().__init__(message)
-        self.field = field
 
 
 class Row(NamedTuple):
@@ -83,8 +80,7 @@ class Row(NamedTuple):
     @property
     def percent(self) -> int:
         """Return the progress as a whole percentage, never 100 before every rule is met."""
-        pct = round(self.progress * 100)
-        return 100 if self.ready else min(pct, 99)
+        return figures.percent(self.progress, self.ready)
 
 
 @dataclass(frozen=True)

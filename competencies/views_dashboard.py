@@ -11,6 +11,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from competencies import ledger, pathways
 from competencies.blueprint import bp
 from competencies.charts import hours_chart
+from competencies.figures import percent
 from competencies.forms import (
     DOCUMENT_LABELS,
     EDUCATION_LABELS,
@@ -82,6 +83,13 @@ def evaluation_view(ev: pathways.Evaluation, as_of: dt.date) -> dict:
         "not_counted": not_counted,
         "chart": hours_chart(ev.result, ev.summary, ev.pathway.started_on, as_of),
     }
+
+
+@bp.app_template_filter("percent")
+def percent_filter(result) -> int:
+    """Return a result's progress as the whole percentage every page shows (figures.percent)."""
+    ready = result.ready if result.ready is not None else result.met
+    return percent(result.progress, bool(ready))
 
 
 @bp.route("/")

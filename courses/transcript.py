@@ -7,6 +7,10 @@ from dataclasses import dataclass
 
 import peewee as pw
 
+from competencies.figures import Headline, headline
+from competencies.models import Evidence
+from competencies.pathways import evaluate_pathways, open_pathways
+from competencies.types import COUNTED
 from courses.models import Completion, Training
 from courses.services import correction_history, missing_prerequisites
 from lms.csvutil import csv_rows
@@ -67,6 +71,46 @@ def transcript_rows(
             )
         )
     return out
+
+
+@dataclass(frozen=True)
+class PathwayHours:
+    """What counts toward one open pathway, from its evaluation of the day."""
+
+    category: str
+    category_name: str
+    figures: Headline
+
+
+def pathway_hours(user: User, association_ids: Collection[int] | None, today) -> list[PathwayHours]:
+    """Return, per open pathway in scope, the training figures of its evaluation of the day:
+    the same figures the pathway page, the PDF, the readiness report and the API show."""
+    pathways = [
+        p
+        for p in open_pathways(user)
+        if association_ids is None or p.association_id in association_ids
+    ]
+    return [
+        PathwayHours(ev.pathway.category, ev.result.category_name or "", headline(ev))
+        for ev in evaluate_pathways(pathways, today)
+    ]
+
+
+def recorded_elsewhere(user: User, association_ids: Collection[int] | None = None) -> list:
+    """Return counted training rows of the ledger that no completion here holds (recorded by
+    the association from its earlier records), oldest first: they count like the others."""
+    held = Completion.select(Completion.evidence).where(
+        (Completion.clinician == user) & Completion.evidence.is_null(False)
+    )
+    query = Evidence.select().where(
+        (Evidence.clinician == user)
+        & (Evidence.kind == "training")
+        & Evidence.status.in_(sorted(COUNTED))
+        & Evidence.id.not_in(held)
+    )
+    if association_ids is not None:
+        query = query.where(Evidence.association.in_(sorted(association_ids)))
+    return list(query.order_by(Evidence.occurred_on.desc(), Evidence.id.desc()))
 
 
 def _entry(completion: Completion | None) -> str:

@@ -13,7 +13,12 @@ from courses.blueprint import bp
 from courses.forms import DecisionForm, SelfReportForm, SessionForm, TrainingForm
 from courses.models import FORMATS, CertificateFile, Completion, Prerequisite, Session, Training
 from courses.services import CourseError
-from courses.transcript import transcript_csv, transcript_rows
+from courses.transcript import (
+    pathway_hours,
+    recorded_elsewhere,
+    transcript_csv,
+    transcript_rows,
+)
 from lms.forms import ConfirmForm, choices
 from lms.inputs import upload_limit
 from lms.models import Association, Membership, User
@@ -401,7 +406,8 @@ def _transcript_scope(clinician_id: int | None) -> list[int] | None:
 @require()
 def transcript(clinician_id: int | None = None):
     user = _transcript_subject(clinician_id)
-    rows = transcript_rows(user, _transcript_scope(clinician_id))
+    scope = _transcript_scope(clinician_id)
+    rows = transcript_rows(user, scope)
     completions = [r.completion for r in rows]
     actor = current_actor()
     correctable = (
@@ -418,6 +424,8 @@ def transcript(clinician_id: int | None = None):
         own=clinician_id is None,
         by_id={c.id: c for c in completions},
         correctable=correctable,
+        pathway_hours=pathway_hours(user, scope, dt.date.today()),
+        elsewhere=recorded_elsewhere(user, scope),
     )
 
 

@@ -52,6 +52,10 @@ def on_demo(
             )
         people[email] = user
     _on_track(association, people["clinician3@demo.example"], provider, password, today)
+    clinician = users.get("clinician")
+    if clinician is not None and not _has_sessions(clinician):
+        # Waits for the demo provider, who sees it on their page.
+        _log(clinician, association, provider, today - dt.timedelta(days=10), 1.5)
     _window_closing(association, people["clinician4@demo.example"], provider, password, today)
 
 

@@ -12,7 +12,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
 from competencies.evaluator import Result, fmt
-from competencies.models import Pathway
+from competencies.figures import Headline, headline
+from competencies.models import Evidence, Pathway
 from competencies.nodes import NODE_TYPES
 from competencies.nodes.base import Explanation, explanation
 from competencies.pathways import evaluate_pathways, evaluate_with, open_pathways
@@ -161,6 +162,7 @@ class RscView:
     forecast_text: str
     warnings: tuple[str, ...]
     reasons: dict[int, list[str]]  # evidence id -> reasons it does not count
+    figures: Headline | None = None  # the pathway's headline figures (sessions that count)
 
 
 def months_between(first: dt.date, last: dt.date) -> int:
@@ -183,8 +185,75 @@ def rsc_views(clinician: User, as_of: dt.date | None = None) -> list[RscView]:
     as_of = as_of or dt.date.today()
     views = []
     for ev in evaluate_pathways(list(open_pathways(clinician)), as_of):
-        views.append(rsc_view(ev.pathway, ev.result, ev.summary))
+        views.append(replace(rsc_view(ev.pathway, ev.result, ev.summary), figures=headline(ev)))
     return views
+
+
+@dataclass(frozen=True)
+class SessionRow:
+    """One session on the clinician's RSC page: logged here, or a ledger row recorded by the
+    association (no logged session behind it)."""
+
+    session: RscSession | None
+    evidence_id: int | None
+    occurred_on: dt.date
+    hours: float
+    format: str
+    group_size: int | None
+    provider_name: str
+    status: str  # pending | attested | rejected | void
+    reason: str
+    waiting_since: dt.date | None  # a pending logged session: the day it was logged
+
+
+def session_rows(clinician: User) -> list[SessionRow]:
+    """Return every RSC session of the clinician, newest first (two queries): the logged ones
+    and the ledger's RSC rows that no logged session holds, so the list holds every session
+    the RSC figure counts."""
+    logged = list(
+        RscSession.select(RscSession, User)
+        .join(User, on=RscSession.provider)
+        .where(RscSession.clinician == clinician)
+    )
+    held = {s.evidence_id for s in logged if s.evidence_id is not None}
+    rows = [
+        SessionRow(
+            s,
+            s.evidence_id,
+            s.occurred_on,
+            s.hours,
+            s.format,
+            s.group_size,
+            s.provider.display_name,
+            s.status,
+            s.reject_reason,
+            s.created_at.date() if s.status == "pending" else None,
+        )
+        for s in logged
+    ]
+    ledger_rows = Evidence.select().where(
+        (Evidence.clinician == clinician) & (Evidence.kind == "rsc") & (Evidence.status != "void")
+    )
+    for e in ledger_rows:
+        if e.id in held:
+            continue
+        d = e.details or {}
+        rows.append(
+            SessionRow(
+                None,
+                e.id,
+                e.occurred_on,
+                e.hours,
+                str(d.get("format") or "individual"),
+                d.get("group_size"),
+                str(d.get("provider_name") or ""),
+                e.status,
+                "",
+                None,
+            )
+        )
+    rows.sort(key=lambda r: (r.occurred_on, r.evidence_id or 0), reverse=True)
+    return rows
 
 
 def rsc_view(pathway: Pathway, result: Result, summary: Summary) -> RscView:

@@ -10,7 +10,8 @@ from flask import current_app
 
 from competencies.models import Pathway
 from competencies.pathways import OPEN_STATUSES, evaluate_pathways
-from lms.db import db
+from lms import audit
+from lms.db import db, transactional
 from lms.mail import send_mail
 from lms.models import ReminderSent, User
 from supervision.explain import hours_text, rsc_view
@@ -18,6 +19,10 @@ from supervision.models import RscSession
 
 PENDING_DAYS = 7
 WINDOW_DAYS = 60
+
+
+class RemindError(ValueError):
+    """A reminder cannot be sent as asked (not pending, or already sent today)."""
 
 
 @dataclass(frozen=True)
@@ -112,3 +117,37 @@ def _clinicians(today: dt.date) -> list[Sent]:
             send_mail(clinician.email, subject, body)
         sent.append(Sent(clinician.email, subject))
     return sent
+
+
+@transactional
+def remind_provider(session: RscSession, clinician: User, today: dt.date | None = None) -> Sent:
+    """Email the provider of a pending session the clinician logged: once a day per session,
+    audited as `rsc_session.remind`."""
+    today = today or dt.date.today()
+    if session.clinician_id != clinician.id:
+        raise RemindError("Only the clinician who received the session can send a reminder.")
+    if session.status != "pending":
+        raise RemindError("This session is not waiting for attestation any more.")
+    if not _claim(f"supervision:remind:{session.id}:{today.isoformat()}"):
+        raise RemindError(
+            "Your provider was reminded of this session today already; you can remind again "
+            "tomorrow."
+        )
+    provider = session.provider
+    link = current_app.config.get("PUBLIC_URL", "").rstrip("/") + "/supervision/provider"
+    subject = f"{clinician.display_name} asks you to attest a reflective supervision session"
+    body = (
+        f"Hello {provider.display_name},\n\n{clinician.display_name} logged a session of "
+        f"{session.occurred_on.isoformat()} ({hours_text(session.hours)} h) on "
+        f"{session.created_at:%Y-%m-%d} and asks you to attest it, or to reject it with a "
+        f"reason.\n\nSign or reject it at {link}\n"
+    )
+    audit.record(
+        "rsc_session.remind",
+        session,
+        actor=clinician,
+        association_id=session.association_id,
+        after={"provider_id": provider.id, "on": today},
+    )
+    send_mail(provider.email, subject, body)
+    return Sent(provider.email, subject)

@@ -17,7 +17,7 @@ from lms.inputs import int_arg
 from lms.models import Association, User
 from lms.permissions import current_actor, ensure_in_association, require
 from lms.security import limiter
-from supervision import explain, services
+from supervision import explain, reminders, services
 from supervision.blueprint import bp
 from supervision.forms import (
     FORMAT_LABELS,
@@ -87,13 +87,8 @@ def my_rsc():
     user = current_actor().user
     today = dt.date.today()
     views = explain.rsc_views(user, today)
-    sessions = list(
-        RscSession.select(RscSession, User)
-        .join(User, on=RscSession.provider)
-        .where(RscSession.clinician == user)
-        .order_by(RscSession.occurred_on.desc(), RscSession.id.desc())
-    )
-    pending = [s for s in sessions if s.status == "pending"]
+    sessions = explain.session_rows(user)
+    pending = [r.session for r in sessions if r.session and r.status == "pending"]
     drafts = [explain.draft_of(s) for s in pending]
     ahead = explain.verdicts(user, drafts, today)
     return render_template(
@@ -101,6 +96,7 @@ def my_rsc():
         views=views,
         sessions=sessions,
         ahead=ahead,
+        remind_form=ConfirmForm(formdata=None),
         fmt=explain.hours_text,
         formats=FORMAT_LABELS,
         today=today,
@@ -218,6 +214,21 @@ def withdraw(session_id: int):
     else:
         flash("Session withdrawn.", "success")
     return redirect(url_for("supervision.my_rsc"))
+
+
+@bp.route("/sessions/<int:session_id>/remind", methods=["POST"])
+@require("supervision:log_own")
+def remind(session_id: int):
+    row = _own_session(session_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        reminders.remind_provider(row, current_actor().user)
+    except reminders.RemindError as exc:
+        flash(str(exc), "danger")
+    else:
+        flash(f"{row.provider.display_name} is reminded by email.", "success")
+    return redirect(url_for("supervision.my_rsc") + f"#session-{row.id}")
 
 
 # --- the provider -----------------------------------------------------------------------------
