@@ -12,12 +12,15 @@ import hashlib
 import io
 import math
 import threading
-from collections.abc import Callable, Sequence
+import zlib
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
 import segno
+from reportlab import rl_config
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFError, TTFont
 from reportlab.pdfgen.canvas import Canvas
@@ -42,13 +45,85 @@ _MONTHS = (
 )
 
 
+# ASCII85 only makes binary streams 7-bit safe for old mail transports: it adds a quarter to each
+# compressed stream and costs its encoding time. Certificates are stored and served as bytes.
+# reportlab reads this setting when it writes a document; this renderer is its only user here.
+rl_config.useA85 = 0
+
+
 # --- fonts ------------------------------------------------------------------------------------
 
 _font_names: dict[str, str] = {}
 _font_lock = threading.Lock()
+_KEPT_ENTRIES = 64
+
+
+class _Kept:
+    """A small thread-safe LRU of immutable values: bytes computed once from immutable inputs."""
+
+    def __init__(self, entries: int) -> None:
+        self._entries = entries
+        self._values: OrderedDict[Hashable, bytes] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable, make: Callable[[], bytes]) -> bytes:
+        with self._lock:
+            value = self._values.get(key)
+            if value is not None:
+                self._values.move_to_end(key)
+                return value
+        value = make()
+        with self._lock:
+            self._values[key] = value
+            while len(self._values) > self._entries:
+                self._values.popitem(last=False)
+        return value
+
+
+_subsets = _Kept(_KEPT_ENTRIES)
+_compressed = _Kept(_KEPT_ENTRIES)
+
+
+class _KeptFlate:
+    """reportlab's Flate stream filter, reusing the output for content compressed before.
+
+    A document's font subset (the glyphs of the characters it uses, in order of first use) is
+    the same for every certificate of a kind whose names are plain ASCII; cutting it and
+    compressing it were half of a certificate's time.
+    """
+
+    pdfname = "FlateDecode"
+
+    def encode(self, content: bytes | str) -> bytes:
+        data = content.encode("utf8") if isinstance(content, str) else content
+        return _compressed.get(content, lambda: zlib.compress(data))
+
+    def decode(self, encoded: bytes) -> bytes:
+        return zlib.decompress(encoded)
+
+
+_KEPT_FLATE = _KeptFlate()
+
+
+def _keep_subsets(font: TTFont) -> TTFont:
+    """Make font reuse the subsets it has cut before (keyed by file and characters)."""
+    face = font.face
+    cut = face.makeSubset
+    filename = face.filename
+
+    def make_subset(subset: Sequence[int]) -> bytes:
+        chars = tuple(subset)
+        return _subsets.get((filename, chars), lambda: cut(list(chars)))
+
+    face.makeSubset = make_subset
+    return font
 
 
 def font_name(path: Path, where: str, issues: list[RenderIssue]) -> str:
+    """Register the TrueType file at path once per process; return its reportlab name.
+
+    On failure return "" and add the reason to issues.
+    """
     key = str(path)
     name = _font_names.get(key)
     if name is not None:
@@ -62,7 +137,7 @@ def font_name(path: Path, where: str, issues: list[RenderIssue]) -> str:
             return ""
         name = "IMH-" + hashlib.sha256(key.encode()).hexdigest()[:12]
         try:
-            pdfmetrics.registerFont(TTFont(name, key))
+            pdfmetrics.registerFont(_keep_subsets(TTFont(name, key)))
         except (TTFError, OSError) as exc:
             issues.append(RenderIssue(f"{where} ({path})", f"not a usable TrueType font: {exc}"))
             return ""
@@ -200,6 +275,12 @@ class Sheet:
     ) -> None:
         self.buffer = io.BytesIO()
         self.canvas = Canvas(self.buffer, pagesize=size, invariant=1, pageCompression=1)
+        # Page streams stay compressed (the page's own setting); the font programs and their
+        # character maps, which reportlab leaves to the document's default filters when the
+        # document's compression is off, go through the filter that reuses earlier output.
+        document = self.canvas._doc
+        document.setCompression(0)
+        document.defaultStreamFilters = (_KEPT_FLATE,)
         self.canvas.setTitle(clean_text(title))
         self.canvas.setAuthor(clean_text(author))
         self.canvas.setSubject(clean_text(subject))

@@ -427,3 +427,33 @@ def test_range_rules_name_the_value_and_the_rule() -> None:
         ("areas[1]", "expected text, got NoneType"),
         ("hours", "must not be negative"),
     ]
+
+
+def test_streams_are_flate_compressed_without_ascii85() -> None:
+    reader = _read(render_progress(samples.progress()))
+    page = reader.pages[0]
+    streams = [page["/Contents"].get_object()]
+    for name in page["/Resources"]["/Font"]:
+        font = page["/Resources"]["/Font"][name].get_object()
+        if "/FontDescriptor" in font:
+            streams.append(font["/FontDescriptor"]["/FontFile2"].get_object())
+            streams.append(font["/ToUnicode"].get_object())
+    assert len(streams) >= 5
+    for stream in streams:
+        assert stream["/Filter"] in ("/FlateDecode", ["/FlateDecode"]), stream["/Filter"]
+        assert stream.get_data()  # decodes
+
+
+def test_kept_font_subsets_give_the_same_bytes_as_fresh_ones(monkeypatch) -> None:
+    from certificates import render_sheet
+
+    warm = render_progress(samples.progress())
+    monkeypatch.setattr(render_sheet, "_subsets", render_sheet._Kept(4))
+    monkeypatch.setattr(render_sheet, "_compressed", render_sheet._Kept(4))
+    cold = render_progress(samples.progress())
+
+    assert cold == warm
+    assert len(render_sheet._subsets._values) == 2  # one subset per face, cut once
+    other = render_progress(samples.progress(holder_name="Ana Ğ Øster"))
+    assert "Ana Ğ Øster" in _text(other)
+    assert len(render_sheet._subsets._values) == 4  # new characters, new subsets
