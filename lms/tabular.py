@@ -43,8 +43,9 @@ _HEADER_RUNS = re.compile(r"[\s\-_]+")
 class TabularError(ValueError):
     """The file as a whole cannot be read; ``code`` says why, ``where`` where.
 
-    Codes: ``too_large`` (info ``limit``), ``utf16``, ``workbook``, ``nul``, ``not_utf8``
-    (info ``byte``: 1-based position in the line, ``value``: the byte), ``malformed``,
+    Codes: ``too_large`` (info ``limit``), ``utf16``, ``workbook``, ``nul``, ``malformed``
+    (info ``detail``: what the csv module said), ``not_utf8``
+    (info ``byte``: 1-based position in the line, ``value``: the byte),
     ``empty``, ``too_many_rows`` (info ``limit``), ``cell_too_long`` (info ``limit``).
     """
 
@@ -245,7 +246,7 @@ def _records(reader: Any) -> Iterator[tuple[int, list[str]]]:
             return
         except csv.Error as err:
             raise TabularError(
-                "malformed", f"cannot be read as CSV: {err}", line=last + 1
+                "malformed", f"cannot be read as CSV: {err}", line=last + 1, detail=str(err)
             ) from None
         start = last + 1
         last = reader.line_num

@@ -515,3 +515,39 @@ def test_scale_configuration_is_derived_when_absent() -> None:
         {"id": 3, "scaledefault": 0, "proficient": 1},
     ]
     assert FrameworkDoc("F", "1", "F").scale_configuration is None
+
+
+def resep(data: bytes, sep: str) -> bytes:
+    """Return a comma-separated file re-written with another delimiter."""
+    rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")))
+    out = io.StringIO(newline="")
+    csv.writer(out, delimiter=sep, lineterminator="\r\n").writerows(rows)
+    return out.getvalue().encode("utf-8")
+
+
+@pytest.mark.parametrize("sep", [";", "\t"])
+def test_moodle_semicolon_and_tab_separated_files_import(sep: str) -> None:
+    # A spreadsheet in much of Europe saves ';'; a Moodle export reopened and saved as text, tabs.
+    doc = deep_doc()
+    data = b"\xef\xbb\xbf" + resep(dump_moodle_csv(doc), sep)
+    assert load_moodle_csv(io.BytesIO(data)) == doc
+
+
+def test_moodle_row_error_names_line_and_column_in_a_semicolon_file() -> None:
+    data = resep(csv_bytes(FRAMEWORK_ROW, ",D,,,1,,,,0,null,,,,"), ";")
+    assert b";" in data.splitlines()[0]
+    with pytest.raises(FrameworkError) as exc:
+        load_moodle_csv(io.BytesIO(data))
+    (error,) = exc.value.errors
+    assert (error.line, error.column, error.message) == (3, "Shortname", "is empty")
+
+
+def test_moodle_cell_and_row_guards() -> None:
+    long = csv_bytes(FRAMEWORK_ROW, ",D,Domain," + "x" * 100_001 + ",1,,,,0,null,,,,")
+    with pytest.raises(FrameworkError) as exc:
+        load_moodle_csv(io.BytesIO(long))
+    assert errors_of(exc) == ["line 3, Description: is longer than 100,000 characters"]
+    rows = [f",D{i},Domain {i},,1,,,,0,null,,,," for i in range(50_001)]
+    with pytest.raises(FrameworkError) as exc:
+        load_moodle_csv(io.BytesIO(csv_bytes(FRAMEWORK_ROW, *rows)))
+    assert errors_of(exc) == ["line 50002: more than 50,000 rows; split the file"]
