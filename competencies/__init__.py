@@ -32,7 +32,7 @@ def _init_app(app) -> None:
 
 plugin = Plugin(
     name="competencies",
-    version=5,
+    version=6,
     blueprint=bp,
     models=MODELS + WORKFLOW_MODELS,
     capabilities=CAPABILITIES,

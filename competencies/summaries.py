@@ -60,6 +60,7 @@ def build_summaries(
     # Raw cursors: peewee's per-row conversion would cost more than the queries themselves.
     hours: dict[int, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
     monthly: dict[int, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    by_tags: dict[int, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
     counts: dict[int, int] = defaultdict(int)
     month = _month(Evidence.occurred_on)
     q1 = _scope(
@@ -82,6 +83,7 @@ def build_summaries(
             for tag in tags.split(","):
                 bucket[tag].append(total)
         monthly[clinician_id][ym] += total
+        by_tags[clinician_id][tags or ""].append(total)  # stored sorted: the same key as items
         counts[clinician_id] += count
 
     area_rows: dict[int, dict[str, list[tuple[int, float, int, str]]]] = defaultdict(
@@ -171,6 +173,7 @@ def build_summaries(
             training_monthly=dict(sorted(monthly.get(clinician_id, {}).items())),
             areas=areas,
             items=tuple(items.get(clinician_id, ())),
+            training_by_tags={k: math.fsum(v) for k, v in by_tags.get(clinician_id, {}).items()},
         )
     return summaries
 

@@ -118,6 +118,9 @@ class Summary:
     training_monthly: Mapping[str, float]  # "YYYY-MM" -> counted training hours that month
     areas: Mapping[str, AreaEvidence]  # from counted evidence of any kind
     items: tuple[EvidenceItem, ...]  # every non-training row + non-counted training rows
+    # Counted training hours by the row's whole tag set ("dei,rsc-topic"; "" = untagged): what
+    # a composite requirement needs to give each hour to one part only.
+    training_by_tags: Mapping[str, float] = field(default_factory=dict)
 
     @classmethod
     def from_items(
@@ -139,6 +142,7 @@ class Summary:
         ]
         kept.sort(key=lambda it: (it.date, it.id))
         hours: dict[str, list[float]] = defaultdict(list)
+        by_tags: dict[str, list[float]] = defaultdict(list)
         monthly: dict[str, list[float]] = defaultdict(list)
         training_count = 0
         by_area: dict[str, list[EvidenceItem]] = defaultdict(list)
@@ -152,6 +156,7 @@ class Summary:
                 hours["*"].append(it.hours)
                 for tag in it.tags:
                     hours[tag].append(it.hours)
+                by_tags[",".join(sorted(it.tags))].append(it.hours)
                 monthly[f"{it.date.year:04d}-{it.date.month:02d}"].append(it.hours)
             else:
                 rest.append(it)
@@ -173,4 +178,5 @@ class Summary:
             training_monthly={key: math.fsum(v) for key, v in sorted(monthly.items())},
             areas=areas,
             items=tuple(rest),
+            training_by_tags={key: math.fsum(v) for key, v in by_tags.items()},
         )

@@ -23,6 +23,7 @@ from competencies.nodes import (
     references,
     rsc_hours,
     training_hours,
+    training_mix,
     work_experience,
 )
 from competencies.nodes.base import NodeType
@@ -32,6 +33,7 @@ _MODULES = (
     any_of,
     at_least,
     training_hours,
+    training_mix,
     area_coverage,
     rsc_hours,
     work_experience,

@@ -133,8 +133,13 @@ class TrainingHours(Leaf):
         return f"Training hours: at least {_hours(p['min'])}{tags}"
 
     def chart(self, result: Result, summary: Summary) -> ChartSeries | None:
-        """Counted training hours by month, against the largest training target."""
-        return ChartSeries("training", target_of(result, self.name), summary.training_monthly)
+        """Counted training hours by month, against the largest training target.
+
+        The series stands for every training type: a composite requirement (training_mix)
+        draws no series of its own, its target is counted here.
+        """
+        target = max(target_of(result, self.name), target_of(result, "training_mix"))
+        return ChartSeries("training", target, summary.training_monthly)
 
 
 TYPE = TrainingHours()

@@ -57,6 +57,13 @@ def _years(value: float) -> str:
     return f"{fmt(value)} {plural(value, 'year', 'years')}"
 
 
+def _needed(amount: float, one: str, many: str) -> str:
+    """Return "1 more year", "0.5 more years": an amount still needed, to a tenth rounded up."""
+    tenths = math.ceil(round(amount * 10, 6))
+    shown = f"{tenths // 10}" if tenths % 10 == 0 else f"{tenths / 10:.1f}"
+    return f"{shown} more {plural(tenths / 10, one, many)}"
+
+
 def _day(value: Any) -> datetime.date | None:
     if isinstance(value, datetime.date):
         return value
@@ -96,12 +103,15 @@ def period(it: EvidenceItem, as_of: datetime.date) -> tuple[datetime.date, datet
 
 
 def _months(start: datetime.date, stop: datetime.date) -> float:
-    """Return the calendar months from `start` up to `stop` (exclusive), with a fraction."""
+    """Return the calendar months from `start` up to `stop` (exclusive), with a fraction.
+
+    Counted back from `stop`, as an older record's period was laid out from its end.
+    """
     whole = (stop.year - start.year) * 12 + stop.month - start.month
-    if add_months(start, whole) > stop:
+    if add_months(stop, -whole) < start:
         whole -= 1
-    base, nxt = add_months(start, whole), add_months(start, whole + 1)
-    return whole + (stop - base).days / (nxt - base).days
+    base, before = add_months(stop, -whole), add_months(stop, -whole - 1)
+    return whole + (base - start).days / (base - before).days
 
 
 def union_years(periods: Iterable[tuple[datetime.date, datetime.date]]) -> float:
@@ -224,8 +234,7 @@ class WorkExperience(Leaf):
         text = f"Work {fmt(years)} of {fmt(target)} years"
         missing: list[str] = []
         if not years_ok:
-            more = target - years
-            missing.append(f"Record {fmt(more)} more {plural(round(more, 2), 'year', 'years')}")
+            missing.append(f"Record {_needed(target - years, 'year', 'years')}")
             missing[-1] += f" of {words}"
             if level:
                 missing[-1] += f" after your {degree_words}"
