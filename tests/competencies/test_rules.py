@@ -281,7 +281,7 @@ def test_default_rule_sets_hold_the_domain_numbers():
     )
     assert old.effective == datetime.date(2024, 1, 1)
     expected = {"IFA", "IFS", "IFRS", "IMHS", "IMHM-C", "IMHM-P", "IMHM-R"}
-    expected |= {"ECFA", "ECFS", "ECMHS", "ECMHM-C"}
+    expected |= {"ECFA", "ECFS", "ECFRS", "ECMHS", "ECMHM-C", "ECMHM-P", "ECMHM-R"}
     assert set(new.categories) == expected == set(old.categories)
 
     def leaves(rs, code):
@@ -292,7 +292,8 @@ def test_default_rule_sets_hold_the_domain_numbers():
     assert {"training_hours": {"min": 30, "tags": []}} in leaves(old, "IMHS")
     assert {"exam": {}} in leaves(old, "IMHS")
     mentor = leaves(new, "IMHM-C")
-    assert {"training_hours": {"min": 15, "tags": ["rsc-topic"]}} in mentor
+    parts = [{"min": 15, "tags": ["rsc-topic"]}, {"min": 3, "tags": ["dei"]}]
+    assert {"training_mix": {"min": 48, "parts": parts}} in mentor  # 48 = 30 + 15 + 3, one each
     rsc = next(leaf["rsc_hours"] for leaf in mentor if "rsc_hours" in leaf)
     assert (rsc["min"], rsc["about_giving_min"], rsc["window_months"]) == (50, 25, [12, 24])
     assert new.rsc_eligibility["IFS:bachelor"] == ("IFS:master", "IMHS", "IMHM-C", "IFRS", "ERS")
