@@ -9,8 +9,16 @@ Schema (JSON or YAML)::
          "areas": ["TF-PREG"], "tags": ["dei"], "label": "Pregnancy and the first year"},
         {"kind": "rsc", "date": "2025-04-02", "hours": 1.5, "provider": "A. Rivera",
          "details": {"format": "individual", "provider_credentials": ["IMHS"]}},
-        {"kind": "education", "date": "2019-06-01", "details": {"level": "master"}}
+        {"kind": "education", "date": "2019-06-01", "details": {"level": "master"}},
+        {"kind": "work", "label": "Home visitor",
+         "details": {"kind": "dyadic_clinical", "start": "2021-09-01", "end": null,
+                     "paid": true, "post_degree": true, "families": 14}}
      ]}
+
+A work item is a period: ``details.start`` and ``details.end`` (none: still going on; the item's
+`date` may be left out, it is then the start), ``paid`` (default true; false for
+``unpaid_infant_family``), ``post_degree``, ``kind`` (one of the work kinds) and ``families``.
+The older form, a `date` with ``details.years`` of work up to it, still loads.
 
 Every item may also carry `status` (default: attested for rsc, verified otherwise). Providers
 are named freely; the same name is the same provider.
@@ -25,7 +33,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from competencies.types import KINDS, STATUSES, EvidenceItem, Problem
+from competencies.types import KINDS, STATUSES, WORK_KINDS, EvidenceItem, Problem
 from lms.documents import DocumentError, load_json, load_yaml
 
 ITEM_KEYS = {"kind", "date", "hours", "areas", "tags", "provider", "details", "label", "status"}
@@ -89,6 +97,36 @@ def _hours(value: Any, where: str, errors: list[Problem]) -> float:
     return 0.0
 
 
+def _work(
+    details: Mapping[str, Any], where: str, errors: list[Problem], *, needs: bool
+) -> tuple[dict[str, Any], dt.date | None]:
+    """Check a work item's details; return them with ISO dates, and the start (or None)."""
+    out = dict(details)
+    kind = out.get("kind")
+    if kind is not None and kind not in WORK_KINDS:
+        errors.append(Problem(f"{where}.kind", f"{kind!r} is not one of {', '.join(WORK_KINDS)}"))
+    start = end = None
+    if out.get("start") is not None:
+        start = _date(out["start"], f"{where}.start", errors)
+        out["start"] = start.isoformat() if start else out["start"]
+    elif needs:
+        errors.append(Problem(f"{where}.start", "a work period needs a start date (YYYY-MM-DD)"))
+    if "start" in out or "end" in out:
+        if out.get("end") is not None:
+            end = _date(out["end"], f"{where}.end", errors)
+            out["end"] = end.isoformat() if end else out["end"]
+        else:
+            out["end"] = None  # still going on
+    if start and end and end < start:
+        errors.append(Problem(f"{where}.end", f"{end} is before the start {start}"))
+    for key in ("paid", "post_degree"):
+        if key in out and not isinstance(out[key], bool):
+            errors.append(Problem(f"{where}.{key}", "write true or false"))
+    if kind == "unpaid_infant_family" and out.get("paid") is True:
+        errors.append(Problem(f"{where}.paid", "unpaid work cannot be paid; choose another kind"))
+    return out, start
+
+
 def _strings(value: Any, where: str, errors: list[Problem]) -> frozenset[str]:
     if value is None:
         return frozenset()
@@ -147,6 +185,11 @@ def parse_portfolio(doc: Any) -> Portfolio:
         if provider is not None:
             provider_id = providers.setdefault(str(provider), len(providers) + 1)
             details = {"provider_name": str(provider), **details}
+        if kind == "work":
+            details, start = _work(details, f"{where}.details", errors, needs=day is None)
+            if entry.get("date") is None and start is not None:
+                errors[:] = [e for e in errors if e.where != f"{where}.date"]
+                day = start
         if day is None:
             continue
         items.append(
