@@ -277,8 +277,12 @@ class TrainingMix(Leaf):
 
     def describe(self, node: Node, exam: ExamRules, area_count: int | None) -> str:
         p = node.params
-        parts = ", ".join(f"{fmt(x['min'])} h tagged {'/'.join(x['tags'])}" for x in p["parts"])
-        return f"Training hours: at least {fmt(p['min'])} h, of which {parts} (each hour once)"
+        parts = [f"{fmt(x['min'])} h tagged {' or '.join(x['tags'])}" for x in p["parts"]]
+        listed = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+        return (
+            f"Training hours: at least {fmt(p['min'])} h, of which {listed} "
+            "(each hour counts toward one part only)"
+        )
 
 
 TYPE = TrainingMix()

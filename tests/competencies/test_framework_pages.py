@@ -456,7 +456,11 @@ def test_a_rule_set_reads_as_nested_plain_words(client, auth, coordinator):
     page = client.get(f"/competencies/rules/{row.id}").text
     assert "Infant Mental Health Specialist (IMHS)" in page
     assert "Training hours: at least 33 h" in page
-    assert "Training hours: at least 3 h (tags: dei)" in page
+    assert "Training hours: at least 1 h (tags: dei)" in page  # the renewal
+    assert (
+        "Training hours: at least 48 h, of which 15 h tagged rsc-topic and 3 h tagged dei "
+        "(each hour counts toward one part only)"
+    ) in page
     assert "Reflective supervision/consultation: at least 50 h within 12–24 months" in page
     assert "Any one of the following" in page
     assert re.search(r"All of the following\s*<ul>\s*<li>", page)

@@ -30,7 +30,7 @@ HEADER_LINE = ",".join(f'"{h}"' for h in MOODLE_HEADER)
 FRAMEWORK_ROW = ',"FW","Framework","",1,"No,Yes",,,,,,,1,"domain,competency"'
 
 INFANT_FROM_IFA = {"IFA", "IFS", "IFRS", "IMHS", "IMHM-C", "IMHM-P", "IMHM-R"}
-MENTOR = {"IMHM-C", "IMHM-P", "IMHM-R", "ECMHM-C"}
+MENTOR = {"IMHM-C", "IMHM-P", "IMHM-R", "ECMHM-C", "ECMHM-P", "ECMHM-R"}
 
 
 def deep_doc() -> FrameworkDoc:
@@ -122,7 +122,7 @@ def test_demo_framework_categories_follow_the_ladders() -> None:
         assert all(set(a.categories) == MENTOR for a in by_domain[domain_id].areas)
     from_ifa = [a for a in doc.areas() if "IFA" in a.categories]
     assert len(from_ifa) > len(doc.areas()) / 2
-    assert all(INFANT_FROM_IFA | {"ECFA"} <= set(a.categories) for a in from_ifa)
+    assert all(INFANT_FROM_IFA | {"ECFA", "ECFRS"} <= set(a.categories) for a in from_ifa)
     imhs_only = [a for a in doc.areas() if "IMHS" in a.categories and "IFS" not in a.categories]
     assert imhs_only and all("ECMHS" in a.categories for a in imhs_only)
     # A lower category never gets an area its higher categories lack.
