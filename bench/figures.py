@@ -155,8 +155,9 @@ def dashboard_queries(app, association, today: dt.date) -> Figure:
     from playhouse.test_utils import count_queries
 
     from competencies import ledger
-    from competencies.models import Evidence
+    from competencies.models import Evidence, Framework
     from competencies.pathways import declare_goal, forget_recent
+    from competencies.rulesets import forget_framework
     from lms.accounts import create_user
 
     counts = []
@@ -204,6 +205,10 @@ def dashboard_queries(app, association, today: dt.date) -> Figure:
         client.post("/login", data={"email": email, "password": "quiet river stone lantern"})
         client.get("/competencies/")
         forget_recent()  # count the queries of a dashboard whose evaluation is not reused
+        # The framework's edit stamp is kept 5 s per process: if it expired between the two
+        # counts, one would hold a query the other did not. Read afresh in both.
+        for (framework_id,) in Framework.select(Framework.id).tuples():
+            forget_framework(framework_id)
         with count_queries() as counter:
             response = client.get("/competencies/")
         assert response.status_code == 200, response.status_code
@@ -217,28 +222,69 @@ def dashboard_queries(app, association, today: dt.date) -> Figure:
         None,
         counts[0],
         equal and counts[1] <= 10,
-        f"{counts[0]} with 10 rows, {counts[1]} with 1,000",
+        f"{counts[0]} with 10 rows, {counts[1]} with 1,000; framework stamp read in both",
     )
 
 
-def certificate_pdf(clinician, today: dt.date, repeat: int = 30) -> Figure:
-    """Progress certificate with QR code vs a bare one-page reportlab document."""
-    from certificates import render
-    from competencies.pathways import evaluate_pathways, open_pathways
+def certificate_pdf(association, today: dt.date, repeat: int = 30) -> Figure:
+    """Progress certificates with QR code for `repeat` different clinicians, each rendered
+    alternately with the fair baseline (`bench.baselines.fair_pdf`: the same text in the same
+    TrueType fonts, twelve bars, the QR code as one path, compressed); medians of both.
 
-    ev = evaluate_pathways(list(open_pathways(clinician)), today)[0]
-    data = progress_data_for(ev, clinician)
-    baseline = median_seconds(render.render_bare_page, repeat)
-    seconds = median_seconds(lambda: render.render_progress(data), repeat)
+    The data comes from `certificates.sources.progress_data` (outside the timing), with a code
+    and verify address of each clinician's own. Names are ASCII, so the fonts' subsets are the
+    ones kept from earlier documents, as for most certificates; the note also gives the time
+    of a name with a character no document has used yet (its subsets are cut afresh).
+    """
+    from dataclasses import replace
+
+    from bench import baselines
+    from certificates import render
+    from certificates.sources import progress_data
+    from lms.models import User
+
+    fonts = render.FontSet.default()
+    holders = User.select().where(User.email.startswith("c0-")).order_by(User.id).limit(repeat)
+    documents = []
+    for i, holder in enumerate(holders):
+        code = f"BNCH{i:04d}XD4TREB6W"
+        documents.append(
+            replace(
+                progress_data(holder, association, None, today),
+                verification_code=f"{code[:4]}-{code[4:8]}-{code[8:12]}-{code[12:16]}",
+                verify_url=f"https://imh-pathway.example/verify/{code}",
+            )
+        )
+    render.render_progress(documents[0])  # warm up both: fonts registered, code loaded
+    baselines.fair_pdf(documents[0], fonts)
+    ours, fair = [], []
+    for data in documents:
+        started = time.perf_counter()
+        baselines.fair_pdf(data, fonts)
+        middle = time.perf_counter()
+        render.render_progress(data, fonts=fonts)
+        fair.append(middle - started)
+        ours.append(time.perf_counter() - middle)
+    fresh = []
+    for i, data in enumerate(documents[:10]):
+        # A letter from Latin Extended-A no earlier document drew: new subsets, cut and packed.
+        named = replace(data, holder_name=f"{data.holder_name} {chr(0x100 + i * 2)}")
+        started = time.perf_counter()
+        render.render_progress(named, fonts=fonts)
+        fresh.append(time.perf_counter() - started)
+    seconds, baseline = statistics.median(ours), statistics.median(fair)
+    bare = median_seconds(render.render_bare_page, repeat)
     return Figure(
         "progress certificate PDF with QR",
         seconds * 1000,
         "ms",
-        "≤ 10 ms",
+        "≤ 5 ms and ≤ 2× fair baseline",
         seconds / baseline,
         baseline * 1000,
-        seconds * 1000 <= 10,
-        "ratio to a bare one-page document",
+        seconds * 1000 <= 5 and seconds / baseline <= 2,
+        f"fair baseline {baseline * 1000:.2f} ms (same TTF fonts, 12 bars, QR as one path, "
+        f"compressed); {len(documents)} clinicians; a name with new characters "
+        f"{statistics.median(fresh) * 1000:.2f} ms; bare one-line page {bare * 1000:.2f} ms",
     )
 
 
@@ -282,49 +328,6 @@ def endorsement_credential(
         Figure("verify one endorsement credential", verify_s * 1000, "ms", "≤ 20 ms", None, None,
                verify_s * 1000 <= 20, "RDFC canonicalisation and Ed25519 check"),
     ]  # fmt: skip
-
-
-def progress_data_for(ev, clinician):
-    """Build the renderer's input from an evaluation (as the certificates plugin does)."""
-    from certificates import render
-    from competencies.rulesets import bound_rule_set
-
-    result = ev.result
-    statuses = {"met": "met", "in_progress": "in progress"}
-    lines = tuple(
-        render.RequirementLine(
-            leaf.label,
-            leaf.figures.value if leaf.figures else 0.0,
-            leaf.figures.target if leaf.figures else 0.0,
-            leaf.figures.unit if leaf.figures else "",
-            statuses.get(leaf.status, "not started"),
-            leaf.figures.text if leaf.figures else "",
-        )
-        for leaf in result.leaves()
-    )
-    rules = bound_rule_set(ev.pathway.rule_set)
-    domains: dict[str, list] = {}
-    for area in rules.areas_for(result.category):
-        domains.setdefault(area.domain, []).append(
-            render.AreaMark(area.name, area.id in ev.summary.areas)
-        )
-    ready = result.forecast.ready_date if result.forecast else None
-    return render.ProgressData(
-        holder_name=clinician.display_name,
-        association_name=ev.pathway.association.name,
-        category_code=result.category,
-        category_name=result.category_name,
-        as_of=result.as_of,
-        overall_progress=result.progress,
-        requirements=lines,
-        area_grid=tuple(render.DomainAreas(d, tuple(a)) for d, a in domains.items()),
-        forecast_text=f"Ready around {ready:%B %Y}" if ready else "No projected date yet",
-        missing=tuple(t for leaf in result.leaves() for t in leaf.missing),
-        verification_code="7KQ2-M9XD-4TRE-B6WN",
-        verify_url="https://imh-pathway.example/verify/7KQ2M9XD4TREB6WN",
-        issuer_line=f"Issued by {ev.pathway.association.name}",
-        issued_on=result.as_of,
-    )
 
 
 def _completions_csv(path, emails: list[str], rows: int, base: dt.date):
@@ -373,14 +376,16 @@ def csv_import_memory(association, clinician_emails: list[str], workdir) -> Figu
     )
 
 
-def csv_import(association, clinician_emails: list[str], rows: int, workdir) -> Figure:
-    """CSV import end to end (parse, validate, write completions and ledger rows) vs a raw
-    peewee insert_many of the same rows into the ledger."""
-    from competencies.models import Evidence
-    from courses import importer
+def csv_import(
+    association, clinician_emails: list[str], rows: int, workdir, rounds: int = 3
+) -> Figure:
+    """CSV import end to end (parse, validate, write completions and ledger rows, link them)
+    vs the database driver inserting the same rows, ready-made, into the same two tables
+    (`bench.baselines.driver_insert`); the two alternate over `rounds`, medians of both."""
+    from bench import baselines
     from courses.models import Training
     from lms.accounts import create_user
-    from lms.permissions import actor_for
+    from lms.models import User
 
     coordinator = create_user(
         "importer@bench.example",
@@ -388,7 +393,7 @@ def csv_import(association, clinician_emails: list[str], rows: int, workdir) -> 
         roles=("coordinator",),
         association=association,
     )
-    for t in range(10):
+    trainings = [
         Training.create(
             association=association,
             code=f"BENCH-{t}",
@@ -398,58 +403,58 @@ def csv_import(association, clinician_emails: list[str], rows: int, workdir) -> 
             areas={"TF-DEV": None},
             tags="",
             owner=coordinator,
+        ).id
+        for t in range(10)
+    ]
+    ids = dict(User.select(User.email, User.id).where(User.email.in_(clinician_emails)).tuples())
+    clinicians = [ids[e] for e in clinician_emails]
+    imports, raws, how = [], [], ""
+    for r in range(rounds):
+        # Each round writes new days (the import would skip rows already recorded).
+        path = _completions_csv(
+            workdir / f"import-{r}.csv", clinician_emails, rows, dt.date(2020, 1, 1) + 400 * DAY * r
         )
-    base = dt.date(2020, 1, 1)
-    path = _completions_csv(workdir / "import.csv", clinician_emails, rows, base)
+        completions, evidence = baselines.driver_rows(
+            association.id,
+            coordinator.id,
+            clinicians,
+            trainings,
+            rows,
+            dt.date(1995, 1, 1) + 400 * DAY * r,
+            f"raw-{r}",
+        )
+
+        for step in ("import", "driver") if r % 2 == 0 else ("driver", "import"):
+            if step == "import":
+                imports.append(_timed_import(coordinator, association, path, rows))
+            else:
+                seconds, how = baselines.driver_insert(completions, evidence)
+                raws.append(seconds)
+    rate, raw_rate = rows / statistics.median(imports), rows / statistics.median(raws)
+    return Figure(
+        f"CSV import, {rows:,} rows",
+        rate,
+        "rows/s",
+        "≥ 20,000 rows/s and ≥ 0.5× the driver into both tables",
+        rate / raw_rate,
+        raw_rate,
+        rate >= 20_000 and rate / raw_rate >= 0.5,
+        f"driver {raw_rate:,.0f} rows/s ({how}, completions and ledger rows, one transaction); "
+        f"median of {rounds} rounds each, alternating",
+    )
+
+
+DAY = dt.timedelta(days=1)
+
+
+def _timed_import(coordinator, association, path, rows: int) -> float:
+    """Import the file as the coordinator; return the seconds it took."""
+    from courses import importer
+    from lms.permissions import actor_for
+
     started = time.perf_counter()
     with path.open("rb") as handle:
         report = importer.commit(actor_for(coordinator), association, handle, today=dt.date.today())
     seconds = time.perf_counter() - started
     assert report.written == rows, report
-    first = (
-        Evidence.select(Evidence.clinician)
-        .where(Evidence.association == association)
-        .first()
-        .clinician_id
-    )
-    started = time.perf_counter()
-    with db.atomic():
-        batch = []
-        for i in range(rows):
-            batch.append(
-                {
-                    "clinician": first,
-                    "association": association.id,
-                    "kind": "training",
-                    "occurred_on": base,
-                    "hours": 3.0,
-                    "status": "verified",
-                    "areas": "TF-DEV",
-                    "tags": "",
-                    "provider": None,
-                    "details": {},
-                    "label": "Raw",
-                    "source": "raw",
-                    "source_ref": f"raw:{i}",
-                    "void_reason": "",
-                    "created_at": dt.datetime(2025, 1, 1),
-                    "created_by": None,
-                }
-            )
-            if len(batch) >= 2000:
-                Evidence.insert_many(batch).execute()
-                batch.clear()
-        if batch:
-            Evidence.insert_many(batch).execute()
-    raw_seconds = time.perf_counter() - started
-    rate, raw_rate = rows / seconds, rows / raw_seconds
-    return Figure(
-        f"CSV import, {rows:,} rows",
-        rate,
-        "rows/s",
-        "≥ 20,000 rows/s and ≥ 0.5× raw insert_many",
-        rate / raw_rate,
-        raw_rate,
-        rate >= 20_000 and rate / raw_rate >= 0.5,
-        f"raw {raw_rate:,.0f} rows/s",
-    )
+    return seconds

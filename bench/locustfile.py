@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
+import json
 import os
 import random
 import re
 import uuid
+from pathlib import Path
 
-from locust import HttpUser, between, task
+from locust import HttpUser, between, events, task
 
 CLINICIANS = int(os.environ.get("BENCH_CLINICIANS", "100"))
 PASSWORD = os.environ.get("BENCH_PASSWORD", "bench password 2025")
@@ -16,6 +19,16 @@ VERIFY_CODES = [c for c in os.environ.get("BENCH_VERIFY_CODES", "").split(",") i
 TOKEN = os.environ.get("BENCH_TOKEN", "")
 TRAINING = os.environ.get("BENCH_TRAINING", "LOAD-1")
 _TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+# Signed-in session cookies ("name=value", one clinician each), written by the runner; the
+# clinicians' visits take them in turn, so each visit is likely a clinician not seen before.
+_SESSIONS_FILE = os.environ.get("BENCH_SESSIONS", "")
+SESSIONS = (
+    [line.split("=", 1) for line in Path(_SESSIONS_FILE).read_text().split() if "=" in line]
+    if _SESSIONS_FILE
+    else []
+)
+_TURN = itertools.count(random.randrange(max(len(SESSIONS), 1)))
+_VISITED: set[int] = set()
 
 
 def _login(client, email: str) -> None:
@@ -29,21 +42,37 @@ def _login(client, email: str) -> None:
 
 
 class Clinician(HttpUser):
-    """A clinician checking progress between family visits."""
+    """Clinicians checking progress between family visits: each visit is one to three pages by
+    the next clinician in turn (signed in earlier), so most first pages miss every cache."""
 
     weight = 6
     wait_time = between(0.05, 0.2)
 
     def on_start(self) -> None:
-        _login(self.client, f"c0-{random.randrange(CLINICIANS)}@bench.example")
+        self.pages_left = 0
+        if not SESSIONS:  # run by hand without the runner's sessions: sign in once
+            _login(self.client, f"c0-{random.randrange(CLINICIANS)}@bench.example")
+            self.pages_left = -1
+
+    def _page(self, path: str, name: str) -> None:
+        if self.pages_left == 0:
+            turn = next(_TURN) % len(SESSIONS)
+            cookie, value = SESSIONS[turn]
+            self.client.cookies.clear()
+            self.client.cookies.set(cookie, value)
+            _VISITED.add(turn)
+            self.pages_left = random.randint(1, 3)
+        self.client.get(path, name=name)
+        if self.pages_left > 0:
+            self.pages_left -= 1
 
     @task(5)
     def dashboard(self) -> None:
-        self.client.get("/competencies/", name="dashboard")
+        self._page("/competencies/", "dashboard")
 
     @task(1)
     def evidence(self) -> None:
-        self.client.get("/competencies/evidence", name="evidence list")
+        self._page("/competencies/evidence", "evidence list")
 
 
 class Reviewer(HttpUser):
@@ -93,3 +122,11 @@ class Trainer(HttpUser):
             headers={"Authorization": f"Bearer {TOKEN}"},
             name="record completion",
         )
+
+
+@events.test_stop.add_listener
+def _report(**_kwargs) -> None:
+    """Tell the runner how many different clinicians the visits covered."""
+    path = os.environ.get("BENCH_REPORT")
+    if path:
+        Path(path).write_text(json.dumps({"clinicians": len(_VISITED)}))

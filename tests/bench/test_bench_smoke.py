@@ -19,6 +19,7 @@ FIGURES = (
     "CSV import,",
     "CSV import peak memory",
     "load: dashboard p95",
+    "load: readiness page p95 right after an import",
 )
 
 
@@ -40,6 +41,10 @@ def test_benchmark_command_completes_and_prints_every_figure(tmp_path):
     names = [figure["name"] for figure in report["figures"]]
     for expected in FIGURES:
         assert any(name.startswith(expected) for name in names), (expected, names)
+    pdf = next(f for f in report["figures"] if f["name"].startswith("progress certificate"))
+    assert pdf["ratio"] and "fair baseline" in pdf["note"]
+    load = next(f for f in report["figures"] if f["name"].startswith("load: dashboard"))
+    assert "different clinicians" in load["note"]
     for figure in report["figures"]:
         assert figure["value"] == figure["value"], figure  # a number, not NaN
         assert isinstance(figure["passed"], bool)
