@@ -35,6 +35,7 @@ SOURCE_WORDS = {
     "csv": "CSV import",
     "self": "self-reported, verified",
     "xapi": "learning system (xAPI)",
+    "lti": "learning system (LTI)",
 }
 
 

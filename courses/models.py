@@ -15,7 +15,7 @@ FORMATS = {
     "conference": "Conference",
     "online": "Online training",
 }
-SOURCES = ("roster", "csv", "api", "xapi", "self-report")
+SOURCES = ("roster", "csv", "api", "xapi", "lti", "self-report")
 STATUSES = ("pending", "verified", "rejected", "void")
 LIVE = ("pending", "verified")  # statuses that hold the natural key
 

@@ -3,14 +3,14 @@
 from lms.plugins import NavItem, Plugin, Receiver
 from lms.signals import evidence_recorded
 from lti import cli as _cli  # noqa: F401
-from lti import grades, keys, views  # noqa: F401
+from lti import completions, grades, keys, views  # noqa: F401
 from lti.blueprint import bp, cli
 from lti.capabilities import CAPABILITIES
 from lti.models import MODELS
 
 plugin = Plugin(
     name="lti",
-    version=1,
+    version=2,
     blueprint=bp,
     models=MODELS,
     capabilities=CAPABILITIES,

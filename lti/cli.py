@@ -143,6 +143,24 @@ def push_grades_command(limit: int) -> None:
         raise SystemExit(1)
 
 
+@cli.command("pull-completions")
+def pull_completions_command() -> None:
+    """Record the training completions the LMS reports for placed activities (cron)."""
+    from lti.completions import pull_completions
+
+    with connection():
+        report = pull_completions()
+    click.echo(
+        f"{report.courses} course(s) read: {report.recorded} completion(s) recorded, "
+        f"{report.already} recorded before, {report.unlinked} by learners not linked yet, "
+        f"{report.failed} failed."
+    )
+    for error in report.errors:
+        click.echo(f"  {error}", err=True)
+    if report.failed:
+        raise SystemExit(1)
+
+
 @cli.command("purge")
 @click.option(
     "--grade-job-days",

@@ -90,6 +90,8 @@ class Context(BaseModel):
     ags_scopes = pw.TextField(default="")  # space-separated
     memberships_url = pw.CharField(max_length=500, default="")
     training = pw.ForeignKeyField(Training, null=True, backref="+", on_delete="SET NULL")
+    # The instructor who placed "Training completion": what the LMS reports is recorded by them.
+    bound_by = pw.ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL")
     updated_at = pw.DateTimeField(default=utcnow)
 
     class Meta:

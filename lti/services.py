@@ -482,7 +482,9 @@ def bind_training(launch: Launch, training: Training | None, actor: Actor) -> No
         from courses.services import check_record
 
         check_record(actor, training)
-    Context.update(training=training).where(Context.id == launch.context_id).execute()
+    Context.update(training=training, bound_by=actor.user if training else None).where(
+        Context.id == launch.context_id
+    ).execute()
     audit.record(
         "lti.context_bind",
         object_type="lti_context",

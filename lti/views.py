@@ -31,10 +31,10 @@ from lms.forms import choices
 from lms.models import Association, User
 from lms.permissions import actor_for, current_actor, require
 from lms.security import check_password, limiter
-from lti import grades, keys, services
+from lti import completions, grades, keys, services
 from lti.blueprint import bp
 from lti.forms import PlatformForm
-from lti.models import Launch, Platform
+from lti.models import Context, Launch, Platform
 from lti.services import LtiError
 from lti.tool import ToolConf, ToolLaunch, ToolLogin, ToolSession, registration_of, requests_session
 
@@ -340,7 +340,7 @@ def deep_link():
             raise NotFound()
         resource.set_title(f"Training completion: {training.title}").set_custom_params(
             {"imh_placement": "training", "imh_training": training.code}
-        )
+        ).set_lineitem(completions.line_item(training))
     else:
         return _show(launch, error="Choose what to add to the course.")
     actor = actor_for(launch.user)
@@ -414,4 +414,25 @@ def roster():
             return _instructor(launch, 403, error="You may not record completions of it.")
         created = sum(1 for _, new in results if new)
         return _instructor(launch, notice=f"Recorded {created} completion(s).")
+    if action == "completions":
+        return _fetch_completions(launch, context)
     return _instructor(launch, 400, error="Choose an action.")
+
+
+def _fetch_completions(launch: Launch, context: Context):
+    """Read the completions the LMS reports for this course now, instead of waiting for cron."""
+    if context.training_id is None or context.bound_by_id is None:
+        return _instructor(launch, 400, error="No training is bound to this course.")
+    if completions.RESULT_SCOPE not in context.ags_scopes.split():
+        return _instructor(
+            launch, 400, error="The platform does not let the tool read this course's grades."
+        )
+    report = completions.PullReport()
+    completions.pull_context(context, report)
+    if report.failed and not report.recorded:
+        return _instructor(launch, 502, error="; ".join(report.errors))
+    notice = (
+        f"{report.recorded} completion(s) recorded, {report.already} recorded before, "
+        f"{report.unlinked} by learners not linked yet."
+    )
+    return _instructor(launch, notice=notice, error="; ".join(report.errors) or None)

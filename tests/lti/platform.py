@@ -115,6 +115,7 @@ class TestLms:
     members: list[dict] = field(default_factory=list)
     lineitems: list[dict] = field(default_factory=list)
     scores: list[dict] = field(default_factory=list)
+    results: dict[str, list[dict]] = field(default_factory=dict)  # line item id -> its results
     tokens_issued: int = 0
     key_set_fetches: int = 0  # requests for the platform's key set (JWKS)
     deep_link_items: list = field(default_factory=list)
@@ -246,7 +247,8 @@ def start_lms() -> TestLms:
             return UpdateScoreStatus.SUCCESS
 
         def get_results(self, line_item_id, page=1, limit=None, user_id=None):
-            return {"content": [], "has_next": False}
+            item = f"{lms.base}/lineitems/{line_item_id}"
+            return {"content": list(lms.results.get(item, [])), "has_next": False}
 
     class Nrps(NamesRoleProvisioningService):
         def get_member_data_page(self, page=1, limit=None, role=None, since=None, **kw):
@@ -309,6 +311,13 @@ def start_lms() -> TestLms:
             _Req(request), conf(), f"{lms.base}/lineitems", f"{lms.base}/lineitems/{item}"
         )
         return _flask_response(service.handle_resp(service.handle_update_score, line_item_id=item))
+
+    @app.get("/lineitems/<item>/results")
+    def results(item: str):
+        service = Ags(
+            _Req(request), conf(), f"{lms.base}/lineitems", f"{lms.base}/lineitems/{item}"
+        )
+        return _flask_response(service.handle_resp(service.handle_get_results, line_item_id=item))
 
     @app.get("/memberships")
     def memberships():
