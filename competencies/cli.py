@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from competencies.blueprint import cli
-from competencies.evaluator import EvaluationError, Result
+from competencies.evaluator import EvaluationError, Result, missing_tasks
 from competencies.pathways import evaluate_pathways, evaluate_with, open_pathways
 from competencies.portfolio import PortfolioError, parse_portfolio_text
 from competencies.rulesets import rule_set_in_force
@@ -34,7 +34,7 @@ def _print_result(result: Result) -> None:
     for leaf in result.leaves():
         figures = leaf.figures.text if leaf.figures else ""
         click.echo(f"  [{leaf.status:11}] {leaf.label}: {figures}")
-    missing = [task for leaf in result.leaves() for task in leaf.missing]
+    missing = missing_tasks(result)
     if missing:
         click.echo("Missing:")
         for task in missing:

@@ -62,6 +62,7 @@ __all__ = [  # the evaluator's public names, wherever they are defined
     "evaluate_renewal",
     "evaluation_context",
     "fmt",
+    "missing_tasks",
     "rsc_best",
     "rsc_screen",
 ]
@@ -77,14 +78,28 @@ def evaluation_context(
     as_of: datetime.date,
     start: datetime.date | None = None,
     membership_on: datetime.date | None = None,
+    endorsed_on: datetime.date | None = None,
 ) -> Context:
-    """Group a summary's items by kind, keeping those dated within [start, as_of]."""
+    """Group a summary's items by kind, keeping those dated within [start, as_of].
+
+    With `start` (a renewal's year), `as_of` is also the last day evidence can count.
+    """
     by_kind: dict[str, list[EvidenceItem]] = defaultdict(list)
     # Sorting makes every later step independent of the order the rows arrived in.
     for it in sorted(summary.items, key=lambda it: (it.date, it.id)):
         if it.date <= as_of and (start is None or it.date >= start):
             by_kind[it.kind].append(it)
-    return Context(rule_set, category, summary, as_of, membership_on or as_of, by_kind, _TYPES)
+    return Context(
+        rule_set,
+        category,
+        summary,
+        as_of,
+        membership_on or as_of,
+        by_kind,
+        _TYPES,
+        endorsed_on=endorsed_on,
+        period_end=as_of if start is not None else None,
+    )
 
 
 def _category(rule_set: RuleSet, code: str) -> Category:
@@ -104,6 +119,19 @@ def _root(result: Result, rule_set: RuleSet, cat: Category, as_of: datetime.date
         rule_set_version=rule_set.version,
         as_of=as_of,
     )
+
+
+def missing_tasks(result: Result) -> tuple[str, ...]:
+    """Return what is still to do for a result, each task once; nothing when it is met.
+
+    The one place the dashboard, the CLI, the application snapshot and renewals take the
+    missing list from. A group asks for what it still needs: every unmet child of ``all_of``,
+    the best option of ``any_of``, the n best children of ``at_least`` (each composite's
+    ``evaluate`` builds its ``missing`` so), so an unmet option of a met group is not missing.
+    """
+    if result.met:
+        return ()
+    return tuple(dict.fromkeys(result.missing))
 
 
 def evaluate(rule_set: RuleSet, category: str, summary: Summary, as_of: datetime.date) -> Result:
@@ -162,6 +190,7 @@ def evaluate_renewal(
         as_of=datetime.date(year, 12, 31),
         start=datetime.date(year, 1, 1),
         membership_on=due,
+        endorsed_on=award_date,
     )
     result = ctx.evaluate(cat.renewal)
     return _root(replace(result, label=label), rule_set, cat, due)

@@ -19,7 +19,7 @@ from typing import NamedTuple
 import peewee as pw
 
 from competencies import figures, standing
-from competencies.evaluator import Result, add_months
+from competencies.evaluator import Result, add_months, missing_tasks
 from competencies.models import Evidence, Pathway, RuleSet, Standing
 from competencies.pathways import OPEN_STATUSES, Evaluation, evaluate_pathways
 from competencies.rulesets import LIGHT
@@ -552,7 +552,7 @@ def evaluation_detail(ev: Evaluation) -> dict:
     return {
         "pathway": ev.pathway,
         "result": ev.result,
-        "missing": list(ev.result.missing),
+        "missing": list(missing_tasks(ev.result)),
         "not_counted": not_counted,
         "forecast": ev.result.forecast,
         "forecast_leaves": [

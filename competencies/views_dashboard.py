@@ -11,6 +11,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from competencies import ledger, pathways
 from competencies.blueprint import bp
 from competencies.charts import hours_chart
+from competencies.evaluator import missing_tasks
 from competencies.figures import percent
 from competencies.forms import (
     DOCUMENT_LABELS,
@@ -73,7 +74,7 @@ def evaluation_view(ev: pathways.Evaluation, as_of: dt.date) -> dict:
         {"reason": nc.reason, "item": labels.get(nc.evidence_id)}
         for nc in ev.result.all_not_counted()
     ]
-    missing = [task for leaf in ev.result.leaves() for task in leaf.missing]
+    missing = missing_tasks(ev.result)
     return {
         "pathway": ev.pathway,
         "result": ev.result,
@@ -342,7 +343,7 @@ def home_panel(user: User, **_: object):
     today = dt.date.today()
     evaluations = pathways.evaluate_pathways(list(pathways.open_pathways(user)), today)
     # The dashboard's own "what is missing", first three: the home says what to do next.
-    missing = [[t for leaf in ev.result.leaves() for t in leaf.missing][:3] for ev in evaluations]
+    missing = [missing_tasks(ev.result)[:3] for ev in evaluations]
     return [
         (
             10,

@@ -18,6 +18,7 @@ from competencies.nodes import (
     area_coverage,
     at_least,
     education,
+    endorsed_for,
     exam,
     membership,
     references,
@@ -42,6 +43,7 @@ _MODULES = (
     exam,
     membership,
     agreement,
+    endorsed_for,
 )
 NODE_TYPES: MappingProxyType[str, NodeType] = MappingProxyType(
     {m.TYPE.name: m.TYPE for m in _MODULES}

@@ -1,7 +1,12 @@
-"""``exam: {pass_percent}``: a counted exam at or above the pass mark (the rule set's default)."""
+"""``exam: {pass_percent}``: a counted exam at or above the pass mark (the rule set's default).
+
+An attempt less than the rule set's ``exam.retake_after_months`` after a failed attempt does
+not count (nor moves the day a retake counts from).
+"""
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -48,28 +53,36 @@ class Exam(ActLeaf):
 
     def evaluate(self, node: Node, ctx: Context) -> Result:
         pass_mark = node.params.get("pass_percent", ctx.rule_set.exam.pass_percent)
-        passed, refused, failed_dates = [], [], []
-        for it in ctx.by_kind.get("exam", ()):
+        wait = ctx.rule_set.exam.retake_after_months
+        passed, refused, scores = [], [], []
+        failed_on: datetime.date | None = None  # the last failed attempt that counted
+        retake: datetime.date | None = None  # the first day a retake counts
+        for it in ctx.by_kind.get("exam", ()):  # in date order
             score = float(it.details.get("score") or 0)
             if not it.counted:
                 refused.append(not_counted(it, status_reason(it)))
+            elif retake is not None and failed_on is not None and it.date < retake:
+                # Too early: the attempt does not count, and does not move the retake date.
+                refused.append(
+                    not_counted(
+                        it,
+                        f"taken less than {wait} months after the failed attempt of "
+                        f"{failed_on.isoformat()}; a retake counts from {retake.isoformat()}",
+                    )
+                )
             elif score + EPS >= pass_mark:
                 passed.append(it)
+                scores.append(score)
             else:
                 refused.append(
                     not_counted(it, f"score {fmt(score)} % is below the {fmt(pass_mark)} % mark")
                 )
-                failed_dates.append(it.date)
-        scores = [float(it.details.get("score") or 0) for it in ctx.counted("exam")]
+                scores.append(score)
+                failed_on, retake = it.date, add_months(it.date, wait)
         best = max(scores, default=0.0)
         met = bool(passed)
         missing = ()
         if not met:
-            retake = (
-                add_months(max(failed_dates), ctx.rule_set.exam.retake_after_months)
-                if failed_dates
-                else None
-            )
             if retake is not None and retake > ctx.as_of:
                 missing = (f"Retake the exam from {retake.isoformat()}",)
             else:
@@ -89,7 +102,10 @@ class Exam(ActLeaf):
 
     def describe(self, node: Node, exam: ExamRules, area_count: int | None) -> str:
         mark = node.params.get("pass_percent", exam.pass_percent)
-        return f"Exam: {exam.questions} questions, pass mark {mark:g} %"
+        return (
+            f"Exam: {exam.questions} questions, pass mark {mark:g} %; a retake counts "
+            f"{exam.retake_after_months} months or more after a failed attempt"
+        )
 
 
 TYPE = Exam()

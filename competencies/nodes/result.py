@@ -9,6 +9,7 @@ from __future__ import annotations
 import calendar
 import datetime
 import functools
+import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -149,15 +150,31 @@ def add_months(day: datetime.date, months: int) -> datetime.date:
     return datetime.date(year, month0 + 1, min(day.day, last))
 
 
-def fmt(value: float) -> str:
-    """Format a number of hours or years without trailing zeros: 4, 32.5, 0.25."""
-    text = f"{value:.2f}".rstrip("0").rstrip(".")
+def _tenths(value: float, up: bool) -> int:
+    # The tolerance keeps float sums such as 0.1 + 0.2 on their tenth.
+    return math.ceil(value * 10 - 1e-6) if up else math.floor(value * 10 + 1e-6)
+
+
+def fmt(value: float, up: bool = False) -> str:
+    """Format hours, years or a score to one decimal without a trailing zero: 4, 32.5.
+
+    Rounded down (a figure never shows more than there is), or up with `up` (an amount still
+    needed never shows less than is needed).
+    """
+    tenths = _tenths(value, up)
+    text = f"{tenths // 10}" if tenths % 10 == 0 else f"{tenths / 10:.1f}"
     return "0" if text == "-0" else text
 
 
 def plural(n: float, one: str, many: str) -> str:
     """Return `one` for exactly 1, else `many`."""
     return one if n == 1 else many
+
+
+def more(amount: float, one: str, many: str) -> str:
+    """Return "1 more hour", "2.5 more hours": an amount still needed, rounded up."""
+    shown = fmt(amount, up=True)
+    return f"{shown} more {plural(float(shown), one, many)}"
 
 
 def status(met: bool, progress: float) -> str:
@@ -218,6 +235,8 @@ class Context:
     membership_on: datetime.date  # the day a membership must still be valid
     by_kind: Mapping[str, list[EvidenceItem]]
     types: Mapping[str, NodeType]
+    endorsed_on: datetime.date | None = None  # a renewal: the day the category was awarded
+    period_end: datetime.date | None = None  # a renewal: the last day evidence can count
 
     def counted(self, kind: str) -> list[EvidenceItem]:
         """Return the items of a kind whose status counts."""

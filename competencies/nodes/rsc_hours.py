@@ -22,6 +22,7 @@ from pydantic import Field
 
 from competencies.checker import Checker, check_credential, join
 from competencies.nodes.base import (
+    DAYS_PER_MONTH,
     HORIZON_MONTHS,
     NO_PACE,
     ON_PACE,
@@ -30,6 +31,7 @@ from competencies.nodes.base import (
     Leaf,
     LeafParams,
     ParseContext,
+    after,
     explanation,
     leaf_forecast,
     month_key,
@@ -43,7 +45,9 @@ from competencies.nodes.result import (
     add_months,
     fmt,
     label,
+    more,
     not_counted,
+    plural,
     ratio,
     status,
     status_reason,
@@ -57,6 +61,8 @@ if TYPE_CHECKING:
     from competencies.rules import ExamRules, Node, RuleSet
 
 MAX_WINDOW_MONTHS = 60
+# Default of ``max_hours_per_month``: about 4 h a week, the most a task may plan on.
+MAX_HOURS_PER_MONTH = 16.0
 
 
 def applicant_key(rule_set: RuleSet, category: str, education_levels: set[str]) -> str:
@@ -212,9 +218,10 @@ def rsc_best(sessions: list[EvidenceItem], params: Mapping[str, Any]) -> RscChoi
 def evaluate_rsc(node: Node, ctx: Context) -> Result:
     params = node.params
     target, about_min = params["min"], params.get("about_giving_min")
-    lo, hi = params["window_months"]
+    hi = params["window_months"][1]
     ok, refused = rsc_screen(node, ctx)
-    choice = rsc_best(ok, params)
+    choice, closed = current_window(ok, params, ctx.as_of)
+    notes = () if closed is None else (_closed_note(closed, params),)
     kept = {s.id for s in choice.sessions}
     in_window = {s.id for s in choice.window_sessions}
     third = (
@@ -233,28 +240,7 @@ def evaluate_rsc(node: Node, ctx: Context) -> Result:
     hours_ok = choice.hours + EPS >= target
     about_ok = not about_min or choice.about + EPS >= about_min
     met = hours_ok and about_ok and choice.span_ok
-    missing: list[str] = []
-    if not hours_ok:
-        missing.append(_rsc_hours_task(ok, choice, params, ctx.as_of))
-    if not about_ok:
-        missing.append(
-            f"Get {fmt(about_min - choice.about)} more hours of reflective supervision about "
-            "the supervision you give"
-        )
-    if choice.sessions and not choice.span_ok:
-        span_end = add_months(choice.sessions[0].date, lo)
-        closes = add_months(choice.sessions[0].date, hi)
-        # Once the window has closed, the hours task above already points at a new window.
-        if span_end > ctx.as_of:
-            missing.append(
-                f"Keep receiving reflective supervision until at least {span_end.isoformat()}: "
-                f"the hours must span {lo} months"
-            )
-        elif closes > ctx.as_of:
-            missing.append(
-                f"Receive one more session of reflective supervision before "
-                f"{closes.isoformat()}: the hours must span {lo} months"
-            )
+    missing = () if met else tuple(_rsc_tasks(ok, choice, params, ctx))
     text = f"RSC {fmt(choice.hours)} of {fmt(target)} h"
     if about_min:
         text += f", {fmt(choice.about)} of {fmt(about_min)} h about the supervision you give"
@@ -268,32 +254,165 @@ def evaluate_rsc(node: Node, ctx: Context) -> Result:
         Figures(choice.hours, target, "h", text),
         tuple(sorted(kept, key=lambda i: order[i])),
         tuple(refused),
-        tuple(missing),
+        missing,
+        notes,
     )
 
 
-def _rsc_hours_task(
-    ok: list[EvidenceItem], choice: RscChoice, params: Mapping[str, Any], as_of: datetime.date
+def current_window(
+    ok: list[EvidenceItem], params: Mapping[str, Any], as_of: datetime.date
+) -> tuple[RscChoice, RscChoice | None]:
+    """Return the window the figures and tasks are about, and the best one if it closed unmet.
+
+    The best window, unless it closed unmet: then what still counts is the best window open
+    on `as_of` (opened by a session less than window_months[1] months before).
+    """
+    choice = rsc_best(ok, params)
+    hi = params["window_months"][1]
+    if choice.progress >= 1.0 or not choice.sessions:
+        return choice, None
+    if add_months(choice.sessions[0].date, hi) > as_of:
+        return choice, None
+    return rsc_best([s for s in ok if add_months(s.date, hi) > as_of], params), choice
+
+
+def _closed_note(choice: RscChoice, params: Mapping[str, Any]) -> str:
+    lo, hi = params["window_months"]
+    first = choice.sessions[0].date
+    closes = add_months(first, hi)
+    why = "" if choice.span_ok else f", over less than {lo} months"
+    return (
+        f"Your best window, opened on {first.isoformat()}, closed on {closes.isoformat()} with "
+        f"{fmt(choice.hours)} of {fmt(params['min'])} h{why}"
+    )
+
+
+def max_per_month(params: Mapping[str, Any]) -> float:
+    """Return the most hours of RSC a clinician can receive in a month (for planning)."""
+    value = params.get("max_hours_per_month")
+    return MAX_HOURS_PER_MONTH if value is None else float(value)
+
+
+def receivable(params: Mapping[str, Any], start: datetime.date, end: datetime.date) -> float:
+    """Return the most hours that can be received after `start` and before `end`."""
+    return max(0, (end - start).days) / DAYS_PER_MONTH * max_per_month(params)
+
+
+def _still_needed(hours: float, about: float, params: Mapping[str, Any]) -> float:
+    """Return the hours still to receive (hours about giving RSC count toward the total)."""
+    about_min = params.get("about_giving_min") or 0.0
+    return max(0.0, params["min"] - hours, about_min - about)
+
+
+def _new_window_task(params: Mapping[str, Any], verb: str = "Get") -> str:
+    target, about_min = params["min"], params.get("about_giving_min")
+    lo, hi = params["window_months"]
+    span = f" spanning at least {lo} months," if lo else ""
+    about = f" ({fmt(about_min, up=True)} h about the supervision you give)" if about_min else ""
+    amount = fmt(target, up=True)
+    return (
+        f"{verb} {amount} {plural(float(amount), 'hour', 'hours')} of reflective supervision"
+        f"{about}{span} within {hi} months"
+    )
+
+
+def _hours_of(sessions: list[EvidenceItem], params: Mapping[str, Any]) -> tuple[float, float]:
+    """Return the hours (and those about giving RSC) of the providers giving the most."""
+    by_provider: dict[Any, list[float]] = defaultdict(lambda: [0.0, 0.0])
+    for s in sessions:
+        by_provider[s.provider_id][0] += s.hours
+        if s.details.get("about_giving_rsc"):
+            by_provider[s.provider_id][1] += s.hours
+    top = sorted(by_provider.values(), reverse=True)[: params["max_providers"]]
+    return math.fsum(h for h, _ in top), math.fsum(a for _, a in top)
+
+
+def _too_late(
+    ok: list[EvidenceItem], choice: RscChoice, params: Mapping[str, Any], ctx: Context
 ) -> str:
-    target, hi = params["min"], params["window_months"][1]
-    if choice.sessions:
-        closes = add_months(choice.sessions[0].date, hi)
-        if closes > as_of:
-            return (
-                f"Get {fmt(target - choice.hours)} more hours of reflective supervision "
-                f"before {closes.isoformat()}"
+    """Say the open window cannot be completed in time, and the earliest reachable plan."""
+    target = params["min"]
+    lo, hi = params["window_months"]
+    first = choice.sessions[0].date
+    closes = add_months(first, hi)
+    need = _still_needed(choice.hours, choice.about, params)
+    head = (
+        f"Your window closes on {closes.isoformat()} with {fmt(choice.hours)} of {fmt(target)} "
+        f"h: {more(need, 'hour', 'hours')} cannot be received by then. "
+    )
+    pace = max_per_month(params)
+    best: tuple[datetime.date, datetime.date | None, float, float] | None = None
+    starts = sorted({s.date for s in ok if first < s.date <= ctx.as_of})
+    for start in [*starts, None]:  # None: a new window opened by the next session
+        opens = start or ctx.as_of
+        held = [s for s in ok if start is not None and s.date >= start]
+        hours, about = _hours_of(held, params)
+        left = _still_needed(hours, about, params)
+        day = max(add_months(opens, lo), after(ctx.as_of, left / pace) if left else ctx.as_of)
+        if day < add_months(opens, hi) and (best is None or day < best[0]):
+            best = (day, start, hours, left)
+    if best is None:
+        return (
+            f"{head}At {fmt(pace)} h a month at most, {fmt(target)} h cannot be received "
+            f"within {hi} months"
+        )
+    day, start, hours, left = best
+    if start is None:
+        return (
+            f"{head}Start a new window: {_new_window_task(params, 'get')}: at the earliest by "
+            f"{day.isoformat()}"
+        )
+    return head + (
+        f"Counting from {start.isoformat()} ({fmt(hours)} h so far), get "
+        f"{more(left, 'hour', 'hours')} of reflective supervision before "
+        f"{add_months(start, hi).isoformat()}: at the earliest by {day.isoformat()}"
+    )
+
+
+def _rsc_tasks(
+    ok: list[EvidenceItem], choice: RscChoice, params: Mapping[str, Any], ctx: Context
+) -> list[str]:
+    """Return what to do for an unmet requirement, about the window its figures show."""
+    target, about_min = params["min"], params.get("about_giving_min")
+    lo, hi = params["window_months"]
+    if not choice.sessions:
+        return [_new_window_task(params)]
+    first = choice.sessions[0].date
+    closes = add_months(first, hi)
+    deadline, by = closes, "before"
+    if ctx.period_end is not None:
+        # A renewal: evidence counts up to the end of its year, whatever day it is today.
+        if ctx.period_end < closes:
+            deadline, by = ctx.period_end, "by"
+    elif (
+        _still_needed(choice.hours, choice.about, params)
+        > receivable(params, ctx.as_of, closes) + EPS
+    ):
+        return [_too_late(ok, choice, params, ctx)]
+    when = f"{by} {deadline.isoformat()}"
+    tasks = []
+    if choice.hours + EPS < target:
+        tasks.append(
+            f"Get {more(target - choice.hours, 'hour', 'hours')} of reflective supervision {when}"
+        )
+    if about_min and choice.about + EPS < about_min:
+        tasks.append(
+            f"Get {more(about_min - choice.about, 'hour', 'hours')} of reflective supervision "
+            f"about the supervision you give {when}"
+        )
+    if not choice.span_ok:
+        span_end = add_months(first, lo)
+        if span_end > ctx.as_of:
+            tasks.append(
+                f"Keep receiving reflective supervision until at least {span_end.isoformat()}: "
+                f"the hours must span {lo} months"
             )
-        # The best window has closed: only sessions recent enough to share a window with
-        # new ones still help.
-        recent = [s for s in ok if add_months(s.date, hi) > as_of]
-        fresh = rsc_best(recent, params)
-        if fresh.sessions:
-            closes = add_months(fresh.sessions[0].date, hi)
-            return (
-                f"Get {fmt(target - fresh.hours)} more hours of reflective supervision "
-                f"before {closes.isoformat()}"
+        else:
+            tasks.append(
+                f"Receive one more session of reflective supervision {when}: the hours must "
+                f"span {lo} months"
             )
-    return f"Get {fmt(target)} hours of reflective supervision within {hi} months"
+    return tasks
 
 
 def _main_provider(sessions: tuple[EvidenceItem, ...]) -> int | None:
@@ -321,7 +440,7 @@ def forecast_rsc(fc: Forecaster, node: Node, res: Result) -> datetime.date | Non
         return fc.record(
             leaf_forecast(node, res, NO_PACE, None, "No recent reflective supervision")
         )
-    choice = rsc_best(ok, params)
+    choice, _ = current_window(ok, params, fc.as_of)
     recent_total = math.fsum(s.hours for s in ok if add_months(s.date, 12) > fc.as_of)
     about_share = about_hours / recent_total if recent_total else 0.0
     main = _main_provider(choice.sessions or tuple(ok))
@@ -351,19 +470,28 @@ def forecast_rsc(fc: Forecaster, node: Node, res: Result) -> datetime.date | Non
             mid = (lo_m + hi_m) // 2
             lo_m, hi_m = (lo_m, mid) if met_after(mid) else (mid + 1, hi_m)
         day = add_months(fc.as_of, lo_m)
-    if choice.sessions:
-        closes = add_months(choice.sessions[0].date, hi)
-        if closes > fc.as_of and (day is None or day > closes):
+    closes = add_months(choice.sessions[0].date, hi) if choice.sessions else None
+    if closes is not None and closes > fc.as_of:
+        if day is None or day > closes:
             months_left = sum(1 for m in range(1, hi + 1) if add_months(fc.as_of, m) < closes)
             reach = min(target, choice.hours + rate * months_left)
             fc.warnings.append(
                 f"At this pace your RSC window closes on {closes.isoformat()} with "
                 f"{fmt(reach)} of {fmt(target)} h"
             )
-    if rate * hi + 1e-9 < target:
+        # The pace still needed: what is left of this window, from today to the day it closes.
+        left = _still_needed(choice.hours, choice.about, params)
+        months = (closes - fc.as_of).days / DAYS_PER_MONTH
+        if left > EPS and rate * months + EPS < left:
+            fc.warnings.append(
+                f"At {fmt(rate)} h a month you will not reach {fmt(target)} h of reflective "
+                f"supervision before your window closes on {closes.isoformat()}: you need "
+                f"{fmt(left / months, up=True)} h a month"
+            )
+    elif rate * hi + EPS < target:
         fc.warnings.append(
             f"At {fmt(rate)} h a month you cannot reach {fmt(target)} h of reflective "
-            f"supervision within {hi} months: you need {fmt(target / hi)} h a month"
+            f"supervision within {hi} months: you need {fmt(target / hi, up=True)} h a month"
         )
     if day is None:
         return fc.record(
@@ -420,6 +548,11 @@ class RscHours(Leaf):
         about_giving_min: float | None = Field(
             default=None, ge=0, title="Hours about the supervision given, at least"
         )
+        max_hours_per_month: float | None = Field(
+            default=None,
+            gt=0,
+            title=f"Hours a month plans count on, at most ({MAX_HOURS_PER_MONTH:g} when empty)",
+        )
 
     def parse_params(
         self, ck: Checker, p: Mapping[str, Any], where: str, ctx: ParseContext
@@ -435,6 +568,7 @@ class RscHours(Leaf):
                 "majority_one_provider",
                 "facilitated_groups_only",
                 "about_giving_min",
+                "max_hours_per_month",
                 "label",
             ),
         )
@@ -464,6 +598,11 @@ class RscHours(Leaf):
         out["facilitated_groups_only"] = ck.boolean(p, "facilitated_groups_only", where, True)
         if "about_giving_min" in p:
             out["about_giving_min"] = ck.number(p, "about_giving_min", where)
+        if "max_hours_per_month" in p:
+            value = ck.number(p, "max_hours_per_month", where)
+            if value is not None and value <= 0:
+                ck.add(join(where, "max_hours_per_month"), f"must be more than 0, got {value!r}")
+            out["max_hours_per_month"] = value
         return out
 
     def evaluate(self, node: Node, ctx: Context) -> Result:
@@ -486,6 +625,8 @@ class RscHours(Leaf):
             parts.append("groups count only with a facilitator")
         if "about_giving_min" in p:
             parts.append(f"at least {_hours(p['about_giving_min'])} about the RSC given")
+        if p.get("max_hours_per_month") is not None:
+            parts.append(f"plans count on at most {_hours(p['max_hours_per_month'])} a month")
         eligible = p.get("eligible")
         if isinstance(eligible, str):
             parts.append(f"providers qualified as for {eligible}")

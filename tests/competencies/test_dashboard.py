@@ -42,7 +42,10 @@ def test_declare_goal_then_dashboard_answers_first(signed_in, clinician, add_evi
     assert "You are" in body and "of the way to Infant Mental Health Specialist" in body
     assert "Training 6 of 33 h" in body
     assert "peer group without facilitator" in body and "Peer circle" in body
-    assert "Get 50 hours of reflective supervision within 24 months" in body
+    assert (
+        "Get 50 hours of reflective supervision spanning at least 12 months, within 24 months"
+        in body
+    )
     assert "✓ covered: Pregnancy" in body
 
 

@@ -250,7 +250,9 @@ def test_rsc_ties_go_to_the_latest_window():
 
 def test_rsc_closed_window_points_at_a_new_one():
     r = run(RSC_NODE, [rsc(D(2021, 1, 1), 10)], as_of=D(2025, 6, 1))
-    assert r.missing == ("Get 50 hours of reflective supervision within 24 months",)
+    assert r.missing == (
+        "Get 50 hours of reflective supervision spanning at least 12 months, within 24 months",
+    )
 
 
 def test_rsc_about_giving_minimum():
@@ -259,7 +261,8 @@ def test_rsc_about_giving_minimum():
     r = run(node, items)
     assert r.status == "in_progress"
     assert r.missing == (
-        "Get 1 more hours of reflective supervision about the supervision you give",
+        "Get 1 more hour of reflective supervision about the supervision you give before "
+        "2027-01-01",
     )
     assert r.figures.text == "RSC 4 of 4 h, 2 of 3 h about the supervision you give"
     more = run(node, [*items, rsc(D(2025, 3, 1), 1, about_giving_rsc=True)])
@@ -531,7 +534,7 @@ def test_renewal_in_a_later_year_needs_that_years_evidence():
         ("rsc_hours", "in_progress"),
         ("membership", "not_started"),
     ]
-    assert r.missing[0] == "Get 1 more hours of reflective supervision before 2026-02-01"
+    assert r.missing[0] == "Get 1 more hour of reflective supervision by 2025-12-31"
     plain = evaluate_renewal(rs, "IMHM-P", summary, 2025, award)
     assert "rsc_hours" not in [leaf.type for leaf in plain.leaves()]
 

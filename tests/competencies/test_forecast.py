@@ -123,7 +123,12 @@ def test_rsc_projection_and_window_warning():
     assert result.figures.value == 40  # the window opened by the 2023 session holds the most
     # That window closes on 2025-08-01 after one more monthly session: 42.5 h. The window that
     # opened in 2024-07 reaches 50 h after eight more sessions, on 2026-02-15.
-    assert fc.warnings == ("At this pace your RSC window closes on 2025-08-01 with 42.5 of 50 h",)
+    assert fc.warnings == (
+        "At this pace your RSC window closes on 2025-08-01 with 42.5 of 50 h",
+        # 10 h are left and 47 days: the pace is counted from today to the window's end.
+        "At 2.5 h a month you will not reach 50 h of reflective supervision before your window "
+        "closes on 2025-08-01: you need 6.5 h a month",
+    )
     assert leaf.status == "on_pace" and leaf.date == D(2026, 2, 15)
     assert fc.ready_date == D(2026, 2, 15)
 
@@ -133,9 +138,10 @@ def test_rsc_pace_too_slow_for_any_window():
     _, fc = project({"rsc_hours": {"min": 50, "window_months": [12, 24]}}, items)
     [leaf] = fc.leaves
     assert (leaf.status, leaf.date, fc.ready_date) == ("no_pace", None, None)
+    # The pace still needed runs from today to the day the window closes: 38 h in 12.5 months.
     assert (
-        "At 1 h a month you cannot reach 50 h of reflective supervision within 24 months: "
-        "you need 2.08 h a month"
+        "At 1 h a month you will not reach 50 h of reflective supervision before your window "
+        "closes on 2026-07-01: you need 3.1 h a month"
     ) in fc.warnings
 
 

@@ -1,0 +1,388 @@
+"""Every verdict says why (issue 15, points 1-6): tasks, words and the rules the data can say.
+
+All on the pure evaluator: no app, no database.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import re
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from competencies.evaluator import add_months, evaluate, evaluate_renewal, missing_tasks
+from competencies.nodes import NODE_TYPES
+from competencies.rules import bind_areas, default_rule_sets, load_rule_set
+from competencies.types import AreaInfo, EvidenceItem, Summary
+
+D = datetime.date
+AS_OF = D(2025, 6, 1)
+_ids = iter(range(1, 10**6))
+
+
+def item(kind: str, date: D, status: str = "verified", **kw) -> EvidenceItem:
+    kw.setdefault("id", next(_ids))
+    return EvidenceItem(kind=kind, date=date, status=status, **kw)
+
+
+def rsc(date: D, hours: float = 1.0, provider: int = 7, creds=("IMHS",), **details) -> EvidenceItem:
+    details = {"format": "individual", "provider_credentials": list(creds), **details}
+    return item("rsc", date, "attested", hours=hours, provider_id=provider, details=details)
+
+
+def rules(node: dict, category: str = "IMHS", **extra):
+    filler = {"name": "Other", "family": "infant", "rank": 1, "requires": {"membership": {}}}
+    doc = {
+        "name": "Test rules",
+        "version": "9",
+        "effective": "2025-01-01",
+        "categories": {code: dict(filler) for code in ("IMHS", "IFS", "IMHM-C")},
+        "rsc_eligibility": {
+            "IMHS": ["IMHS", "IMHM-C", "ERS"],
+            "IMHM-C": ["IMHM-C"],
+            "IFS:bachelor": ["IFS:master", "IMHS", "ERS"],
+            "IFS:master": ["IMHS", "ERS"],
+        },
+        **extra,
+    }
+    doc["categories"][category] = {
+        "name": f"Category {category}",
+        "family": "infant",
+        "rank": 4,
+        "requires": node,
+    }
+    return load_rule_set(doc)
+
+
+def run(node: dict, items=(), category: str = "IMHS", as_of: D = AS_OF, **extra):
+    return evaluate(rules(node, category, **extra), category, Summary.from_items(1, items), as_of)
+
+
+RSC24 = {"rsc_hours": {"min": 24, "window_months": [12, 24]}}
+RSC50 = {"rsc_hours": {"min": 50, "window_months": [12, 24]}}
+
+
+# --- 1. never "not ready" without a reason ---------------------------------------------------
+
+
+def test_rsc_hours_met_without_the_span_after_the_window_closed_says_what_to_do():
+    # 24 h within five months of 2022: enough hours, too short a span, and the window that
+    # opened then closed on 2024-01-01.
+    items = [rsc(D(2022, 1, 1) + datetime.timedelta(days=14 * k), 2) for k in range(12)]
+    r = run(RSC24, items)
+    assert not r.met
+    assert r.missing, "an unmet RSC requirement must say what to do"
+    # The figures and the task are about the same window: a new one, with nothing in it yet.
+    assert r.figures.text.startswith("0 of 24 h") or "RSC 0 of 24 h" in r.figures.text
+    assert r.missing == (
+        "Get 24 hours of reflective supervision spanning at least 12 months, within 24 months",
+    )
+    assert any("closed on 2024-01-01" in note for note in r.notes)
+
+
+# --- 2. figures and tasks agree --------------------------------------------------------------
+
+
+def test_after_the_best_window_closed_shown_and_asked_hours_are_on_the_same_window():
+    old = [rsc(add_months(D(2022, 1, 1), m), 3) for m in range(12)]  # 36 h in 2022
+    recent = [rsc(add_months(D(2024, 9, 1), m), 2) for m in range(9)]  # 18 h since 2024-09
+    r = run(RSC50, old + recent)
+    assert r.figures.value == 18
+    assert r.missing == (
+        "Get 32 more hours of reflective supervision before 2026-09-01",
+        "Keep receiving reflective supervision until at least 2025-09-01: the hours must span "
+        "12 months",
+    )
+    assert set(r.evidence_ids) == {s.id for s in recent}
+
+
+def test_no_task_asks_for_more_hours_than_can_be_received_before_its_date():
+    # The window that opened on 2023-06-05 holds 13.5 h and closes four days after AS_OF.
+    items = [rsc(D(2023, 6, 5), 4.5), rsc(D(2024, 1, 10), 4.5), rsc(D(2025, 5, 1), 4.5)]
+    r = run(RSC50, items)
+    assert r.figures.value == 13.5
+    [task] = r.missing
+    assert "36.5 more hours of reflective supervision before 2025-06-05" not in task
+    assert task == (
+        "Your window closes on 2025-06-05 with 13.5 of 50 h: 36.5 more hours cannot be "
+        "received by then. Counting from 2024-01-10 (9 h so far), get 41 more hours of "
+        "reflective supervision before 2026-01-10: at the earliest by 2025-08-18"
+    )
+
+
+def test_renewal_tasks_are_due_by_the_end_of_the_year():
+    rs = default_rule_sets()[1]
+    items = [rsc(D(2025, m, 1), 1) for m in range(2, 13)]  # 11 h from February
+    summary = Summary.from_items(1, items, start=D(2025, 1, 1), end=D(2025, 12, 31))
+    r = evaluate_renewal(rs, "IMHS", summary, 2025, D(2024, 3, 1))
+    rsc_leaf = next(leaf for leaf in r.leaves() if leaf.type == "rsc_hours")
+    assert rsc_leaf.missing == ("Get 1 more hour of reflective supervision by 2025-12-31",)
+
+
+# --- 3. what a met group does not need is not missing ----------------------------------------
+
+
+def test_an_unmet_option_of_a_met_any_of_group_is_not_missing():
+    node = {
+        "all_of": [
+            {
+                "any_of": [
+                    {"education": {"alternatives": ["cda"]}},
+                    {"work_experience": {"years": 2, "kind": "paid_infant_family"}},
+                ]
+            },
+            {"references": {"count": 1}},
+        ]
+    }
+    items = [
+        item("work", D(2023, 1, 1), details={"kind": "paid_infant_family", "years": 2}),
+        item("reference", D(2025, 1, 1)),
+    ]
+    r = run(node, items)
+    assert r.ready
+    assert missing_tasks(r) == ()
+    unmet = run(node, items[:1])
+    assert missing_tasks(unmet) == ("Ask 1 more person for a reference rating",)
+
+
+def test_missing_tasks_are_listed_once():
+    node = {"all_of": [{"references": {"count": 1}}, {"references": {"count": 1}}]}
+    assert missing_tasks(run(node)) == ("Ask 1 more person for a reference rating",)
+
+
+# --- property: every unmet leaf of every node type says what to do ---------------------------
+
+AREA_IDS = ("T1", "T2", "C1")
+AREAS = [AreaInfo(a, a, a[0], frozenset({"IMHS", "IMHM-C", "IFS"})) for a in AREA_IDS]
+# One or more sample nodes per leaf type; a new leaf type adds its samples here.
+SAMPLES: dict[str, list[dict]] = {
+    "training_hours": [
+        {"training_hours": {"min": 4}},
+        {"training_hours": {"min": 1, "tags": ["dei"]}},
+    ],
+    "area_coverage": [{"area_coverage": {"areas": "category"}}],
+    "rsc_hours": [
+        {"rsc_hours": {"min": 6, "window_months": [6, 12]}},
+        {"rsc_hours": {"min": 2, "window_months": [12, 24], "eligible": ["IMHS", "IFS"]}},
+        {"rsc_hours": {"min": 4, "window_months": [0, 24], "about_giving_min": 2}},
+    ],
+    "work_experience": [
+        {"work_experience": {"years": 1, "kind": "dyadic_clinical", "families": 2}}
+    ],
+    "education": [{"education": {"alternatives": ["master", "doctorate"]}}],
+    "references": [{"references": {"count": 2}}],
+    "exam": [{"exam": {}}],
+    "membership": [{"membership": {}}],
+    "agreement": [{"agreement": {}}],
+    "endorsed_for": [{"any_of": [{"endorsed_for": {"years": 3}}, {"references": {"count": 1}}]}],
+}
+if "training_mix" in NODE_TYPES:  # issue 15 point 8, added at the same time as this test
+    SAMPLES["training_mix"] = [{"training_mix": {"min": 3, "parts": [{"min": 1, "tags": ["dei"]}]}}]
+PROPERTY_RULES = bind_areas(
+    rules(
+        {
+            "all_of": [
+                *[n for name, nodes in SAMPLES.items() for n in nodes],
+                {"any_of": [SAMPLES["education"][0], SAMPLES["work_experience"][0]]},
+                {
+                    "at_least": {
+                        "n": 2,
+                        "of": [{"exam": {}}, {"references": {"count": 1}}, {"membership": {}}],
+                    }
+                },
+            ]
+        }
+    ),
+    AREAS,
+)
+dates = st.dates(D(2021, 6, 1), D(2025, 12, 31))
+statuses = st.sampled_from(["verified", "attested", "attested", "pending", "rejected"])
+
+
+def _kind(kind: str, **extra):
+    return st.builds(
+        lambda date, status, **kw: EvidenceItem(id=0, kind=kind, date=date, status=status, **kw),
+        date=dates,
+        status=statuses,
+        **extra,
+    )
+
+
+evidence = st.one_of(
+    _kind(
+        "training",
+        hours=st.sampled_from([0.5, 1.0, 2.0]),
+        areas=st.frozensets(st.sampled_from(AREA_IDS), max_size=2),
+        tags=st.frozensets(st.just("dei"), max_size=1),
+    ),
+    _kind(
+        "rsc",
+        hours=st.sampled_from([0.5, 1.0, 1.5, 3.0]),
+        provider_id=st.sampled_from([1, 2, 3]),
+        details=st.fixed_dictionaries(
+            {
+                "format": st.sampled_from(["individual", "group", "peer"]),
+                "facilitated": st.booleans(),
+                "about_giving_rsc": st.booleans(),
+                "provider_credentials": st.lists(
+                    st.sampled_from(["IMHS", "IFS", "ERS"]), min_size=1, max_size=2
+                ),
+            }
+        ),
+    ),
+    _kind("reference", details=st.fixed_dictionaries({"not_enough_info": st.integers(0, 8)})),
+    _kind(
+        "education",
+        details=st.fixed_dictionaries({"level": st.sampled_from(["bachelor", "master"])}),
+    ),
+    _kind(
+        "work",
+        details=st.fixed_dictionaries(
+            {
+                "kind": st.sampled_from(["dyadic_clinical", "paid_infant_family"]),
+                "years": st.sampled_from([0.5, 1.0]),
+                "families": st.integers(0, 2),
+            }
+        ),
+    ),
+    _kind("exam", details=st.fixed_dictionaries({"score": st.integers(60, 100)})),
+    _kind("membership", details=st.fixed_dictionaries({"valid_until": dates.map(D.isoformat)})),
+    _kind(
+        "agreement",
+        details=st.fixed_dictionaries(
+            {"document": st.sampled_from(["code_of_ethics", "endorsement_agreement"])}
+        ),
+    ),
+)
+_TASK_HOURS = re.compile(r"get ([\d.]+) more hours? of reflective supervision before (\S+?):?$")
+
+
+def test_the_property_rule_set_holds_every_leaf_type():
+    leaf_types = {name for name, t in NODE_TYPES.items() if not t.composite}
+    assert leaf_types <= set(SAMPLES), "add a sample node of the new type to SAMPLES"
+    used = {n.type for n in PROPERTY_RULES.category("IMHS").requires.walk()}
+    assert used >= set(NODE_TYPES)
+
+
+@settings(max_examples=200, deadline=None)
+@given(base=st.lists(evidence, max_size=40), as_of=st.dates(D(2024, 1, 1), D(2026, 6, 1)))
+def test_every_unmet_leaf_yields_a_task_and_ready_means_nothing_is_missing(base, as_of):
+    items = [dataclasses.replace(it, id=i + 1) for i, it in enumerate(base)]
+    result = evaluate(PROPERTY_RULES, "IMHS", Summary.from_items(1, items), as_of)
+    for leaf in result.leaves():
+        if not leaf.met:
+            assert leaf.missing, f"{leaf.path} is {leaf.status} without a task"
+    tasks = missing_tasks(result)
+    assert bool(tasks) != bool(result.ready)
+    assert len(tasks) == len(set(tasks))
+    for node in result.walk():  # a met group needs nothing: none of its leaves' tasks is listed
+        if node.met:
+            for leaf in node.leaves():
+                assert not set(leaf.missing) & set(tasks) or any(
+                    t in other.missing
+                    for t in set(leaf.missing) & set(tasks)
+                    for other in result.leaves()
+                    if not other.met and other.path != leaf.path
+                )
+    for task in tasks:  # no task asks for more hours before a date than can be received
+        m = _TASK_HOURS.search(task.split(". ")[-1].lower())
+        if m:
+            hours, day = float(m[1]), D.fromisoformat(m[2])
+            months = (day - as_of).days / (365.25 / 12)
+            assert hours <= 16 * months + 0.1, task
+
+
+def reasons(result) -> dict[int, str]:
+    return {nc.evidence_id: nc.reason for nc in result.not_counted}
+
+
+# --- 5. exam retakes -------------------------------------------------------------------------
+
+
+def test_a_retake_less_than_a_year_after_a_failed_attempt_does_not_count():
+    failed = item("exam", D(2024, 9, 1), details={"score": 70})
+    early = item("exam", D(2025, 3, 1), details={"score": 90})
+    r = run({"exam": {}}, [failed, early])
+    assert not r.met
+    assert reasons(r)[early.id] == (
+        "Exam on 2025-03-01: taken less than 12 months after the failed attempt of 2024-09-01; "
+        "a retake counts from 2025-09-01"
+    )
+    assert r.missing == ("Retake the exam from 2025-09-01",)
+    assert r.figures.value == 70  # the attempt that does not count is not the best score
+    on_time = item("exam", D(2025, 9, 1), details={"score": 85})
+    later = run({"exam": {}}, [failed, early, on_time], as_of=D(2025, 10, 1))
+    assert later.met and later.evidence_ids == (on_time.id,)
+
+
+def test_an_early_failed_retake_does_not_move_the_retake_date():
+    failed = item("exam", D(2024, 9, 1), details={"score": 70})
+    early = item("exam", D(2025, 3, 1), details={"score": 60})
+    r = run({"exam": {}}, [failed, early])
+    assert r.missing == ("Retake the exam from 2025-09-01",)
+    assert "a retake counts from 2025-09-01" in reasons(r)[early.id]
+
+
+# --- 6. renewal for long-standing mentors ----------------------------------------------------
+
+LONG_STANDING = {
+    "any_of": [
+        {"rsc_hours": {"min": 12, "window_months": [0, 12]}},
+        {
+            "all_of": [
+                {"endorsed_for": {"years": 3}},
+                {"rsc_hours": {"min": 10, "window_months": [0, 12]}},
+            ]
+        },
+    ]
+}
+
+
+def renewal(node: dict, items, award: D, year: int = 2025, category: str = "IMHM-C"):
+    rs = rules({"membership": {}}, category)
+    doc = rs.to_dict()
+    doc["categories"][category]["renewal"] = node
+    rs = load_rule_set(doc)
+    summary = Summary.from_items(1, items, start=D(year, 1, 1), end=D(year, 12, 31))
+    return evaluate_renewal(rs, category, summary, year, award)
+
+
+def test_endorsed_for_at_least_n_years_lowers_the_renewal_rsc_hours():
+    ten = [rsc(D(2025, m, 1), 1, creds=("IMHM-C",)) for m in range(1, 11)]
+    long_standing = renewal(LONG_STANDING, ten, award=D(2021, 5, 1))
+    assert long_standing.ready
+    recent = renewal(LONG_STANDING, ten, award=D(2023, 5, 1))
+    assert not recent.ready
+    assert missing_tasks(recent) == ("Get 2 more hours of reflective supervision by 2025-12-31",)
+    # Three years are counted up to the renewal's due date.
+    assert renewal(LONG_STANDING, ten, award=D(2022, 12, 31)).ready
+    assert not renewal(LONG_STANDING, ten, award=D(2023, 1, 1)).ready
+
+
+def test_endorsed_for_says_from_when_it_applies():
+    r = renewal({"endorsed_for": {"years": 3}}, [], award=D(2024, 3, 1))
+    assert (r.status, r.progress) == ("not_started", 0.0)
+    assert r.missing == ("Be endorsed for at least 3 years: from 2027-03-01",)
+    assert r.figures.text == "endorsed since 2024-03-01"
+    application = run({"endorsed_for": {"years": 3}})
+    assert application.missing == ("Be endorsed for at least 3 years: not endorsed yet",)
+
+
+def test_the_default_rules_lower_the_imhm_c_renewal_for_long_standing_mentors():
+    for rs in default_rule_sets():
+        imhmc = rs.category("IMHM-C").renewal
+        types = [n.type for n in imhmc.walk()]
+        assert "endorsed_for" in types
+        items = [rsc(D(2025, m, 1), 1, creds=("IMHM-C",)) for m in range(1, 11)]
+        items += [
+            item("training", D(2025, 2, 1), hours=15),
+            item("training", D(2025, 3, 1), hours=1, tags=frozenset({"dei"})),
+            item("membership", D(2025, 1, 1), details={"valid_until": "2025-12-31"}),
+        ]
+        summary = Summary.from_items(1, items, start=D(2025, 1, 1), end=D(2025, 12, 31))
+        assert evaluate_renewal(rs, "IMHM-C", summary, 2025, D(2021, 6, 1)).ready
+        assert not evaluate_renewal(rs, "IMHM-C", summary, 2025, D(2024, 6, 1)).ready
+        imhs = evaluate_renewal(rs, "IMHS", summary, 2025, D(2021, 6, 1))
+        assert not imhs.ready  # only the mentors' renewal is lowered
