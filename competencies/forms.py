@@ -7,7 +7,6 @@ from flask_wtf.file import FileField, FileSize
 from wtforms import (
     BooleanField,
     DateField,
-    DecimalField,
     IntegerField,
     SelectField,
     StringField,
@@ -28,17 +27,32 @@ class GoalForm(FlaskForm):
 
 class WorkForm(FlaskForm):
     label = StringField("Job title and employer", validators=[DataRequired(), Length(max=200)])
-    occurred_on = DateField(
-        "Date of this record (today, or when the job ended)", validators=[DataRequired()]
-    )
     kind = SelectField("Kind of work", choices=choices(WORK_LABELS.items()))
-    years = DecimalField(
-        "Years", places=2, validators=[DataRequired(), NumberRange(min=0.1, max=60)]
+    occurred_on = DateField("Started on", validators=[DataRequired()])
+    end = DateField(
+        "Ended on",
+        validators=[Optional()],
+        description="Leave empty if you still do this work: the time counts up to today.",
+    )
+    paid = BooleanField("Paid work", default=True)
+    post_degree = SelectField(
+        "After your degree?",
+        choices=choices(
+            [
+                ("", "Not sure: check it against my degree's date"),
+                ("yes", "Yes: post-degree (or post-graduate) work"),
+                ("no", "No: before or during my studies"),
+            ]
+        ),
+        default="",
+        description="Categories that ask for work after a degree count only the time after "
+        "the date of that degree on your record.",
     )
     families = IntegerField(
-        "Families with infants or toddlers served (0–36 months)",
+        "Families with infants or young children served",
         validators=[Optional(), NumberRange(min=0, max=100_000)],
     )
+    check = SubmitField("Check whether it counts")
     submit = SubmitField("Add work experience")
 
 
@@ -46,6 +60,7 @@ class EducationForm(FlaskForm):
     level = SelectField("Degree or credential", choices=choices(EDUCATION_LABELS.items()))
     label = StringField("Field and institution", validators=[DataRequired(), Length(max=200)])
     occurred_on = DateField("Awarded on", validators=[DataRequired()])
+    check = SubmitField("Check whether it counts")
     submit = SubmitField("Add education")
 
 
@@ -61,6 +76,7 @@ class ReferenceForm(FlaskForm):
 class MembershipForm(FlaskForm):
     occurred_on = DateField("Membership started or renewed on", validators=[DataRequired()])
     valid_until = DateField("Valid until", validators=[DataRequired()])
+    check = SubmitField("Check whether it counts")
     submit = SubmitField("Add membership")
 
 

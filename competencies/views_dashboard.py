@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from decimal import Decimal
 
 from flask import abort, flash, redirect, render_template, request, url_for
 
-from competencies import ledger, pathways
+from competencies import entry, ledger, pathways
 from competencies.blueprint import bp
 from competencies.charts import hours_chart
 from competencies.evaluator import missing_tasks
@@ -168,13 +167,12 @@ def _check_dates(form, today: dt.date) -> None:
     if valid_until is not None and valid_until.data and form.occurred_on.data:
         if valid_until.data <= form.occurred_on.data:
             valid_until.errors.append("The end must be after the start.")
+    entry.check_work_form(form, today)
 
 
 def _details(kind: str, form) -> tuple[dict, str]:
     if kind == "work":
-        families = form.families.data or 0
-        years = float(form.years.data or Decimal(0))
-        return {"years": years, "kind": form.kind.data, "families": families}, form.label.data
+        return entry.work_details(form), form.label.data
     if kind == "education":
         return {"level": form.level.data, "field": form.label.data}, (
             f"{EDUCATION_LABELS[form.level.data]}: {form.label.data}"
@@ -196,9 +194,14 @@ def new_evidence(kind: str):
     form_class, title = SELF_KINDS[kind]
     form = form_class()
     association = _clinician_association()
+    verdicts = None
     if form.validate_on_submit():
         _check_dates(form, dt.date.today())
-        if not form.errors:
+        if not form.errors and getattr(form, "check", None) is not None and form.check.data:
+            verdicts = entry.verdicts(
+                current_actor().user, kind, form.occurred_on.data, _details(kind, form)[0]
+            )
+        elif not form.errors:
             details, label = _details(kind, form)
             try:
                 ledger.record(
@@ -215,11 +218,16 @@ def new_evidence(kind: str):
             except ledger.EvidenceError as exc:
                 form.occurred_on.errors.append(str(exc))
             else:
-                flash(f"{title} added. It counts once your association verifies it.", "success")
+                flash(
+                    entry.added_message(
+                        title, kind, current_actor().user, form.occurred_on.data, details
+                    ),
+                    "success",
+                )
                 return redirect(url_for("competencies.my_evidence"))
-    return render_template("competencies/evidence_form.html", form=form, title=title, kind=kind), (
-        400 if form.errors else 200
-    )
+    return render_template(
+        "competencies/evidence_form.html", form=form, title=title, kind=kind, verdicts=verdicts
+    ), (400 if form.errors else 200)
 
 
 @bp.route("/evidence/<int:evidence_id>/withdraw", methods=["POST"])
