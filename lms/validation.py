@@ -1,0 +1,57 @@
+"""Turn pydantic validation errors into the "path: message" problems the app reports.
+
+Documents (frameworks, rule-set values, xAPI statements) are validated by pydantic models whose
+field validators raise `fail(message)` with the app's own wording; `problems` turns a
+`ValidationError` into (path, message) pairs: the path dotted and indexed the way the app has
+always written it (``domains[2].areas[0].id``, ``actor.account.name``), the message the
+validator's own, or for pydantic's built-in checks (a missing key, an unknown key, a mapping
+expected) the wording the caller gives.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from pydantic import ValidationError
+from pydantic_core import ErrorDetails, PydanticCustomError
+
+__all__ = ["PROBLEM", "fail", "location", "problems"]
+
+PROBLEM = "problem"  # the error type of `fail`
+
+Wording = Callable[[ErrorDetails], str | None]
+
+
+def fail(message: str) -> PydanticCustomError:
+    """Return the error a validator raises to report `message` as it is."""
+    return PydanticCustomError(PROBLEM, "{message}", {"message": message})
+
+
+def location(loc: Iterable[int | str], prefix: str = "") -> str:
+    """Return a pydantic location as a path: ``("domains", 2, "id")`` → ``domains[2].id``."""
+    out = prefix
+    for part in loc:
+        if isinstance(part, int):
+            out = f"{out}[{part}]"
+        else:
+            out = f"{out}.{part}" if out else str(part)
+    return out
+
+
+def problems(
+    exc: ValidationError, wording: Wording | None = None, *, prefix: str = ""
+) -> list[tuple[str, str]]:
+    """Return (path, message) for each error, in pydantic's order.
+
+    A `fail` error keeps its message; any other is worded by `wording` (given the error's
+    details) or, when it returns None, by pydantic.
+    """
+    out: list[tuple[str, str]] = []
+    for error in exc.errors(include_url=False):
+        ctx = error.get("ctx") or {}
+        if error["type"] == PROBLEM:
+            message = str(ctx["message"])
+        else:
+            message = (wording(error) if wording else None) or error["msg"]
+        out.append((location(error["loc"], prefix), message))
+    return out
