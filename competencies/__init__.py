@@ -32,7 +32,7 @@ def _init_app(app) -> None:
 
 plugin = Plugin(
     name="competencies",
-    version=6,
+    version=7,
     blueprint=bp,
     models=MODELS + WORKFLOW_MODELS,
     capabilities=CAPABILITIES,

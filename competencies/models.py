@@ -97,6 +97,8 @@ class Evidence(BaseModel):
 
     class Meta:
         indexes = (
+            # Migration 0007 makes it cover the summary queries (+ occurred_on, hours, tags,
+            # areas), named evidence_summary_cover.
             (("association", "clinician", "kind", "status"), False),
             (("clinician", "occurred_on"), False),
             (("source", "source_ref"), False),
@@ -149,8 +151,9 @@ class Standing(BaseModel):
     """The readiness of one open pathway as last evaluated: the report's row, kept.
 
     A kept row is used only while it is current: `computed` equals `generation` (every ledger
-    write for the clinician bumps `generation` in the same transaction), `as_of` is the report's
-    day and `basis` still describes the pathway (rule set, category, start, framework edit).
+    write for the clinician bumps `generation` in the same transaction), the report's day is
+    within [`as_of`, `valid_until`) and `basis` still describes the pathway (rule set,
+    category, start, framework edit).
     """
 
     pathway = pw.ForeignKeyField(Pathway, primary_key=True, backref="+", on_delete="CASCADE")
@@ -159,6 +162,7 @@ class Standing(BaseModel):
     generation = pw.IntegerField(default=0)
     computed = pw.IntegerField(null=True)
     as_of = pw.DateField(null=True)
+    valid_until = pw.DateField(null=True)  # first day it no longer holds (migration 0007)
     basis = pw.CharField(max_length=200, default="")
     progress = pw.DoubleField(default=0.0)
     ready = pw.BooleanField(default=False)

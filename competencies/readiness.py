@@ -4,8 +4,11 @@ The report loads every open pathway of an association with names, agencies and i
 (`competencies.standing`) in one query, plus one for their rule sets. Rows still current are used
 as kept; the others are evaluated in chunks, each with one round of summary queries
 (`pathways.evaluate_pathways`) and one for the clinicians' latest evidence dates, and kept for
-the next report of the day. A fixed number of queries per chunk, whatever the number of
-clinicians. Nothing here touches the request.
+the next reports until the first day the row could change with no ledger write (its
+`valid_until`: what `competencies.holds` finds in the evaluation, the day the row would turn
+stalled or due within 3 months, a clinician's evidence dated ahead, the association's next
+rule-set edition). A fixed number of queries per chunk, whatever the number of clinicians.
+Nothing here touches the request.
 """
 
 from __future__ import annotations
@@ -18,11 +21,11 @@ from typing import NamedTuple
 
 import peewee as pw
 
-from competencies import figures, standing
+from competencies import figures, holds, standing
 from competencies.evaluator import Result, add_months, missing_tasks
 from competencies.models import Evidence, Pathway, RuleSet, Standing
 from competencies.pathways import OPEN_STATUSES, Evaluation, evaluate_pathways
-from competencies.rulesets import LIGHT
+from competencies.rulesets import LIGHT, bound_rule_set
 from lms.db import db
 from lms.errors import ServiceError
 from lms.models import Agency, Association, Membership, User
@@ -244,30 +247,103 @@ def _pathway(association: Association, raw: tuple, rule_set: RuleSet) -> Pathway
     )
 
 
-def _last_evidence(
+def _evidence_dates(
     association: Association, as_of: dt.date, clinician_ids: list[int]
-) -> dict[int, dt.date]:
-    """Return these clinicians' latest evidence dates (void rows left out), one query per
-    `standing.CHUNK` of them."""
+) -> dict[int, tuple[dt.date | None, dt.date | None]]:
+    """Return these clinicians' latest evidence date up to `as_of` and their earliest one
+    after it (void rows left out), one query per `standing.CHUNK` of them."""
+    day = Evidence.occurred_on
     query = (
-        Evidence.select(Evidence.clinician, pw.fn.MAX(Evidence.occurred_on))
-        .where(
-            (Evidence.association == association.id)
-            & (Evidence.status != "void")
-            & (Evidence.occurred_on <= as_of)
+        Evidence.select(
+            Evidence.clinician,
+            pw.fn.MAX(pw.Case(None, [(day <= as_of, day)], None)),
+            pw.fn.MIN(pw.Case(None, [(day > as_of, day)], None)),
         )
+        .where((Evidence.association == association.id) & (Evidence.status != "void"))
         .group_by(Evidence.clinician)
     )
     out = {}
     for chunk in standing.chunks(clinician_ids):
-        for cid, last in query.where(Evidence.clinician.in_(chunk)).tuples():
-            out[cid] = _date(last)
+        for cid, last, ahead in query.where(Evidence.clinician.in_(chunk)).tuples():
+            out[cid] = (_date(last), _date(ahead))
     return out
 
 
-def _evaluated(ev: Evaluation, last: dt.date | None, as_of: dt.date) -> dict:
-    """Return the values of a report row that come from evaluating the pathway."""
+def _next_edition(association: Association, as_of: dt.date) -> dt.date | None:
+    """Return the day the association's (or the shared) next rule-set edition takes effect."""
+    day = (
+        RuleSet.select(pw.fn.MIN(RuleSet.effective))
+        .where(
+            (RuleSet.effective > as_of)
+            & ((RuleSet.association == association.id) | RuleSet.association.is_null())
+        )
+        .scalar()
+    )
+    return _date(day)
+
+
+ONE_DAY = dt.timedelta(days=1)
+
+
+def _first_day(turns, guess: dt.date, as_of: dt.date) -> dt.date:
+    """Return the first day after `as_of` on which `turns(day)` holds, searching from a week
+    before `guess` (`turns` is false before it and stays true once true)."""
+    day = max(as_of + ONE_DAY, guess - dt.timedelta(days=7))
+    while not turns(day):
+        day += ONE_DAY
+    return day
+
+
+def row_holds_until(
+    *,
+    evaluation_holds: dt.date,
+    ready: bool,
+    projected: dt.date | None,
+    last_evidence_on: dt.date | None,
+    evidence_ahead: dt.date | None,
+    next_edition: dt.date | None,
+    as_of: dt.date,
+    status: str,
+) -> dt.date:
+    """Return the first day after `as_of` on which a report row could change with no ledger
+    write: the evaluation's own (`holds.holds_until`), the day it would turn stalled (and
+    flagged "no evidence since") or due within 3 months, evidence dated ahead coming into the
+    count, the next rule-set edition. A stalled row's projected date changes nothing."""
+    days = [evaluation_holds, evidence_ahead, next_edition]
+    if ready:
+        return min(d for d in days if d is not None and d > as_of)
+    last = last_evidence_on
+    if last is not None and last > add_months(as_of, -IDLE_MONTHS):
+        days.append(
+            _first_day(
+                lambda d: last <= add_months(d, -IDLE_MONTHS), add_months(last, IDLE_MONTHS), as_of
+            )
+        )
+    if projected is not None and status != STALLED:
+        if projected <= as_of:
+            days.append(as_of + ONE_DAY)  # "projected today" must not show a day gone by
+        elif projected > add_months(as_of, SOON_MONTHS):
+            days.append(
+                _first_day(
+                    lambda d: projected <= add_months(d, SOON_MONTHS),
+                    add_months(projected, -SOON_MONTHS),
+                    as_of,
+                )
+            )
+    return min(d for d in days if d is not None and d > as_of)
+
+
+def _evaluated(
+    ev: Evaluation,
+    dates: tuple[dt.date | None, dt.date | None],
+    next_edition: dt.date | None,
+    as_of: dt.date,
+) -> dict:
+    """Return the values of a report row that come from evaluating the pathway, with the first
+    day they no longer hold; `dates` are the clinician's latest evidence date and the earliest
+    one dated ahead."""
     p, result = ev.pathway, ev.result
+    last, ahead = dates
     fc = result.forecast
     projected = paced_date(result, as_of)
     ready = bool(result.ready)
@@ -279,10 +355,24 @@ def _evaluated(ev: Evaluation, last: dt.date | None, as_of: dt.date) -> dict:
         last_evidence_on=last,
         as_of=as_of,
     )
+    projected = None if ready else projected
+    evaluation_holds = holds.holds_until(
+        bound_rule_set(p.rule_set), p.category, ev.summary, result, as_of
+    )
     return {
+        "valid_until": row_holds_until(
+            evaluation_holds=evaluation_holds,
+            ready=ready,
+            projected=projected,
+            last_evidence_on=last,
+            evidence_ahead=ahead,
+            next_edition=next_edition,
+            as_of=as_of,
+            status=status,
+        ),
         "progress": result.progress,
         "ready": ready,
-        "projected": None if ready else projected,
+        "projected": projected,
         "status": status,
         "flags": _flags(result, status, last, as_of),
         "category_name": result.category_name or p.category,
@@ -292,7 +382,7 @@ def _evaluated(ev: Evaluation, last: dt.date | None, as_of: dt.date) -> dict:
 
 def _row(raw: tuple, progress, ready, projected, status, flags, category_name, last) -> Row:
     """Return the report row of a scope row, given the values kept or evaluated for it (in the
-    order of `standing.KEPT_COLUMNS`)."""
+    order of `standing.KEPT_COLUMNS[standing.VALUES:]`)."""
     pid, cid, category, _, started, _, name, email, agency_id, agency = raw[:_WHO]
     return Row(
         pid,
@@ -316,7 +406,8 @@ def _row(raw: tuple, progress, ready, projected, status, flags, category_name, l
 def _kept_row(raw: tuple, decoded: dict[str, tuple[str, ...]]) -> Row:
     """Return the report row of a scope row whose kept row is current (`decoded` caches the
     flags' JSON, which repeats from row to row)."""
-    progress, ready, projected, status, flags, category_name, last = raw[_WHO + 4 :]
+    values = raw[_WHO + standing.VALUES :]
+    progress, ready, projected, status, flags, category_name, last = values
     if flags not in decoded:
         decoded[flags] = tuple(json.loads(flags))
     return _row(
@@ -349,22 +440,24 @@ def scope_rows(
     keeping = standing.may_keep(as_of)
     day = as_of.isoformat()
     rows, stale, flags = [], [], {}
+    values_of = [c.name for c in standing.KEPT_COLUMNS[standing.VALUES :]]
     for raw in scope:
         expected = standing.basis_of(rule_sets[raw[3]], raw[2], standing.iso_day(raw[4]))
         if keeping and standing.is_current(raw[_WHO:], day, expected):
             rows.append(_kept_row(raw, flags))
         else:
             stale.append((raw, expected))
+    edition = _next_edition(association, as_of) if stale else None
     for start in range(0, len(stale), EVALUATE_CHUNK):
         chunk = stale[start : start + EVALUATE_CHUNK]
         pathways = [_pathway(association, raw, rule_sets[raw[3]]) for raw, _ in chunk]
         generations = standing.prepare(pathways) if keeping else {}
-        last = _last_evidence(association, as_of, sorted({p.clinician_id for p in pathways}))
+        dates = _evidence_dates(association, as_of, sorted({p.clinician_id for p in pathways}))
         fresh = []
         for (raw, expected), ev in zip(chunk, evaluate_pathways(pathways, as_of), strict=True):
             p = ev.pathway
-            values = _evaluated(ev, last.get(p.clinician_id), as_of)
-            rows.append(_row(raw, *(values[c.name] for c in standing.KEPT_COLUMNS[4:])))
+            values = _evaluated(ev, dates.get(p.clinician_id, (None, None)), edition, as_of)
+            rows.append(_row(raw, *(values[name] for name in values_of)))
             if p.id in generations:
                 fresh.append((p.id, generations[p.id], expected, values))
         standing.keep(fresh, as_of)

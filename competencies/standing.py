@@ -6,6 +6,11 @@ from: the day, the pathway's basis (rule set, category, start date, framework ed
 ledger generation of its clinician. Every ledger write bumps that generation in the writer's own
 transaction (`touch`), so a kept row is used only while nothing it depends on has changed.
 
+A kept row also knows how long it holds: `valid_until` is the first day on which its
+evaluation could change with no ledger write (`competencies.holds` and the report's own
+thresholds). It is used on any day from its `as_of` up to the day before; a new day makes
+stale only the rows whose day has come.
+
 Keeping a freshly evaluated row is race-free without locks: `prepare` makes sure the rows exist
 and reads their generations *before* the evidence is read, and `keep` writes a row back only
 where the generation is still the one read. A ledger write that lands in between bumps the
@@ -29,6 +34,7 @@ KEPT_COLUMNS = (
     Standing.generation,
     Standing.computed,
     Standing.as_of,
+    Standing.valid_until,
     Standing.basis,
     Standing.progress,
     Standing.ready,
@@ -38,6 +44,7 @@ KEPT_COLUMNS = (
     Standing.category_name,
     Standing.last_evidence_on,
 )
+VALUES = 5  # KEPT_COLUMNS[VALUES:] are the row's values, the ones before say whether it holds
 
 
 def chunks(values: Sequence[Any], size: int = CHUNK):
@@ -67,11 +74,19 @@ def basis_of(rule_set: RuleSet, category: str, started_on: str) -> str:
 
 def is_current(kept: Sequence[Any], as_of: str, expected_basis: str) -> bool:
     """Tell whether a kept row (the KEPT_COLUMNS as the database gives them: dates may be ISO
-    text) is still current for this day (ISO text) and basis."""
-    generation, computed, kept_as_of, kept_basis = kept[:4]
+    text) is still current for this day (ISO text) and basis: nothing was written to the
+    clinician's ledger since, and the day is within [as_of, valid_until) (its own day only
+    for a row kept without valid_until)."""
+    generation, computed, kept_as_of, valid_until, kept_basis = kept[:VALUES]
     if kept_as_of is None or computed != generation or kept_basis != expected_basis:
         return False
-    return iso_day(kept_as_of) == as_of
+    if valid_until is None:
+        return iso_day(kept_as_of) == as_of
+    return iso_day(kept_as_of) <= as_of < iso_day(valid_until)  # ISO text sorts as dates
+
+
+def _iso(value: dt.date | None) -> str | None:
+    return value.isoformat() if value else None
 
 
 def iso_day(value: dt.date | str) -> str:
@@ -107,8 +122,8 @@ def keep(rows: Iterable[tuple[int, int, str, dict[str, Any]]], as_of: dt.date) -
     came in between: that row stays stale).
 
     Each item is (pathway id, generation read by `prepare`, basis, values) with values keyed
-    like the kept columns (progress, ready, projected, status, flags, category_name,
-    last_evidence_on).
+    like the kept columns (valid_until, progress, ready, projected, status, flags,
+    category_name, last_evidence_on).
     """
     param = db.obj.param
     assignments = ", ".join(
@@ -116,6 +131,7 @@ def keep(rows: Iterable[tuple[int, int, str, dict[str, Any]]], as_of: dt.date) -
         for name in (
             "computed",
             "as_of",
+            "valid_until",
             "basis",
             "progress",
             "ready",
@@ -136,14 +152,15 @@ def keep(rows: Iterable[tuple[int, int, str, dict[str, Any]]], as_of: dt.date) -
         (
             generation,
             day,
+            _iso(values.get("valid_until")),
             kept_basis,
             values["progress"],
             bool(values["ready"]),
-            values["projected"].isoformat() if values["projected"] else None,
+            _iso(values["projected"]),
             values["status"],
             to_json(list(values["flags"])),
             values["category_name"],
-            values["last_evidence_on"].isoformat() if values["last_evidence_on"] else None,
+            _iso(values["last_evidence_on"]),
             pathway_id,
             generation,
         )
