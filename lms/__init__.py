@@ -12,21 +12,13 @@ from lms import config as _config
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
-    """Create the app: defaults, then instance/config.py, then LMS_* variables, then `config`."""
+    """Create the app: defaults, then instance/config.py, then LMS_* variables, then `config`
+    (lms.config.load), then the core and the plugins of LMS_PLUGINS."""
     instance_path = (config or {}).get("INSTANCE_PATH") or os.environ.get("LMS_INSTANCE_PATH")
     if not instance_path:
         instance_path = str(Path(__file__).resolve().parent.parent / "instance")
     app = Flask("lms", instance_path=instance_path, instance_relative_config=True)
-    settings = _config.defaults(app.instance_path)
-    settings.update(_config.load_instance_file(app.instance_path))
-    settings.update(_config.from_environment(os.environ))
-    settings.update(config or {})
-    _config.ensure_secret_key(settings, app.instance_path)
-    _config.ensure_public_url(settings)
-    _config.ensure_audit_keys(settings, app.instance_path)
-    app.config.update(settings)
-    if app.config.get("TESTING") and "PASSWORD_HASH_COST" not in (config or {}):
-        app.config["PASSWORD_HASH_COST"] = "fast"  # tests hash at the lowest cost
+    _config.load(app, config)
 
     from flask_bootstrap import Bootstrap5
 

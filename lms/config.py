@@ -1,17 +1,23 @@
-"""Load configuration: defaults, then instance/config.py, then LMS_* environment variables."""
+"""Load configuration: defaults, then instance/config.py, then LMS_* environment variables,
+through Flask's loaders, into one typed `Settings` validated at start."""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import secrets
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
+
+from flask import Flask
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
 
 from lms.private_files import write_private
 
+MAX_SESSION_HOURS = 7 * 24
+MAX_REMEMBER_DAYS = 30
 DEFAULT_PLUGINS = ["competencies", "courses", "supervision", "certificates", "lti"]
 
 
@@ -51,47 +57,116 @@ def defaults(instance_path: str) -> dict[str, Any]:
     }
 
 
-# Settings taken from the environment with the LMS_ prefix, and how to parse each.
-_ENV_PARSERS: dict[str, Any] = {
-    "PLUGINS": lambda v: json.loads(v) if v.strip().startswith("[") else _split_list(v),
-    "MAIL_PORT": int,
-    "MAIL_USE_TLS": lambda v: v.lower() in {"1", "true", "yes", "on"},
-    "INVITATION_DAYS": int,
-    "MAX_CONTENT_LENGTH": int,
-    "API_MAX_JSON_BYTES": int,
-    "SESSION_HOURS": int,
-    "REMEMBER_DAYS": int,
-    "CERTIFICATES_MAX_UPLOAD": int,
+def _list(value: Any) -> Any:
+    """Read a list given as JSON (`["a", "b"]`) or comma-separated text (`a, b`)."""
+    if not isinstance(value, str):
+        return value
+    text = value.strip()
+    if text.startswith("["):
+        return json.loads(text)
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+TextList = Annotated[list[str], BeforeValidator(_list)]
+
+
+class Settings(BaseModel):
+    """The typed settings of the core, validated once at start.
+
+    Every value may arrive as text (an `LMS_` variable) or typed (instance/config.py, the
+    `config` given to `create_app`); a value that cannot be read stops the app with a message
+    naming its variable. Plugins' settings (`CERTIFICATES_…`, …) stay in `app.config` as given,
+    read and checked by their plugin.
+    """
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    ENV: str = "production"
+    DATABASE_URL: str
+    SECRET_KEY: str | None = None
+    PLUGINS: TextList
+    MAIL_SERVER: str | None = None
+    MAIL_PORT: int = Field(587, ge=1, le=65535)
+    MAIL_USERNAME: str | None = None
+    MAIL_PASSWORD: str | None = None
+    MAIL_USE_TLS: bool = True
+    MAIL_FROM: str
+    RATELIMIT_STORAGE_URI: str
+    LOGIN_LIMIT_PER_IP: str
+    LOGIN_LIMIT_PER_ACCOUNT: str
+    UPLOAD_LIMIT: str
+    DEMO_PASSWORD: str | None = None
+    INVITATION_DAYS: int = Field(ge=1, le=365)
+    PUBLIC_URL: str | None = None
+    MAX_CONTENT_LENGTH: int = Field(ge=1)
+    API_MAX_JSON_BYTES: int = Field(ge=1)
+    PASSWORD_HASH_COST: Literal["normal", "fast"]
+    PAGE_SIZE: str
+    SESSION_HOURS: int = Field(ge=1, le=MAX_SESSION_HOURS)
+    REMEMBER_DAYS: int = Field(ge=1, le=MAX_REMEMBER_DAYS)
+    AUDIT_KEY: str | None = None
+    AUDIT_SIGNING_KEY: str | None = None
+    AUDIT_CHECKPOINT_DIR: str
+    SIGNING_KEY_SECRET: str | None = None
+    SIGNING_KEY_SECRET_PREVIOUS: TextList = []
+    CERTIFICATES_MAX_UPLOAD: int | None = Field(None, ge=1)
+
+    @field_validator("SESSION_HOURS", "REMEMBER_DAYS", mode="before")
+    @classmethod
+    def _whole(cls, value: Any) -> Any:
+        if isinstance(value, bool):  # True is not one hour
+            raise ValueError("a whole number is needed")
+        return value
+
+
+# What a bad value of these should be, in words (the others get pydantic's words).
+_HINTS = {
+    "SESSION_HOURS": "must be a whole number of hours from 1 to 168: how long a sign-in lasts, "
+    "counted from the sign-in.",
+    "REMEMBER_DAYS": 'must be a whole number of days from 1 to 30: how long "keep me signed '
+    'in" lasts.',
+    "PLUGINS": "must be a JSON list or comma-separated plugin module names.",
+    "MAIL_USE_TLS": "must be true or false (1/0, yes/no, on/off).",
 }
 
 
-def _split_list(value: str) -> list[str]:
-    return [part.strip() for part in value.split(",") if part.strip()]
+def validate(config: Mapping[str, Any]) -> Settings:
+    """Return the typed settings of `config`; raise ConfigError naming the first bad value."""
+    try:
+        return Settings.model_validate({k: config[k] for k in Settings.model_fields if k in config})
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = str(first["loc"][0]) if first["loc"] else "?"
+        raw = config.get(name)
+        if any(word in name for word in ("KEY", "SECRET", "PASSWORD")):
+            raw = "…"  # a secret is not repeated into logs
+        hint = _HINTS.get(name) or f"cannot be read: {first['msg']}."
+        raise ConfigError(f"LMS_{name}={raw!r} {hint}") from None
 
 
-def from_environment(environ: os._Environ[str] | dict[str, str]) -> dict[str, Any]:
-    """Return the LMS_* variables as config keys, parsed."""
-    found: dict[str, Any] = {}
-    for key, raw in environ.items():
-        if not key.startswith("LMS_"):
-            continue
-        name = key[4:]
-        parser = _ENV_PARSERS.get(name, str)
-        try:
-            found[name] = parser(raw)
-        except (ValueError, json.JSONDecodeError) as exc:
-            raise ConfigError(f"{key}={raw!r} cannot be read: {exc}") from exc
-    return found
+def load(app: Flask, config: Mapping[str, Any] | None = None) -> Settings:
+    """Fill app.config: defaults, then instance/config.py, then LMS_* variables, then `config`;
+    complete the secrets and the public URL; validate the whole into `Settings`.
 
-
-def load_instance_file(instance_path: str) -> dict[str, Any]:
-    """Return the upper-case names defined in instance/config.py, if that file exists."""
-    path = Path(instance_path) / "config.py"
-    if not path.exists():
-        return {}
-    namespace: dict[str, Any] = {}
-    exec(compile(path.read_text(encoding="utf-8"), str(path), "exec"), namespace)
-    return {k: v for k, v in namespace.items() if k.isupper()}
+    Flask's own loaders read the file (`from_pyfile`) and the environment
+    (`from_prefixed_env("LMS")`, values kept as text: the settings' types read them, so a
+    secret made of digits stays text). The typed values are written back to app.config, and
+    the settings object is kept in `app.extensions["lms.settings"]`.
+    """
+    app.config.from_mapping(defaults(app.instance_path))
+    app.config.from_pyfile("config.py", silent=True)
+    app.config.from_prefixed_env("LMS", loads=str)
+    app.config.from_mapping(config or {})
+    if app.config.get("TESTING") and "PASSWORD_HASH_COST" not in (config or {}):
+        app.config["PASSWORD_HASH_COST"] = "fast"  # tests hash at the lowest cost
+    settings = validate(app.config)
+    app.config.update(settings.model_dump(exclude_unset=True))
+    ensure_secret_key(app.config, app.instance_path)
+    ensure_public_url(app.config)
+    ensure_audit_keys(app.config, app.instance_path)
+    settings = validate(app.config)
+    app.extensions["lms.settings"] = settings
+    return settings
 
 
 _GENERATE_HINT = '(python -c "import secrets; print(secrets.token_hex(32))")'
@@ -135,18 +210,11 @@ def ensure_secret_key(config: dict[str, Any], instance_path: str) -> None:
 
 def ensure_signing_key_secret(config: dict[str, Any], instance_path: str) -> None:
     """Give the key-encryption secret of lms.keyring, and read its previous values as a list."""
-    previous = config.get("SIGNING_KEY_SECRET_PREVIOUS") or []
-    if isinstance(previous, str):
-        text = previous.strip()
-        if text.startswith("["):
-            try:
-                previous = json.loads(text)
-            except json.JSONDecodeError as exc:
-                raise ConfigError(
-                    f"LMS_SIGNING_KEY_SECRET_PREVIOUS={text!r} cannot be read: {exc}"
-                ) from exc
-        else:
-            previous = text.split(",")
+    raw = config.get("SIGNING_KEY_SECRET_PREVIOUS") or []
+    try:
+        previous = _list(raw)
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"LMS_SIGNING_KEY_SECRET_PREVIOUS={raw!r} cannot be read: {exc}") from exc
     config["SIGNING_KEY_SECRET_PREVIOUS"] = [str(p).strip() for p in previous if str(p).strip()]
     ensure_instance_secret(
         config,
@@ -155,10 +223,6 @@ def ensure_signing_key_secret(config: dict[str, Any], instance_path: str) -> Non
         "It encrypts the credential signing keys and the LTI tool keys and must differ from "
         "LMS_SECRET_KEY.",
     )
-
-
-MAX_SESSION_HOURS = 7 * 24
-MAX_REMEMBER_DAYS = 30
 
 
 def session_lifetimes(config: dict[str, Any]) -> tuple[dt.timedelta, dt.timedelta]:

@@ -25,6 +25,16 @@ PASSWORD = "correct horse battery staple"
 _counts: Counter[str] = Counter()
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _no_developer_environment():
+    """Tests never read the developer's LMS_* variables (LMS_TEST_* choose backends only)."""
+    with pytest.MonkeyPatch.context() as patch:
+        for key in list(os.environ):
+            if key.startswith("LMS_") and not key.startswith("LMS_TEST_"):
+                patch.delenv(key)
+        yield
+
+
 def pytest_configure(config):
     if "postgresql" in REQUIRED and not PG_URL:
         raise pytest.UsageError(
