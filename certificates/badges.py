@@ -38,9 +38,10 @@ SCHEMA_VALIDATOR = "1EdTechJsonSchemaValidator2019"
 CONTEXT: list[Any] = [
     linked_data.CREDENTIALS_V2,
     linked_data.OB_V3,
-    # The OB 3.0.3 context leaves the schema validator's type undefined; mapping it here keeps
-    # it in the signed RDF (an undefined term would be dropped by canonicalisation).
-    {SCHEMA_VALIDATOR: f"https://purl.imsglobal.org/spec/vc/ob/vocab.html#{SCHEMA_VALIDATOR}"},
+    # The OB 3.0.3 context leaves the schema validator's type undefined; 1EdTech's extensions
+    # context defines it (an undefined term would be dropped by canonicalisation). Verifiers
+    # accept only published context URLs, never an inline context object.
+    linked_data.OB_EXTENSIONS,
 ]
 ACHIEVEMENT_SCHEMA = (
     "https://purl.imsglobal.org/spec/ob/v3p0/schema/json/ob_v3p0_achievementcredential_schema.json"
@@ -324,13 +325,36 @@ def verify_with_issuer_keys(credential: dict[str, Any], association: Association
 # --- VC-JWT -----------------------------------------------------------------------------------
 
 
+def _epoch(instant: str) -> int:
+    return int(dt.datetime.fromisoformat(instant.replace("Z", "+00:00")).timestamp())
+
+
+def jwt_claims(credential: dict[str, Any]) -> dict[str, Any]:
+    """The JWT registered claims OB 3.0 (section 8.2) asks of a VC-JWT, from the credential:
+    iss (issuer id), jti (credential id), sub (subject id, when it has one), nbf (validFrom)
+    and exp (validUntil, when it has one)."""
+    issuer = credential["issuer"]
+    subject = credential.get("credentialSubject") or {}
+    claims: dict[str, Any] = {
+        "iss": issuer["id"] if isinstance(issuer, dict) else issuer,
+        "jti": credential["id"],
+        "nbf": _epoch(credential["validFrom"]),
+    }
+    if isinstance(subject, dict) and subject.get("id"):
+        claims["sub"] = subject["id"]
+    if credential.get("validUntil"):
+        claims["exp"] = _epoch(credential["validUntil"])
+    return claims
+
+
 def to_jwt(credential: dict[str, Any], key: Ed25519PrivateKey, *, kid: str) -> str:
-    """Return the credential (without its embedded proof) as a VC-JWT signed with EdDSA."""
+    """Return the credential (without its embedded proof) as a VC-JWT signed with EdDSA: the
+    payload is the credential with the registered claims beside it (OB 3.0 section 8.2)."""
     unsecured = {k: v for k, v in credential.items() if k != "proof"}
-    issuer = unsecured["issuer"]
-    issuer = issuer["id"] if isinstance(issuer, dict) else issuer
-    header = {"alg": "EdDSA", "typ": "vc+jwt", "cty": "vc", "kid": f"{issuer}#{kid}"}
-    payload = json.dumps(unsecured, ensure_ascii=False, separators=(",", ":")).encode()
+    claims = jwt_claims(unsecured)
+    header = {"alg": "EdDSA", "typ": "vc+jwt", "cty": "vc", "kid": f"{claims['iss']}#{kid}"}
+    payload = json.dumps({**unsecured, **claims}, ensure_ascii=False, separators=(",", ":"))
+    payload = payload.encode()
     with warnings.catch_warnings():
         # RFC 9864 prefers the fully specified "Ed25519"; "EdDSA" is what deployed VC-JWT
         # verifiers accept today, so it stays until they move.

@@ -17,6 +17,7 @@ from pyld import jsonld
 
 CREDENTIALS_V2 = "https://www.w3.org/ns/credentials/v2"
 OB_V3 = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"
+OB_EXTENSIONS = "https://purl.imsglobal.org/spec/ob/v3p0/extensions.json"
 MULTIKEY_V1 = "https://w3id.org/security/multikey/v1"
 DATA_INTEGRITY_V2 = "https://w3id.org/security/data-integrity/v2"
 DID_V1 = "https://www.w3.org/ns/did/v1"
@@ -24,6 +25,7 @@ DID_V1 = "https://www.w3.org/ns/did/v1"
 _FILES = {
     CREDENTIALS_V2: "credentials-v2.jsonld",
     OB_V3: "ob-context-3.0.3.json",
+    OB_EXTENSIONS: "ob-v3p0-extensions.json",
     MULTIKEY_V1: "multikey-v1.jsonld",
     DATA_INTEGRITY_V2: "data-integrity-v2.jsonld",
     DID_V1: "did-v1.jsonld",

@@ -9,6 +9,7 @@ app's own verification code.
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import gzip
 import hashlib
 import json
@@ -38,6 +39,7 @@ CONTEXTS = Path(__file__).resolve().parents[2] / "certificates" / "data" / "cont
 SHIPPED = {
     "https://www.w3.org/ns/credentials/v2": "credentials-v2.jsonld",
     "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json": "ob-context-3.0.3.json",
+    "https://purl.imsglobal.org/spec/ob/v3p0/extensions.json": "ob-v3p0-extensions.json",
     "https://w3id.org/security/multikey/v1": "multikey-v1.jsonld",
     "https://www.w3.org/ns/did/v1": "did-v1.jsonld",
 }
@@ -203,7 +205,18 @@ def test_vc_jwt_verifies_with_joserfc_and_carries_the_same_credential(endorsemen
             jws.deserialize_compact(forged, OKPKey.import_key(key), algorithms=["EdDSA"])
     payload = json.loads(verified.payload)
     embedded = {k: v for k, v in json.loads(cert.credential).items() if k != "proof"}
-    assert payload == embedded
+    registered = {k: payload.pop(k) for k in ("iss", "jti", "sub", "nbf", "exp") if k in payload}
+    assert payload == embedded  # the credential, with OB 3.0's registered claims beside it
+    issuer = (
+        embedded["issuer"]["id"] if isinstance(embedded["issuer"], dict) else embedded["issuer"]
+    )
+    assert registered["iss"] == issuer and registered["jti"] == embedded["id"]
+    when = dt.datetime.fromisoformat(embedded["validFrom"].replace("Z", "+00:00"))
+    assert registered["nbf"] == int(when.timestamp())
+    if embedded.get("validUntil"):
+        until = dt.datetime.fromisoformat(embedded["validUntil"].replace("Z", "+00:00"))
+        assert registered["exp"] == int(until.timestamp())
+    assert registered.get("sub") == embedded["credentialSubject"].get("id")
 
 
 def test_status_list_credential_is_signed_and_verifies(endorsement, client):
