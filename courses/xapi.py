@@ -9,8 +9,9 @@ Pure: no Flask, no database. Accepted:
 - verb ``voided`` whose object is a ``StatementRef`` (the LMS withdrawing a statement).
 
 Everything else an LMS adds (``context``, ``contextActivities``, ``extensions``, the activity's
-``definition``, ``result.score``, ``authority``...) is ignored. Anything outside the subset
-raises :class:`XapiError` listing every problem, each with a dotted ``where`` path.
+``definition``, ``result.score``, ``authority``...) is ignored. Statements are validated by the
+pydantic models at the end of this module; anything outside the subset raises
+:class:`XapiError` listing every problem, each with a dotted ``where`` path.
 """
 
 from __future__ import annotations
@@ -23,8 +24,21 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, NamedTuple
+from typing import Annotated, Any, NamedTuple
 from urllib.parse import unquote, urlsplit
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    model_validator,
+)
+from pydantic_core import ErrorDetails, PydanticCustomError
+
+from lms.validation import fail, failures, problems
 
 __all__ = [
     "Account",
@@ -176,147 +190,82 @@ def parse_statement(
     """
     if not isinstance(body, Mapping):
         raise XapiError([Err("statement", "must be a JSON object")])
+    verb_id = body["verb"].get("id") if isinstance(body.get("verb"), Mapping) else None
+    voiding = verb_id == VOIDED
+    model_type: type[_Statement] = _VoidingModel if voiding else _CompletionModel
+    context = {"verb": COMPLETION_VERBS.get(verb_id) if isinstance(verb_id, str) else None}
+    context["now"] = now or datetime.now(UTC)
     errors: list[Err] = []
-    sid = _statement_id(body.get("id"), statement_id, errors)
-    email, account, sha1 = _actor(body.get("actor"), errors)
-    verb = _verb(body.get("verb"), errors)
-
-    if verb == "voided":
-        target = _statement_ref(body.get("object"), errors)
-        if errors:
-            raise XapiError(errors)
-        assert target is not None  # no errors means the reference parsed
-        return Voiding(sid, target)
-
-    activity = _activity(body.get("object"), errors)
-    hours = _result(body.get("result"), verb, errors)
-    timestamp = _timestamp(body.get("timestamp"), now or datetime.now(UTC), errors)
-    if errors:
+    model: _Statement | None = None
+    try:
+        model = model_type.model_validate(body, context=context)
+    except ValidationError as exc:
+        errors = [Err(where, message) for where, message in problems(exc, _wording)]
+    # The id first, then PUT's statementId and whether they agree, then the rest.
+    at = sum(1 for e in errors if e.where == "id")
+    errors[at:at] = _statement_id_problems(body.get("id"), statement_id, errors[:at])
+    if errors or model is None:
         raise XapiError(errors)
-    assert verb is not None and activity is not None and timestamp is not None
+    sid = _uuid(statement_id) if statement_id is not None else model.id or str(uuid.uuid4())
+    agent = model.actor
+    if isinstance(model, _VoidingModel):
+        return Voiding(sid, model.object.id)
+    assert isinstance(model, _CompletionModel)
+    timestamp = model.timestamp
     return Statement(
         id=sid,
-        actor_email=email,
-        actor_account=account,
-        verb=verb,
-        activity_id=activity,
-        hours=hours,
+        actor_email=agent.mbox,
+        actor_account=Account(agent.account.homePage, agent.account.name)
+        if agent.account is not None
+        else None,
+        verb=model.verb.verb,
+        activity_id=model.object.id,
+        hours=(model.result.duration or None) if model.result is not None else None,
         timestamp=timestamp,
         completed_on=timestamp.astimezone(UTC).date(),
-        actor_mbox_sha1=sha1,
+        actor_mbox_sha1=agent.mbox_sha1sum,
     )
 
 
-# --- parts -------------------------------------------------------------------------------------
+# --- the statement's parts, as pydantic models -------------------------------------------------
+# Each check raises `fail(message)` where the value is wrong, or `failures` naming a key of a
+# mapping; checks that stop at the first problem of a part (the Agent's type, then its single
+# identifier) do so in the part's "before" validator, as the xAPI specification orders them.
 
 
-def _uuid(value: Any, where: str, errors: list[Err]) -> str | None:
+def _wording(error: ErrorDetails) -> str | None:
+    return "is missing" if error["type"] == "missing" else None
+
+
+def _uuid(value: Any) -> str:
     if not isinstance(value, str):
-        errors.append(Err(where, "must be a UUID string"))
-        return None
+        raise fail("must be a UUID string")
     try:
         parsed = uuid.UUID(value)
     except ValueError:
-        errors.append(Err(where, f"{value!r} is not a UUID"))
-        return None
+        raise fail(f"{value!r} is not a UUID") from None
     # uuid.UUID also takes braces and URNs; xAPI wants the plain hyphenated form.
     if str(parsed) != value.lower():
-        errors.append(Err(where, f"{value!r} is not a UUID in 8-4-4-4-12 form"))
-        return None
+        raise fail(f"{value!r} is not a UUID in 8-4-4-4-12 form")
     return str(parsed)
 
 
-def _statement_id(body_id: Any, param_id: str | None, errors: list[Err]) -> str:
-    from_body = _uuid(body_id, "id", errors) if body_id is not None else None
-    from_param = _uuid(param_id, "statementId", errors) if param_id is not None else None
-    if from_body and from_param and from_body != from_param:
-        errors.append(Err("id", f"{body_id} does not match the statementId {param_id}"))
-    return from_param or from_body or str(uuid.uuid4())
+def _optional_uuid(value: Any) -> str | None:
+    return None if value is None else _uuid(value)
 
 
-def _actor(actor: Any, errors: list[Err]) -> tuple[str | None, Account | None, str | None]:
-    """Return (email, account, mbox SHA-1): the one identifier the Agent gives."""
-    if not isinstance(actor, Mapping):
-        errors.append(Err("actor", "missing; give an Agent with mbox or account (or mbox_sha1sum)"))
-        return None, None, None
-    kind = actor.get("objectType", "Agent")
-    if kind != "Agent":
-        errors.append(Err("actor.objectType", f"{kind!r} is not accepted; send one Agent"))
-        return None, None, None
-    identifiers = [k for k in ("mbox", "mbox_sha1sum", "openid", "account") if k in actor]
-    if not identifiers:
-        errors.append(
-            Err("actor", "give mbox or account to identify the learner (or mbox_sha1sum)")
-        )
-        return None, None, None
-    if len(identifiers) > 1:
-        errors.append(Err("actor", f"give exactly one identifier, not {', '.join(identifiers)}"))
-        return None, None, None
-    key = identifiers[0]
-    if key == "openid":
-        errors.append(
-            Err(
-                "actor.openid",
-                "cannot be matched to a clinician; use mbox, mbox_sha1sum or account",
-            )
-        )
-        return None, None, None
-    if key == "mbox":
-        return _mbox(actor["mbox"], errors), None, None
-    if key == "mbox_sha1sum":
-        return None, None, _sha1(actor["mbox_sha1sum"], errors)
-    return None, _account(actor["account"], errors), None
-
-
-def _sha1(value: Any, errors: list[Err]) -> str | None:
-    if not isinstance(value, str) or not re.fullmatch(r"[0-9a-fA-F]{40}", value):
-        errors.append(
-            Err("actor.mbox_sha1sum", "must be the 40 hex digits of SHA-1('mailto:' + email)")
-        )
-        return None
-    return value.lower()
-
-
-def _mbox(mbox: Any, errors: list[Err]) -> str | None:
-    if not isinstance(mbox, str) or not mbox.lower().startswith("mailto:"):
-        errors.append(Err("actor.mbox", "must be 'mailto:' followed by an email address"))
-        return None
-    address = unquote(mbox[len("mailto:") :]).strip().lower()
-    local, _, domain = address.partition("@")
-    if not local or "." not in domain or any(c.isspace() for c in address):
-        errors.append(Err("actor.mbox", f"{mbox!r} is not an email address"))
-        return None
-    return address
-
-
-def _account(account: Any, errors: list[Err]) -> Account | None:
-    if not isinstance(account, Mapping):
-        errors.append(Err("actor.account", "must be an object with homePage and name"))
-        return None
-    home, name = account.get("homePage"), account.get("name")
-    ok = True
-    if not _is_iri(home):
-        errors.append(Err("actor.account.homePage", "must be an absolute URL"))
-        ok = False
-    if not isinstance(name, str) or not name.strip():
-        errors.append(Err("actor.account.name", "must be a non-empty string"))
-        ok = False
-    return Account(home, name) if ok else None
-
-
-def _verb(verb: Any, errors: list[Err]) -> str | None:
-    if not isinstance(verb, Mapping) or not isinstance(verb.get("id"), str):
-        errors.append(Err("verb", "missing; give a verb with an id"))
-        return None
-    if "display" in verb and not isinstance(verb["display"], Mapping):
-        errors.append(Err("verb.display", "must be a language map"))
-    verb_id = verb["id"]
-    if verb_id == VOIDED:
-        return "voided"
-    if verb_id in COMPLETION_VERBS:
-        return COMPLETION_VERBS[verb_id]
-    errors.append(Err("verb", f"{verb_id} is not accepted; use completed, passed or voided"))
-    return None
+def _statement_id_problems(body_id: Any, param_id: str | None, id_errors: list[Err]) -> list[Err]:
+    if param_id is None:
+        return []
+    try:
+        from_param = _uuid(param_id)
+    except PydanticCustomError as exc:
+        return [Err("statementId", exc.message())]
+    if body_id is None or id_errors:
+        return []
+    if _uuid(body_id) != from_param:
+        return [Err("id", f"{body_id} does not match the statementId {param_id}")]
+    return []
 
 
 def _is_iri(value: Any) -> bool:
@@ -326,68 +275,189 @@ def _is_iri(value: Any) -> bool:
     return bool(parts.scheme) and bool(parts.netloc or parts.path)
 
 
-def _activity(obj: Any, errors: list[Err]) -> str | None:
-    if not isinstance(obj, Mapping):
-        errors.append(Err("object", "missing; give the Activity that was completed"))
-        return None
-    kind = obj.get("objectType", "Activity")
-    if kind != "Activity":
-        errors.append(Err("object.objectType", f"{kind!r} is not accepted; send an Activity"))
-        return None
-    activity_id = obj.get("id")
-    if not _is_iri(activity_id):
-        errors.append(Err("object.id", "must be the activity's IRI, e.g. https://lms/course/7"))
-        return None
-    return activity_id
+def _iri(message: str) -> Any:
+    def check(value: Any) -> str:
+        if not _is_iri(value):
+            raise fail(message)
+        return value
+
+    return BeforeValidator(check)
 
 
-def _statement_ref(obj: Any, errors: list[Err]) -> str | None:
-    if not isinstance(obj, Mapping) or obj.get("objectType") != "StatementRef":
-        errors.append(Err("object", "a voiding statement's object must be a StatementRef"))
-        return None
-    return _uuid(obj.get("id"), "object.id", errors)
+def _mbox(mbox: Any) -> str:
+    if not isinstance(mbox, str) or not mbox.lower().startswith("mailto:"):
+        raise fail("must be 'mailto:' followed by an email address")
+    address = unquote(mbox[len("mailto:") :]).strip().lower()
+    local, _, domain = address.partition("@")
+    if not local or "." not in domain or any(c.isspace() for c in address):
+        raise fail(f"{mbox!r} is not an email address")
+    return address
 
 
-def _result(result: Any, verb: str | None, errors: list[Err]) -> float | None:
-    if result is None:
-        return None
-    if not isinstance(result, Mapping):
-        errors.append(Err("result", "must be an object"))
-        return None
-    for key, contradicts in (("completion", "completed"), ("success", "passed")):
-        if key not in result:
-            continue
-        value = result[key]
+def _sha1(value: Any) -> str:
+    if not isinstance(value, str) or not re.fullmatch(r"[0-9a-fA-F]{40}", value):
+        raise fail("must be the 40 hex digits of SHA-1('mailto:' + email)")
+    return value.lower()
+
+
+def _account_name(value: Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise fail("must be a non-empty string")
+    return value
+
+
+class _Part(BaseModel):
+    """A part of a statement: what we read of it; anything else the LMS sends is ignored."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class _AccountModel(_Part):
+    homePage: Annotated[str, _iri("must be an absolute URL")] = Field(None, validate_default=True)
+    name: Annotated[str, BeforeValidator(_account_name)] = Field(None, validate_default=True)
+
+
+def _an_account(value: Any) -> Any:
+    if not isinstance(value, Mapping):
+        raise fail("must be an object with homePage and name")
+    return value
+
+
+_IDENTIFIERS = ("mbox", "mbox_sha1sum", "openid", "account")
+
+
+class _AgentModel(_Part):
+    mbox: Annotated[str | None, BeforeValidator(_mbox)] = None
+    mbox_sha1sum: Annotated[str | None, BeforeValidator(_sha1)] = None
+    # Absent: None; given, even as null, it must be an object (the check runs before `| None`).
+    account: Annotated[_AccountModel | None, BeforeValidator(_an_account)] = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _one_agent_one_identifier(cls, actor: Any) -> Any:
+        """The one identifier the Agent gives: type, then count, then which."""
+        if not isinstance(actor, Mapping):
+            raise fail("missing; give an Agent with mbox or account (or mbox_sha1sum)")
+        kind = actor.get("objectType", "Agent")
+        if kind != "Agent":
+            raise failures([(("objectType",), f"{kind!r} is not accepted; send one Agent")])
+        given = [k for k in _IDENTIFIERS if k in actor]
+        if not given:
+            raise fail("give mbox or account to identify the learner (or mbox_sha1sum)")
+        if len(given) > 1:
+            raise fail(f"give exactly one identifier, not {', '.join(given)}")
+        if given[0] == "openid":
+            message = "cannot be matched to a clinician; use mbox, mbox_sha1sum or account"
+            raise failures([(("openid",), message)])
+        return {given[0]: actor[given[0]]}
+
+
+class _VerbModel(_Part):
+    verb: str
+
+    @model_validator(mode="before")
+    @classmethod
+    def _accepted(cls, verb: Any) -> Any:
+        if not isinstance(verb, Mapping) or not isinstance(verb.get("id"), str):
+            raise fail("missing; give a verb with an id")
+        found: list[tuple[tuple[int | str, ...], str]] = []
+        if "display" in verb and not isinstance(verb["display"], Mapping):
+            found.append((("display",), "must be a language map"))
+        verb_id = verb["id"]
+        word = "voided" if verb_id == VOIDED else COMPLETION_VERBS.get(verb_id)
+        if word is None:
+            found.append(((), f"{verb_id} is not accepted; use completed, passed or voided"))
+        if found:
+            raise failures(found)
+        return {"verb": word}
+
+
+class _ActivityModel(_Part):
+    id: Annotated[str, _iri("must be the activity's IRI, e.g. https://lms/course/7")] = Field(
+        None, validate_default=True
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _an_activity(cls, obj: Any) -> Any:
+        if not isinstance(obj, Mapping):
+            raise fail("missing; give the Activity that was completed")
+        kind = obj.get("objectType", "Activity")
+        if kind != "Activity":
+            raise failures([(("objectType",), f"{kind!r} is not accepted; send an Activity")])
+        return obj
+
+
+class _StatementRefModel(_Part):
+    id: Annotated[str, BeforeValidator(_uuid)] = Field(None, validate_default=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _a_reference(cls, obj: Any) -> Any:
+        if not isinstance(obj, Mapping) or obj.get("objectType") != "StatementRef":
+            raise fail("a voiding statement's object must be a StatementRef")
+        return obj
+
+
+def _flag(contradicts: str) -> Any:
+    def check(value: Any, info: ValidationInfo) -> bool:
         if not isinstance(value, bool):
-            errors.append(Err(f"result.{key}", "must be true or false"))
-        elif value is False and verb == contradicts:
-            errors.append(Err(f"result.{key}", f"false contradicts the verb {verb}"))
-    if "duration" not in result:
-        return None
+            raise fail("must be true or false")
+        verb = info.context["verb"] if info.context else None
+        if value is False and verb == contradicts:
+            raise fail(f"false contradicts the verb {verb}")
+        return value
+
+    return BeforeValidator(check)
+
+
+def _duration(value: Any) -> float:
     try:
-        hours = parse_duration(result["duration"])
+        return parse_duration(value)
     except ValueError as err:
-        errors.append(Err("result.duration", str(err)))
-        return None
-    return hours or None
+        raise fail(str(err)) from None
 
 
-def _timestamp(value: Any, now: datetime, errors: list[Err]) -> datetime | None:
+class _ResultModel(_Part):
+    completion: Annotated[bool | None, _flag("completed")] = None
+    success: Annotated[bool | None, _flag("passed")] = None
+    duration: Annotated[float | None, BeforeValidator(_duration)] = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _an_object(cls, result: Any) -> Any:
+        if not isinstance(result, Mapping):
+            raise fail("must be an object")
+        return result
+
+
+def _timestamp(value: Any, info: ValidationInfo) -> datetime:
     if value is None:
-        errors.append(Err("timestamp", "missing; a completion needs the time it happened"))
-        return None
+        raise fail("missing; a completion needs the time it happened")
     if not isinstance(value, str):
-        errors.append(Err("timestamp", "must be an ISO 8601 string"))
-        return None
+        raise fail("must be an ISO 8601 string")
     try:
         when = datetime.fromisoformat(value)
     except ValueError:
-        errors.append(Err("timestamp", f"{value!r} is not an ISO 8601 date and time"))
-        return None
+        raise fail(f"{value!r} is not an ISO 8601 date and time") from None
     if when.tzinfo is None:
-        errors.append(Err("timestamp", f"{value} has no timezone; add Z or an offset"))
-        return None
-    if when > now + CLOCK_SKEW:
-        errors.append(Err("timestamp", f"{value} is in the future"))
-        return None
+        raise fail(f"{value} has no timezone; add Z or an offset")
+    if when > info.context["now"] + CLOCK_SKEW:
+        raise fail(f"{value} is in the future")
     return when
+
+
+class _Statement(_Part):
+    id: Annotated[str | None, BeforeValidator(_optional_uuid)] = None
+    actor: _AgentModel = Field(None, validate_default=True)
+    verb: _VerbModel = Field(None, validate_default=True)
+
+
+class _CompletionModel(_Statement):
+    object: _ActivityModel = Field(None, validate_default=True)
+    result: _ResultModel | None = None
+    timestamp: Annotated[datetime, BeforeValidator(_timestamp)] = Field(None, validate_default=True)
+
+
+class _VoidingModel(_Statement):
+    object: _StatementRefModel = Field(None, validate_default=True)

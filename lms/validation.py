@@ -13,9 +13,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 from pydantic import ValidationError
-from pydantic_core import ErrorDetails, PydanticCustomError
+from pydantic_core import ErrorDetails, InitErrorDetails, PydanticCustomError
 
-__all__ = ["PROBLEM", "fail", "location", "problems"]
+__all__ = ["PROBLEM", "fail", "failures", "location", "problems"]
 
 PROBLEM = "problem"  # the error type of `fail`
 
@@ -25,6 +25,18 @@ Wording = Callable[[ErrorDetails], str | None]
 def fail(message: str) -> PydanticCustomError:
     """Return the error a validator raises to report `message` as it is."""
     return PydanticCustomError(PROBLEM, "{message}", {"message": message})
+
+
+def failures(found: Iterable[tuple[tuple[int | str, ...], str]]) -> ValidationError:
+    """Return the error a validator raises to report several problems, each at its place.
+
+    Places are relative to the value being validated (``()`` is the value itself), so a
+    check of a whole mapping can name the key that is wrong, as a field validator would.
+    """
+    return ValidationError.from_exception_data(
+        "document",
+        [InitErrorDetails(type=fail(message), loc=loc, input=None) for loc, message in found],
+    )
 
 
 def location(loc: Iterable[int | str], prefix: str = "") -> str:

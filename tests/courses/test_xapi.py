@@ -223,6 +223,8 @@ def test_unknown_verb() -> None:
         ({"mbox": "mailto:ana"}, "actor.mbox", "'mailto:ana' is not an email address"),
         ({"account": {"homePage": "moodle", "name": "1"}}, "actor.account.homePage", "must be"),
         ({"account": {"homePage": "https://m.org", "name": " "}}, "actor.account.name", "must"),
+        ({"account": None}, "actor.account", "must be an object with homePage and name"),
+        ({"mbox": None}, "actor.mbox", "must be 'mailto:' followed by"),
     ],
 )
 def test_bad_actors(actor: Any, where: str, message: str) -> None:
