@@ -646,10 +646,14 @@ class RscHours(Leaf):
         return Explanation(out.counted, out.first, out.last, (lo, hi), closes, out.reasons)
 
     def chart(self, result: Result, summary: Summary) -> ChartSeries | None:
-        """Attested reflective supervision hours by month, against the largest RSC target."""
+        """Hours of the sessions that count by month (those of the RSC figure), against the
+        largest RSC target."""
+        counted = {
+            i for leaf in result.leaves() if leaf.type == self.name for i in leaf.evidence_ids
+        }
         monthly: dict[str, float] = {}
         for item in summary.items:
-            if item.kind == "rsc" and item.status in COUNTED:
+            if item.kind == "rsc" and item.status in COUNTED and item.id in counted:
                 key = month_key(item.date)
                 monthly[key] = monthly.get(key, 0.0) + item.hours
         return ChartSeries("rsc", target_of(result, self.name), monthly)

@@ -33,6 +33,7 @@ ROUTES = [
     ("GET", "/supervision/sessions/new", CLINICIAN),
     ("GET", "/supervision/sessions/{session}", CLINICIAN),
     ("POST", "/supervision/sessions/{session}/withdraw", {"clinician": 302}),
+    ("POST", "/supervision/sessions/{session}/remind", {"clinician": 302}),
     ("GET", "/supervision/provider", PROVIDER),
     ("POST", "/supervision/provider/attest", {"rsc_provider": 400}),
     ("POST", "/supervision/provider/sessions/{session}/reject", {"rsc_provider": 400}),
