@@ -25,6 +25,8 @@ from competencies import figures, holds, standing
 from competencies.evaluator import Result, add_months, missing_tasks
 from competencies.models import Evidence, Pathway, RuleSet, Standing
 from competencies.pathways import OPEN_STATUSES, Evaluation, evaluate_pathways
+from competencies.phrasing import YOU as _YOU
+from competencies.phrasing import about
 from competencies.rulesets import LIGHT, bound_rule_set
 from lms.db import db
 from lms.errors import ServiceError
@@ -54,6 +56,8 @@ MAX_PER_PAGE = 200
 SOON_MONTHS = 3  # "within 3 months" of the report date
 PLAN_MONTHS = 24  # a pathway is planned to take two years from its start
 IDLE_MONTHS = 6  # no evidence dated in this many months: stalled
+# Forecast warnings of a requirement with nothing recent to set a pace: the row is stalled.
+NO_PACE_WARNINGS = ("No training", "No recent", "No eligible")
 
 
 class ReportError(ServiceError, ValueError):
@@ -115,13 +119,15 @@ def bucket(
     """Return the status bucket of one pathway.
 
     Precedence: ready; stalled (no evidence dated in the last 6 months, or a requirement with
-    no pace); at risk when the forecast warns; within 3 months; on track (projected within two
-    years of the start); otherwise at risk.
+    no recent pace at all); at risk when the forecast warns (a pace too slow to make it gives
+    no date, and its warning says so); within 3 months; on track (projected within two years
+    of the start); otherwise at risk (the flag gives the projected date).
     """
     if ready:
         return READY
     idle = last_evidence_on is None or last_evidence_on <= add_months(as_of, -IDLE_MONTHS)
-    if idle or projected is None:
+    no_pace = any(w.startswith(NO_PACE_WARNINGS) for w in warnings)
+    if idle or (projected is None and (no_pace or not warnings)):
         return STALLED
     if warnings:
         return AT_RISK
@@ -182,6 +188,18 @@ def _flags(result: Result, status: str, last_evidence_on: dt.date | None, as_of:
     elif last_evidence_on <= add_months(as_of, -IDLE_MONTHS):
         flags.append(f"No evidence since {last_evidence_on.isoformat()}")
     return tuple(dict.fromkeys(flags))
+
+
+def why_flags(
+    status: str, *, projected: dt.date | None, started_on: dt.date, flags: tuple[str, ...]
+) -> tuple[str, ...]:
+    """Return the flag that says why a row is at risk or stalled when no other flag does."""
+    if status == AT_RISK and not flags and projected is not None:
+        plan = add_months(started_on, PLAN_MONTHS)
+        return (f"Projected {projected.isoformat()}, after the two-year plan ({plan.isoformat()})",)
+    if status == STALLED and not flags:
+        return ("No pace to project a date from",)
+    return ()
 
 
 def _scope(association: Association, scope_agency_id: int | None) -> list[tuple]:
@@ -374,7 +392,8 @@ def _evaluated(
         "ready": ready,
         "projected": projected,
         "status": status,
-        "flags": _flags(result, status, last, as_of),
+        "flags": (flags := _flags(result, status, last, as_of))
+        + why_flags(status, projected=projected, started_on=p.started_on, flags=flags),
         "category_name": result.category_name or p.category,
         "last_evidence_on": last,
     }
@@ -398,7 +417,7 @@ def _row(raw: tuple, progress, ready, projected, status, flags, category_name, l
         bool(ready),
         projected,
         status,
-        flags,
+        tuple(about(name, f) if _YOU.search(f) else f for f in flags),
         last,
     )
 
