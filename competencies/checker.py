@@ -2,16 +2,57 @@
 
 Messages name the path of the value (``categories.IMHS.requires.all_of[0].training_hours.min``)
 and what was wrong with it; tests compare them, so they change only on purpose.
+
+Every value is validated by pydantic (strict types: a number is not a boolean or a text, a whole
+number is not 2.0; finite; within bounds), and `_wording` turns pydantic's error into the
+checker's words; the value itself is kept as the document gave it (1 stays 1, not 1.0).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
+from functools import lru_cache
+from typing import Annotated, Any
+
+from pydantic import Field, StringConstraints, TypeAdapter, ValidationError
+from pydantic_core import ErrorDetails
 
 from competencies.types import EDUCATION_LEVELS, Problem
+from lms.validation import problems
 
 ERS = "ERS"  # Endorsed Reflective Supervisor add-on: a credential, not a category
+
+
+_MAPPING: TypeAdapter[Mapping[Any, Any]] = TypeAdapter(Mapping[Any, Any])
+_TEXT: TypeAdapter[str] = TypeAdapter(Annotated[str, StringConstraints(pattern=r"\S")])
+_ITEM: TypeAdapter[str] = TypeAdapter(Annotated[str, StringConstraints(min_length=1)])
+_LIST: TypeAdapter[list[Any]] = TypeAdapter(list[Any])
+_BOOLEAN: TypeAdapter[bool] = TypeAdapter(bool)
+
+
+@lru_cache(maxsize=64)
+def _number(integer: bool, low: float, high: float | None) -> TypeAdapter[Any]:
+    kind = int if integer else float
+    return TypeAdapter(Annotated[kind, Field(ge=low, le=high, allow_inf_nan=False)])
+
+
+def _wording(error: ErrorDetails) -> str:
+    """Say what pydantic found wrong with one value, in the checker's words."""
+    value, ctx = error["input"], error.get("ctx") or {}
+    return {
+        "dict_type": lambda: f"must be a mapping, got {kind_of(value)}",
+        "mapping_type": lambda: f"must be a mapping, got {kind_of(value)}",
+        "string_type": lambda: f"must be a non-empty string, got {kind_of(value)}",
+        "string_pattern_mismatch": lambda: f"must be a non-empty string, got {kind_of(value)}",
+        "string_too_short": lambda: f"must be a non-empty string, got {kind_of(value)}",
+        "list_type": lambda: f"must be a list, got {kind_of(value)}",
+        "bool_type": lambda: f"must be true or false, got {kind_of(value)}",
+        "float_type": lambda: f"must be a number, got {kind_of(value)}",
+        "int_type": lambda: f"must be a whole number, got {kind_of(value)}",
+        "finite_number": lambda: "must be a finite number",
+        "greater_than_equal": lambda: f"must not be less than {ctx.get('ge', 0):g}, got {value:g}",
+        "less_than_equal": lambda: f"must not be more than {ctx.get('le', 0):g}, got {value:g}",
+    }.get(error["type"], lambda: error["msg"])()
 
 
 class Checker:
@@ -23,11 +64,18 @@ class Checker:
     def add(self, where: str, message: str) -> None:
         self.errors.append(Problem(where, message))
 
+    def valid(self, adapter: TypeAdapter[Any], value: Any, where: str, **options: Any) -> bool:
+        """Validate `value` with pydantic; report its problems at `where`; say if it passed."""
+        try:
+            adapter.validate_python(value, **options)
+        except ValidationError as exc:
+            for path, message in problems(exc, _wording, prefix=where):
+                self.add(path, message)
+            return False
+        return True
+
     def mapping(self, value: Any, where: str) -> Mapping[str, Any] | None:
-        if not isinstance(value, Mapping):
-            self.add(where, f"must be a mapping, got {kind_of(value)}")
-            return None
-        return value
+        return value if self.valid(_MAPPING, value, where) else None
 
     def keys(self, doc: Mapping[str, Any], where: str, allowed: Iterable[str]) -> None:
         allowed = tuple(allowed)
@@ -42,10 +90,7 @@ class Checker:
                 self.add(path, "is required")
             return None
         value = doc[key]
-        if not isinstance(value, str) or not value.strip():
-            self.add(path, f"must be a non-empty string, got {kind_of(value)}")
-            return None
-        return value
+        return value if self.valid(_TEXT, value, path, strict=True) else None
 
     def number(
         self,
@@ -64,30 +109,14 @@ class Checker:
                 self.add(path, "is required")
             return None
         value = doc[key]
-        ok_type = int if integer else (int, float)
-        if isinstance(value, bool) or not isinstance(value, ok_type):
-            want = "a whole number" if integer else "a number"
-            self.add(path, f"must be {want}, got {kind_of(value)}")
-            return None
-        if value != value or value in (float("inf"), float("-inf")):
-            self.add(path, "must be a finite number")
-            return None
-        if value < low:
-            self.add(path, f"must not be less than {low:g}, got {value:g}")
-            return None
-        if high is not None and value > high:
-            self.add(path, f"must not be more than {high:g}, got {value:g}")
-            return None
-        return value
+        ok = self.valid(_number(integer, low, high), value, path, strict=True)
+        return value if ok else None
 
     def boolean(self, doc: Mapping[str, Any], key: str, where: str, default: bool):
         if key not in doc:
             return default
         value = doc[key]
-        if not isinstance(value, bool):
-            self.add(join(where, key), f"must be true or false, got {kind_of(value)}")
-            return default
-        return value
+        return value if self.valid(_BOOLEAN, value, join(where, key), strict=True) else default
 
     def str_list(
         self,
@@ -97,15 +126,14 @@ class Checker:
         allowed: Iterable[str] | None = None,
         nonempty: bool = False,
     ) -> tuple[str, ...] | None:
-        if not isinstance(value, list):
-            self.add(where, f"must be a list, got {kind_of(value)}")
+        if not self.valid(_LIST, value, where, strict=True):
             return None
         allowed_set = None if allowed is None else tuple(allowed)
         out: list[str] = []
         for i, item in enumerate(value):
-            if not isinstance(item, str) or not item:
-                self.add(f"{where}[{i}]", f"must be a non-empty string, got {kind_of(item)}")
-            elif allowed_set is not None and item not in allowed_set:
+            if not self.valid(_ITEM, item, f"{where}[{i}]", strict=True):
+                continue
+            if allowed_set is not None and item not in allowed_set:
                 self.add(
                     f"{where}[{i}]", f"unknown value {item!r} (allowed: {', '.join(allowed_set)})"
                 )
