@@ -7,15 +7,12 @@ gives way to a unique (association, kid).
 
 import peewee as pw
 
+from lms.frozen import frozen_base, stubs
+
 
 def up(migrator, db):
-    class Base(pw.Model):
-        class Meta:
-            database = db
-
-    class Association(Base):
-        class Meta:
-            table_name = "lms_association"
+    Base = frozen_base(db)
+    [Association] = stubs(Base, "lms_association")
 
     class StatusList(Base):
         association = pw.ForeignKeyField(Association, on_delete="RESTRICT", backref="+")

@@ -2,19 +2,12 @@
 
 import peewee as pw
 
+from lms.frozen import frozen_base, stubs
+
 
 def up(migrator, db):
-    class Base(pw.Model):
-        class Meta:
-            database = db
-
-    class Association(Base):
-        class Meta:
-            table_name = "lms_association"
-
-    class User(Base):
-        class Meta:
-            table_name = "lms_user"
+    Base = frozen_base(db)
+    Association, User = stubs(Base, "lms_association", "lms_user")
 
     class Framework(Base):
         association = pw.ForeignKeyField(Association, null=True)

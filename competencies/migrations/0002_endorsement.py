@@ -2,23 +2,12 @@
 
 import peewee as pw
 
+from lms.frozen import frozen_base, stubs
+
 
 def up(migrator, db):
-    class Base(pw.Model):
-        class Meta:
-            database = db
-
-    class Association(Base):
-        class Meta:
-            table_name = "lms_association"
-
-    class User(Base):
-        class Meta:
-            table_name = "lms_user"
-
-    class Pathway(Base):
-        class Meta:
-            table_name = "competencies_pathway"
+    Base = frozen_base(db)
+    Association, User, Pathway = stubs(Base, "lms_association", "lms_user", "competencies_pathway")
 
     class Endorsement(Base):
         clinician = pw.ForeignKeyField(User, on_delete="RESTRICT", backref="+")

@@ -3,35 +3,20 @@ renewals and registry listings."""
 
 import peewee as pw
 
+from lms.frozen import frozen_base, stubs
+
 
 def up(migrator, db):
-    class Base(pw.Model):
-        class Meta:
-            database = db
-
-    class Association(Base):
-        class Meta:
-            table_name = "lms_association"
-
-    class User(Base):
-        class Meta:
-            table_name = "lms_user"
-
-    class Pathway(Base):
-        class Meta:
-            table_name = "competencies_pathway"
-
-    class RuleSet(Base):
-        class Meta:
-            table_name = "competencies_ruleset"
-
-    class Evidence(Base):
-        class Meta:
-            table_name = "competencies_evidence"
-
-    class Endorsement(Base):
-        class Meta:
-            table_name = "competencies_endorsement"
+    Base = frozen_base(db)
+    Association, User, Pathway, RuleSet, Evidence, Endorsement = stubs(
+        Base,
+        "lms_association",
+        "lms_user",
+        "competencies_pathway",
+        "competencies_ruleset",
+        "competencies_evidence",
+        "competencies_endorsement",
+    )
 
     class Application(Base):
         clinician = pw.ForeignKeyField(User, on_delete="RESTRICT", backref="+")

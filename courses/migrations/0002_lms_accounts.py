@@ -2,15 +2,12 @@
 
 import peewee as pw
 
+from lms.frozen import frozen_base, stubs
+
 
 def up(migrator, db):
-    class Base(pw.Model):
-        class Meta:
-            database = db
-
-    class User(Base):
-        class Meta:
-            table_name = "lms_user"
+    Base = frozen_base(db)
+    [User] = stubs(Base, "lms_user")
 
     class LmsAccount(Base):
         user = pw.ForeignKeyField(User, on_delete="CASCADE", backref="+")

@@ -12,19 +12,12 @@ with, or reveal, another's: they are now unique per association.
 
 import peewee as pw
 
+from lms.frozen import frozen_base, stubs
+
 
 def up(migrator, db):
-    class Base(pw.Model):
-        class Meta:
-            database = db
-
-    class User(Base):
-        class Meta:
-            table_name = "lms_user"
-
-    class Association(Base):
-        class Meta:
-            table_name = "lms_association"
+    Base = frozen_base(db)
+    User, Association = stubs(Base, "lms_user", "lms_association")
 
     class LmsAccount(Base):
         user = pw.ForeignKeyField(User, on_delete="CASCADE", backref="+")

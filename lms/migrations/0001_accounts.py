@@ -4,11 +4,11 @@ import datetime
 
 import peewee as pw
 
+from lms.frozen import frozen_base
+
 
 def up(migrator, db):
-    class Base(pw.Model):
-        class Meta:
-            database = db
+    Base = frozen_base(db)
 
     class Association(Base):
         code = pw.CharField(max_length=32, unique=True)

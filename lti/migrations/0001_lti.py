@@ -3,23 +3,12 @@ launches and the grade queue."""
 
 import peewee as pw
 
+from lms.frozen import frozen_base, stubs
+
 
 def up(migrator, db):
-    class Base(pw.Model):
-        class Meta:
-            database = db
-
-    class Association(Base):
-        class Meta:
-            table_name = "lms_association"
-
-    class User(Base):
-        class Meta:
-            table_name = "lms_user"
-
-    class Training(Base):
-        class Meta:
-            table_name = "courses_training"
+    Base = frozen_base(db)
+    Association, User, Training = stubs(Base, "lms_association", "lms_user", "courses_training")
 
     class Platform(Base):
         association = pw.ForeignKeyField(Association, backref="+", on_delete="RESTRICT")

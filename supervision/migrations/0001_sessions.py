@@ -2,23 +2,14 @@
 
 import peewee as pw
 
+from lms.frozen import frozen_base, stubs
+
 
 def up(migrator, db):
-    class Base(pw.Model):
-        class Meta:
-            database = db
-
-    class Association(Base):
-        class Meta:
-            table_name = "lms_association"
-
-    class User(Base):
-        class Meta:
-            table_name = "lms_user"
-
-    class Evidence(Base):
-        class Meta:
-            table_name = "competencies_evidence"
+    Base = frozen_base(db)
+    Association, User, Evidence = stubs(
+        Base, "lms_association", "lms_user", "competencies_evidence"
+    )
 
     class ProviderCredential(Base):
         provider = pw.ForeignKeyField(User, on_delete="RESTRICT", backref="+")
