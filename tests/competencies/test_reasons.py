@@ -169,7 +169,15 @@ SAMPLES: dict[str, list[dict]] = {
         {"rsc_hours": {"min": 4, "window_months": [0, 24], "about_giving_min": 2}},
     ],
     "work_experience": [
-        {"work_experience": {"years": 1, "kind": "dyadic_clinical", "families": 2}}
+        {"work_experience": {"years": 1, "kind": "dyadic_clinical", "families": 2}},
+        {
+            "work_experience": {
+                "years": 1,
+                "kind": "paid_infant_family",
+                "paid": True,
+                "after_degree": "master",
+            }
+        },
     ],
     "education": [{"education": {"alternatives": ["master", "doctorate"]}}],
     "references": [{"references": {"count": 2}}],
@@ -179,7 +187,15 @@ SAMPLES: dict[str, list[dict]] = {
     "endorsed_for": [{"any_of": [{"endorsed_for": {"years": 3}}, {"references": {"count": 1}}]}],
 }
 if "training_mix" in NODE_TYPES:  # issue 15 point 8, added at the same time as this test
-    SAMPLES["training_mix"] = [{"training_mix": {"min": 3, "parts": [{"min": 1, "tags": ["dei"]}]}}]
+    SAMPLES["training_mix"] = [
+        {"training_mix": {"min": 3, "parts": [{"min": 1, "tags": ["dei"]}]}},
+        {
+            "training_mix": {
+                "min": 4,
+                "parts": [{"min": 1, "tags": ["dei"]}, {"min": 1, "tags": ["rsc-topic"]}],
+            }
+        },
+    ]
 PROPERTY_RULES = bind_areas(
     rules(
         {
@@ -215,7 +231,7 @@ evidence = st.one_of(
         "training",
         hours=st.sampled_from([0.5, 1.0, 2.0]),
         areas=st.frozensets(st.sampled_from(AREA_IDS), max_size=2),
-        tags=st.frozensets(st.just("dei"), max_size=1),
+        tags=st.frozensets(st.sampled_from(["dei", "rsc-topic"]), max_size=2),
     ),
     _kind(
         "rsc",
@@ -245,6 +261,21 @@ evidence = st.one_of(
                 "years": st.sampled_from([0.5, 1.0]),
                 "families": st.integers(0, 2),
             }
+        ),
+    ),
+    _kind(  # work periods (issue 15 point 7): ongoing or ended, paid or not, post-degree or not
+        "work",
+        details=st.fixed_dictionaries(
+            {
+                "kind": st.sampled_from(
+                    ["dyadic_clinical", "paid_infant_family", "unpaid_infant_family"]
+                ),
+                "start": dates.map(D.isoformat),
+                "end": st.one_of(st.none(), dates.map(D.isoformat)),
+                "paid": st.booleans(),
+                "families": st.integers(0, 2),
+            },
+            optional={"post_degree": st.booleans()},
         ),
     ),
     _kind("exam", details=st.fixed_dictionaries({"score": st.integers(60, 100)})),
