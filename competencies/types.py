@@ -28,6 +28,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from lms.validation import Problem as _Problem
+
 COUNTED = frozenset({"verified", "attested"})  # ledger statuses that count
 STATUSES = frozenset({"pending", "verified", "attested", "rejected", "void"})
 KINDS = frozenset(
@@ -50,15 +52,7 @@ AGREEMENT_DOCUMENTS = ("code_of_ethics", "endorsement_agreement")
 AREA_IDS_KEPT = 5  # evidence ids an AreaEvidence keeps, enough for a reviewer to spot-check
 
 
-@dataclass(frozen=True)
-class Problem:
-    """One error found in an input, and where it is."""
-
-    where: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.where}: {self.message}"
+Problem = _Problem  # one error found in an input, and where it is (shared by every reader)
 
 
 @dataclass(frozen=True)

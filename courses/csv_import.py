@@ -40,6 +40,7 @@ from functools import lru_cache
 from typing import BinaryIO
 
 from lms.tabular import RowError, Table, TabularError, read_table
+from lms.validation import Problem, ProblemsError
 
 __all__ = [
     "ClinicianRef",
@@ -116,23 +117,11 @@ class TrainingRef:
     areas: frozenset[str]
 
 
-@dataclass(frozen=True, slots=True)
-class FileProblem:
-    """One file-level problem: ``where`` names the place (``file``, ``header``, ``line 7``)."""
-
-    where: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.where}: {self.message}"
+FileProblem = Problem  # one file-level problem: `where` names the place (file, header, line 7)
 
 
-class CsvFileError(ValueError):
+class CsvFileError(ProblemsError):
     """The file as a whole cannot be imported; ``errors`` lists every problem found."""
-
-    def __init__(self, errors: list[FileProblem]) -> None:
-        self.errors = errors
-        super().__init__("; ".join(str(e) for e in errors))
 
 
 Pair = tuple[str, str]  # (column, message) of a problem, before the row's line is added

@@ -38,7 +38,7 @@ from pydantic import (
 )
 from pydantic_core import ErrorDetails, PydanticCustomError
 
-from lms.validation import fail, failures, problems
+from lms.validation import Problem, ProblemsError, fail, failures, problems
 
 __all__ = [
     "Account",
@@ -68,23 +68,11 @@ _DURATION = re.compile(
 _LRS_PROPERTIES = frozenset({"id", "stored", "authority", "version"})
 
 
-@dataclass(frozen=True, slots=True)
-class Err:
-    """One problem: ``where`` is a dotted path into the statement, or a header name."""
-
-    where: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.where}: {self.message}"
+Err = Problem  # one problem: ``where`` is a dotted path into the statement, or a header name
 
 
-class XapiError(ValueError):
+class XapiError(ProblemsError):
     """The statement (or header) is outside the accepted subset; ``errors`` lists why."""
-
-    def __init__(self, errors: list[Err]) -> None:
-        self.errors = errors
-        super().__init__("; ".join(str(e) for e in errors))
 
 
 class Account(NamedTuple):

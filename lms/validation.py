@@ -11,15 +11,48 @@ expected) the wording the caller gives.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails, InitErrorDetails, PydanticCustomError
 
-__all__ = ["PROBLEM", "fail", "failures", "location", "problems"]
+__all__ = [
+    "PROBLEM",
+    "Problem",
+    "ProblemsError",
+    "fail",
+    "failures",
+    "location",
+    "problems",
+]
 
 PROBLEM = "problem"  # the error type of `fail`
 
 Wording = Callable[[ErrorDetails], str | None]
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One error found in an input, and where it is (a path, ``line 7``, ``file``, a header)."""
+
+    where: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.message}"
+
+
+class ProblemsError(ValueError):
+    """An input could not be read; ``errors`` lists every problem found (`Problem`s, or the
+    `lms.tabular.RowError`s of a file's rows, which also have ``where`` and ``message``)."""
+
+    def __init__(self, errors: Iterable[Problem]) -> None:
+        self.errors = list(errors)
+        super().__init__(self.summary())
+
+    def summary(self) -> str:
+        """Return the text of the exception: every problem, separated by "; "."""
+        return "; ".join(str(e) for e in self.errors)
 
 
 def fail(message: str) -> PydanticCustomError:

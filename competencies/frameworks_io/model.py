@@ -29,6 +29,8 @@ from typing import Any
 
 import nh3
 
+from lms.validation import Problem, ProblemsError
+
 # Moodle cuts idnumber and shortname to 100 characters on import; refuse rather than lose text.
 MAX_TEXT_LENGTH = 100
 # Real frameworks are a handful of levels deep; the cap keeps a hostile file from exhausting
@@ -56,25 +58,17 @@ def sanitize_html(text: str) -> str:
 # --------------------------------------------------------------------------- errors
 
 
-@dataclass(frozen=True)
-class FieldError:
-    """One problem in an imported document."""
-
-    where: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.where}: {self.message}"
+FieldError = Problem  # one problem in an imported document: `where` and `message`
 
 
-class FrameworkError(ValueError):
+class FrameworkError(ProblemsError):
     """A framework document or CSV could not be read; `.errors` lists every problem found."""
 
-    def __init__(self, errors: list[FieldError]) -> None:
-        self.errors = list(errors)
+    def summary(self) -> str:
+        """Return the count and the first five problems."""
         shown = "; ".join(str(e) for e in self.errors[:5])
         more = f" (and {len(self.errors) - 5} more)" if len(self.errors) > 5 else ""
-        super().__init__(f"{len(self.errors)} error(s): {shown}{more}")
+        return f"{len(self.errors)} error(s): {shown}{more}"
 
 
 # --------------------------------------------------------------------------- model
