@@ -164,32 +164,30 @@ class MoodleModel(_Strict):
 Moodle = Annotated[MoodleModel | None, BeforeValidator(_mapping_or_none)]
 
 
-class AreaModel(_Strict):
+class _NodeModel(_Strict):
+    """What a domain and an area share."""
+
+    id: Required
+    name: Required
+    description: Text = ""
+    categories: Codes = []
+    related: Refs = []
+    moodle: Moodle = None
+
+
+Kids = Annotated[list[Annotated["AreaModel", WrapValidator(_nested)]], BeforeValidator(_a_list)]
+
+
+class AreaModel(_NodeModel):
     """A competency below a domain; `children` are deeper levels."""
 
-    id: Required
-    name: Required
-    description: Text = ""
-    categories: Codes = []
-    related: Refs = []
-    children: Annotated[
-        list[Annotated[AreaModel, WrapValidator(_nested)]], BeforeValidator(_a_list)
-    ] = []
-    moodle: Moodle = None
+    children: Kids = []
 
 
-class DomainModel(_Strict):
+class DomainModel(_NodeModel):
     """A top-level competency."""
 
-    id: Required
-    name: Required
-    description: Text = ""
-    categories: Codes = []
-    related: Refs = []
-    areas: Annotated[
-        list[Annotated[AreaModel, WrapValidator(_nested)]], BeforeValidator(_a_list)
-    ] = []
-    moodle: Moodle = None
+    areas: Kids = []
 
 
 def _framework_or_empty(value: Any) -> Any:
@@ -225,11 +223,12 @@ class DocumentModel(_Strict):
     domains: Annotated[list[DomainModel], BeforeValidator(_domains)]
 
 
+# The keys each mapping allows, in the order the format lists them (messages name them).
 _ALLOWED: dict[str, tuple[str, ...]] = {
     "top": tuple(DocumentModel.model_fields),
     "framework": tuple(FrameworkModel.model_fields),
-    "domain": tuple(DomainModel.model_fields),
-    "area": tuple(AreaModel.model_fields),
+    "domain": ("id", "name", "description", "categories", "related", "areas", "moodle"),
+    "area": ("id", "name", "description", "categories", "related", "children", "moodle"),
     "moodle": tuple(MoodleModel.model_fields),
 }
 # The order problems are listed in within one mapping (unknown keys come first).
