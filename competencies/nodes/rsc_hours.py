@@ -153,12 +153,25 @@ def rsc_best(sessions: list[EvidenceItem], params: Mapping[str, Any]) -> RscChoi
     Windows start at a session date. Within each, the providers kept are the combination of
     at most max_providers that maximises progress, then hours; ties go to the latest window.
     """
+    return _choice(sessions, params, _search(sessions, params, None)[0])
+
+
+def _search(
+    sessions: list[EvidenceItem], params: Mapping[str, Any], opens_after: datetime.date | None
+) -> tuple[tuple[int, int, tuple] | None, tuple[int, int, tuple] | None]:
+    """Return the best window, and the best opened after `opens_after`, as (i, j, providers).
+
+    One pass serves both: the second is what `rsc_best` of the sessions dated after
+    `opens_after` would find, since a window holds no session before its first.
+    """
     hi = params["window_months"][1]
     max_p = params["max_providers"]
     majority = params["majority_one_provider"]
     n = len(sessions)
     best_key: tuple | None = None
     best: tuple[int, int, tuple] | None = None
+    late_key: tuple | None = None
+    late: tuple[int, int, tuple] | None = None
     # Per provider: sessions in the window, and running hour totals (rounded when compared).
     queues: dict[Any, deque[EvidenceItem]] = defaultdict(deque)
     hours: dict[Any, float] = defaultdict(float)
@@ -168,6 +181,7 @@ def rsc_best(sessions: list[EvidenceItem], params: Mapping[str, Any]) -> RscChoi
         if i and sessions[i].date == sessions[i - 1].date:
             continue  # the window starting at the earlier equal date already holds these
         start = sessions[i].date
+        is_late = opens_after is not None and start > opens_after
         end = add_months(start, hi)
         while j < n and sessions[j].date < end:
             s = sessions[j]
@@ -203,10 +217,18 @@ def rsc_best(sessions: list[EvidenceItem], params: Mapping[str, Any]) -> RscChoi
                 key = (round(prog, 9), round(total, 9), round(ab, 9), start)
                 if best_key is None or key >= best_key:
                     best_key, best = key, (i, j, combo)
-    if best is None:
+                if is_late and (late_key is None or key >= late_key):
+                    late_key, late = key, (i, j, combo)
+    return best, late
+
+
+def _choice(
+    sessions: list[EvidenceItem], params: Mapping[str, Any], found: tuple[int, int, tuple] | None
+) -> RscChoice:
+    if found is None:
         p, span_ok = _rsc_progress(0.0, 0.0, None, None, params)
         return RscChoice((), (), 0.0, 0.0, span_ok, p)
-    i, j, combo = best
+    i, j, combo = found
     window = tuple(sessions[i:j])
     kept = tuple(s for s in window if s.provider_id in combo)
     total = math.fsum(s.hours for s in kept)
@@ -267,13 +289,22 @@ def current_window(
     The best window, unless it closed unmet: then what still counts is the best window open
     on `as_of` (opened by a session less than window_months[1] months before).
     """
-    choice = rsc_best(ok, params)
     hi = params["window_months"][1]
+    # The last day a window may open and have closed by as_of (add_months never decreases, but
+    # clamps to the month's end: 29-31 August + 6 months are all 28 February).
+    day = datetime.timedelta(days=1)
+    cutoff = add_months(as_of, -hi)
+    while add_months(cutoff, hi) > as_of:
+        cutoff -= day
+    while add_months(cutoff + day, hi) <= as_of:
+        cutoff += day
+    best, late = _search(ok, params, cutoff)
+    choice = _choice(ok, params, best)
     if choice.progress >= 1.0 or not choice.sessions:
         return choice, None
     if add_months(choice.sessions[0].date, hi) > as_of:
         return choice, None
-    return rsc_best([s for s in ok if add_months(s.date, hi) > as_of], params), choice
+    return _choice(ok, params, late), choice
 
 
 def _closed_note(choice: RscChoice, params: Mapping[str, Any]) -> str:

@@ -417,3 +417,32 @@ def test_the_default_rules_lower_the_imhm_c_renewal_for_long_standing_mentors():
         assert not evaluate_renewal(rs, "IMHM-C", summary, 2025, D(2024, 6, 1)).ready
         imhs = evaluate_renewal(rs, "IMHS", summary, 2025, D(2021, 6, 1))
         assert not imhs.ready  # only the mentors' renewal is lowered
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    base=st.lists(evidence.filter(lambda it: it.kind == "rsc"), max_size=30),
+    as_of=st.dates(D(2022, 1, 1), D(2026, 6, 1)),
+    hi=st.sampled_from([1, 6, 12, 24]),
+)
+def test_the_window_open_today_is_the_best_among_sessions_recent_enough(base, as_of, hi):
+    from competencies.nodes.rsc_hours import current_window, rsc_best
+
+    params = {
+        "min": 6,
+        "window_months": (min(hi, 6), hi),
+        "max_providers": 2,
+        "majority_one_provider": True,
+        "facilitated_groups_only": True,
+    }
+    ok = sorted(
+        (dataclasses.replace(it, id=i + 1) for i, it in enumerate(base)),
+        key=lambda it: (it.date, it.id),
+    )
+    choice, closed = current_window(ok, params, as_of)
+    best = rsc_best(ok, params)
+    if closed is None:
+        assert choice == best
+    else:
+        assert closed == best
+        assert choice == rsc_best([s for s in ok if add_months(s.date, hi) > as_of], params)
