@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import time
 from pathlib import Path
 
 import click
@@ -130,13 +129,22 @@ def evaluate_stored(email: str, as_of: str | None, as_json: bool) -> None:
 
 @cli.command("refresh-readiness")
 @click.option("--association", "code", help="Only this association (its code); default: all.")
-def refresh_readiness(code: str | None) -> None:
-    """Evaluate and keep today's readiness row of every open pathway (run it nightly).
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=None,
+    help="Processes to spread the evaluations over (default: this host's CPUs; with "
+    "LMS_JOBS_URL the RQ workers take the parts wherever they run).",
+)
+def refresh_readiness(code: str | None, workers: int | None) -> None:
+    """Evaluate and keep the readiness rows whose day has come (run it nightly).
 
-    The association report is exact without it (stale rows are evaluated on demand); after the
-    date changes every row is stale, and this makes the first report of the day fast.
+    The association report is exact without it (stale rows are evaluated on demand); each kept
+    row holds until the first day its evaluation could change (at the latest the next month),
+    and this evaluates those rows before anyone opens a report.
     """
-    from competencies.readiness import refresh
+    from competencies.readiness import refresh_stale
+    from lms import jobs
 
     with connection():
         query = Association.select().order_by(Association.code)
@@ -146,7 +154,5 @@ def refresh_readiness(code: str | None) -> None:
         if code and not associations:
             raise click.ClickException(f"No association with code {code}.")
         for association in associations:
-            started = time.perf_counter()
-            count = refresh(association)
-            seconds = time.perf_counter() - started
-            click.echo(f"{association.code}: {count} open pathways current ({seconds:.1f} s).")
+            done = refresh_stale(association, workers=workers or jobs.cpu_count())
+            click.echo(f"{association.code}: {done}.")

@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+import time
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -28,6 +29,7 @@ from competencies.pathways import OPEN_STATUSES, Evaluation, evaluate_pathways
 from competencies.phrasing import YOU as _YOU
 from competencies.phrasing import about
 from competencies.rulesets import LIGHT, bound_rule_set
+from lms import jobs
 from lms.db import db
 from lms.errors import ServiceError
 from lms.models import Agency, Association, Membership, User
@@ -202,9 +204,12 @@ def why_flags(
     return ()
 
 
-def _scope(association: Association, scope_agency_id: int | None) -> list[tuple]:
-    """Return every open pathway in scope with who it is and its kept row, as the database
-    gives them (one query, no conversion: most rows are used as kept and never converted)."""
+def _scope(
+    association: Association, scope_agency_id: int | None, pathway_ids: list[int] | None = None
+) -> list[tuple]:
+    """Return every open pathway in scope (or those of `pathway_ids`) with who it is and its
+    kept row, as the database gives them (one query, no conversion: most rows are used as kept
+    and never converted)."""
     query = (
         Pathway.select(*_SCOPE_COLUMNS)
         .join(User, on=(Pathway.clinician == User.id))
@@ -225,6 +230,8 @@ def _scope(association: Association, scope_agency_id: int | None) -> list[tuple]
     )
     if scope_agency_id is not None:
         query = query.where(Membership.agency == scope_agency_id)
+    if pathway_ids is not None:
+        query = query.where(Pathway.id.in_(pathway_ids))
     return db.execute_sql(*query.sql()).fetchall()
 
 
@@ -444,29 +451,37 @@ def _kept_row(raw: tuple, decoded: dict[str, tuple[str, ...]]) -> Row:
 EVALUATE_CHUNK = 1000  # pathways evaluated per round of summary queries
 
 
-def scope_rows(
-    association: Association, as_of: dt.date, *, scope_agency_id: int | None = None
-) -> list[Row]:
-    """Return a row for every open pathway of the association (or of one agency in it).
-
-    Kept rows still current are used as they are; the others are evaluated, a chunk at a time,
-    and kept when the report is today's.
-    """
-    scope = _scope(association, scope_agency_id)
+def _sorted_out(association: Association, as_of: dt.date, scope: list[tuple]):
+    """Split scope rows into report rows used as kept and (row, basis) pairs to evaluate;
+    return them with the rule sets they name."""
     rule_sets = {
         rs.id: rs for rs in RuleSet.select(*LIGHT).where(RuleSet.id.in_({raw[3] for raw in scope}))
     }
     keeping = standing.may_keep(as_of)
     day = as_of.isoformat()
     rows, stale, flags = [], [], {}
-    values_of = [c.name for c in standing.KEPT_COLUMNS[standing.VALUES :]]
     for raw in scope:
         expected = standing.basis_of(rule_sets[raw[3]], raw[2], standing.iso_day(raw[4]))
         if keeping and standing.is_current(raw[_WHO:], day, expected):
             rows.append(_kept_row(raw, flags))
         else:
             stale.append((raw, expected))
+    return rows, stale, rule_sets
+
+
+def _evaluate(
+    association: Association,
+    as_of: dt.date,
+    stale: list[tuple[tuple, str]],
+    rule_sets: dict[int, RuleSet],
+    on_chunk=None,
+) -> list[Row]:
+    """Evaluate these scope rows a chunk at a time, keep them when the day is today's, and
+    return their report rows (`on_chunk(done, total)` after each chunk)."""
+    keeping = standing.may_keep(as_of)
+    values_of = [c.name for c in standing.KEPT_COLUMNS[standing.VALUES :]]
     edition = _next_edition(association, as_of) if stale else None
+    rows: list[Row] = []
     for start in range(0, len(stale), EVALUATE_CHUNK):
         chunk = stale[start : start + EVALUATE_CHUNK]
         pathways = [_pathway(association, raw, rule_sets[raw[3]]) for raw, _ in chunk]
@@ -480,12 +495,89 @@ def scope_rows(
             if p.id in generations:
                 fresh.append((p.id, generations[p.id], expected, values))
         standing.keep(fresh, as_of)
+        if on_chunk is not None:
+            on_chunk(start + len(chunk), len(stale))
     return rows
 
 
-def refresh(association: Association, as_of: dt.date | None = None) -> int:
-    """Evaluate and keep every stale open pathway of an association (the nightly command)."""
-    return len(scope_rows(association, as_of or dt.date.today()))
+def scope_rows(
+    association: Association, as_of: dt.date, *, scope_agency_id: int | None = None
+) -> list[Row]:
+    """Return a row for every open pathway of the association (or of one agency in it).
+
+    Kept rows still current are used as they are; the others are evaluated, a chunk at a time,
+    and kept when the report is today's.
+    """
+    rows, stale, rule_sets = _sorted_out(association, as_of, _scope(association, scope_agency_id))
+    return rows + _evaluate(association, as_of, stale, rule_sets)
+
+
+@dataclass(frozen=True)
+class Refreshed:
+    """What a refresh did: open pathways in the association, and how many it evaluated."""
+
+    pathways: int
+    evaluated: int
+    seconds: float
+
+    def __str__(self) -> str:
+        return (
+            f"{self.pathways} open pathways current, {self.evaluated} evaluated "
+            f"({self.seconds:.1f} s)"
+        )
+
+
+def refresh(association: Association, as_of: dt.date | None = None, *, workers: int = 1) -> int:
+    """Evaluate and keep every stale open pathway of an association; return the number of its
+    open pathways (all current now)."""
+    return refresh_stale(association, as_of, workers=workers).pathways
+
+
+def refresh_stale(
+    association: Association, as_of: dt.date | None = None, *, workers: int = 1
+) -> Refreshed:
+    """Evaluate and keep every stale open pathway of an association: nightly, and after a
+    batch write (an import). With `workers` > 1 the chunks are spread over that many
+    processes (or over the RQ workers, `lms.jobs`); the running job's progress is reported."""
+    started = time.perf_counter()
+    as_of = as_of or dt.date.today()
+    scope = _scope(association, None)
+    _, stale, rule_sets = _sorted_out(association, as_of, scope)
+    ids = [raw[0] for raw, _ in stale]
+    parts = [ids[i : i + EVALUATE_CHUNK] for i in range(0, len(ids), EVALUATE_CHUNK)]
+    jobs.progress(0, len(ids), "Re-evaluating readiness")
+
+    def done(finished: int, total: int) -> None:
+        count = min(len(ids), finished * EVALUATE_CHUNK) if total == len(parts) else finished
+        jobs.progress(count, len(ids), "Re-evaluating readiness")
+
+    if workers > 1 and len(parts) > 1:
+        day = as_of.isoformat()
+        jobs.spread(
+            "competencies.readiness:refresh_part",
+            [(association.id, day, part) for part in parts],
+            workers=workers,
+            on_done=done,
+        )
+    else:
+        _evaluate(association, as_of, stale, rule_sets, on_chunk=done)
+    return Refreshed(len(scope), len(ids), time.perf_counter() - started)
+
+
+def refresh_part(part: tuple[int, str, list[int]]) -> int:
+    """Evaluate and keep some pathways of an association as of a day: (association id, ISO
+    day, pathway ids), a job of `refresh`; return how many were evaluated."""
+    association_id, day, pathway_ids = part
+    association = Association.get_by_id(association_id)
+    as_of = dt.date.fromisoformat(day)
+    _, stale, rule_sets = _sorted_out(association, as_of, _scope(association, None, pathway_ids))
+    return len(_evaluate(association, as_of, stale, rule_sets))
+
+
+def refresh_job(association_id: int) -> str:
+    """Refresh one association's stale rows (the job a batch write leaves behind)."""
+    done = refresh_stale(Association.get_by_id(association_id))
+    return f"Readiness re-evaluated: {done.evaluated} pathway(s)."
 
 
 def _sorted(rows: list[Row], sort: str) -> list[Row]:

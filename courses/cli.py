@@ -52,6 +52,8 @@ def import_completions(path: Path, email: str, training_code: str | None, dry_ru
             f"{verb} {count} completion(s); {report.existing} already recorded; "
             f"{report.skipped} not completed; {report.total} row(s) read."
         )
+        if not dry_run and report.written:
+            click.echo(importer.reevaluate(actor, association, background=False))
 
 
 @cli.command("purge-previews")

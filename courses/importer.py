@@ -29,7 +29,7 @@ from courses.services import (
     missing_prerequisites,
     recordable_trainings,
 )
-from lms import audit
+from lms import audit, jobs
 from lms.db import db, insert_rows, transactional
 from lms.duties import own_refusal
 from lms.models import Association, Membership, User, utcnow
@@ -393,6 +393,27 @@ def commit(
     if not report.ok:
         raise ImportRejected(report)  # @transactional rolls back what was inserted
     return report
+
+
+READINESS_JOB = "competencies.readiness:refresh_job"
+
+
+def reevaluate(actor: Actor, association: Association, *, background: bool) -> str:
+    """Re-evaluate the readiness rows an import made stale, once its transaction committed, so
+    no report pays for them: in a background job (return its id, for `lms.jobs.state`) or
+    here (return what was done)."""
+    from competencies.readiness import refresh_stale
+
+    if db.in_transaction():
+        raise RuntimeError("Re-evaluate after the import's transaction has committed.")
+    if background:
+        return jobs.enqueue(
+            READINESS_JOB,
+            association.id,
+            owner_id=actor.user.id,
+            label="Readiness after your import",
+        )
+    return f"Readiness: {refresh_stale(association, workers=jobs.cpu_count())}."
 
 
 def _check(actor: Actor, association: Association) -> None:

@@ -7,17 +7,26 @@ import re
 import secrets
 from pathlib import Path
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask import session as browser_session
 
 from courses import importer, previews, services
 from courses.blueprint import bp
 from courses.forms import ImportForm
+from lms import jobs
 from lms.forms import ConfirmForm, choices
 from lms.inputs import upload_limit
 from lms.permissions import current_actor, require
 
 TOKEN = re.compile(r"[0-9a-f]{32}")
 IMPORT_ENDPOINTS = frozenset({"courses.import_upload", "courses.import_commit"})
+JOB_KEY = "courses_import_job"  # the session's last import's readiness job
+
+
+def _own_job(actor, job_id: str | None):
+    """Return the state of a readiness job this user's import started, or None."""
+    state = jobs.state(job_id or "")
+    return state if state is not None and state.owner_id == actor.user.id else None
 
 
 def _paths(user_id: int, token: str) -> tuple[Path, Path]:
@@ -70,7 +79,20 @@ def import_upload():
         ), (200 if report.ok else 400)
     status = 400 if form.errors else 200
     kept = previews.kept(current_app.instance_path, actor.user.id)
-    return render_template("courses/import_form.html", form=form, kept=kept), status
+    job = _own_job(actor, browser_session.get(JOB_KEY))
+    return render_template("courses/import_form.html", form=form, kept=kept, job=job), status
+
+
+@bp.route("/import/jobs/<job_id>")
+@require("courses:import")
+def import_job(job_id: str):
+    """The progress of the readiness re-evaluation an import started (JSON, for polling)."""
+    job = _own_job(current_actor(), job_id)
+    if job is None:
+        abort(404)
+    return jsonify(
+        status=job.status, done=job.done, total=job.total, percent=job.percent, message=job.message
+    )
 
 
 @bp.route("/import/<token>", methods=["GET"])
@@ -129,6 +151,8 @@ def import_commit(token: str):
         f"{f' and {report.skipped} not completed' if report.skipped else ''}.",
         "success",
     )
+    if report.written:
+        browser_session[JOB_KEY] = importer.reevaluate(actor, association, background=True)
     return redirect(url_for("courses.import_upload"))
 
 
