@@ -3,10 +3,10 @@
 from competencies import (  # noqa: F401
     api_readiness,
     demo,
-    panels,
     views_dashboard,
     views_endorsements,
     views_frameworks,
+    views_planner,
     views_readiness,
 )
 from competencies import cli as _cli  # noqa: F401
@@ -14,11 +14,7 @@ from competencies import cli_frameworks as _cli_frameworks  # noqa: F401
 from competencies.blueprint import api, bp, cli
 from competencies.capabilities import CAPABILITIES
 from competencies.models import MODELS
-from competencies.workflow import cli as _wf_cli  # noqa: F401
-from competencies.workflow import demo as workflow_demo
-from competencies.workflow import views as workflow_views
-from competencies.workflow.models import MODELS as WORKFLOW_MODELS
-from lms.plugins import Mount, NavItem, Plugin, Receiver
+from lms.plugins import NavItem, Plugin, Receiver
 from lms.signals import demo_data
 
 
@@ -34,19 +30,15 @@ plugin = Plugin(
     name="competencies",
     version=7,
     blueprint=bp,
-    models=MODELS + WORKFLOW_MODELS,
+    models=MODELS,
     capabilities=CAPABILITIES,
     requires=(),
     cli=cli,
     api=api,
-    blueprints=(Mount(workflow_views.public),),  # the public registry and rating form
-    receivers=(Receiver(demo_data, demo.on_demo), Receiver(demo_data, workflow_demo.on_demo)),
-    home=(views_dashboard.home_panel, panels.home_todos),
+    receivers=(Receiver(demo_data, demo.on_demo),),
+    home=(views_dashboard.home_panel,),
     nav=(
         NavItem("My pathway", "competencies.dashboard", "competencies:track_own", order=10),
-        NavItem(
-            "My applications", "competencies.my_applications", "competencies:track_own", order=12
-        ),
         NavItem("Readiness", "competencies.readiness", "competencies:view_readiness", order=20),
         NavItem("Frameworks", "competencies.frameworks", "competencies:view_frameworks", order=60),
         NavItem(
@@ -57,14 +49,6 @@ plugin = Plugin(
             group="administration",
         ),
         NavItem("Staff readiness", "competencies.staff", "competencies:view_staff", order=25),
-        NavItem("Applications", "competencies.workflow_dashboard", "competencies:award", order=28),
-        NavItem(
-            "Reviews",
-            "competencies.my_reviews",
-            "competencies:view_readiness",
-            order=29,
-            group="my_work",
-        ),
         NavItem("Endorsements", "competencies.endorsement_list", "competencies:award", order=30),
         NavItem(
             "What-if planner",

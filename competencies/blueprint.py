@@ -5,4 +5,4 @@ from flask.cli import AppGroup
 
 bp = Blueprint("competencies", __name__, template_folder="templates")
 api = Blueprint("competencies_api", __name__)
-cli = AppGroup("competencies", help="Frameworks, rule sets, evaluation and reminders.")
+cli = AppGroup("competencies", help="Frameworks, rule sets, evaluation and readiness.")

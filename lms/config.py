@@ -18,7 +18,7 @@ from lms.private_files import write_private
 
 MAX_SESSION_HOURS = 7 * 24
 MAX_REMEMBER_DAYS = 30
-DEFAULT_PLUGINS = ["competencies", "courses", "supervision", "certificates", "lti"]
+DEFAULT_PLUGINS = ["competencies", "courses", "supervision", "endorsement", "certificates", "lti"]
 
 
 class ConfigError(RuntimeError):

@@ -51,7 +51,7 @@ as `panel`, and of lms.home.Todo items, gathered into the home page's one "To do
 
 registry_links = _signals.signal(
     "registry-links",
-    doc="""Sent by competencies while the public registry page is built, to link each listed
+    doc="""Sent by endorsement while the public registry page is built, to link each listed
 endorsement to its holder's public credential page (certificates: the verify page of the
 endorsement's current certificate). sender: the Flask app. kwargs: `endorsement_ids` (list of
 Endorsement ids on the page). Receivers only read and return a dict Endorsement id -> a public
@@ -74,7 +74,7 @@ class EvidenceFile:
 
 evidence_files = _signals.signal(
     "evidence-files",
-    doc="""Sent by competencies to find the stored files behind ledger rows (e.g. the
+    doc="""Sent by endorsement to find the stored files behind ledger rows (e.g. the
 certificate of a self-reported training), so that reviewers can open them.
 sender: the Flask app. kwargs: `evidence_ids` (list of Evidence ids). Receivers return a list
 of `EvidenceFile` for the rows they hold files of, and only read: the caller has checked who

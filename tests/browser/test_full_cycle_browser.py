@@ -175,7 +175,7 @@ def _visit(page, path: str) -> None:
 
 def _review(page, ev_file_name: str) -> None:
     """Sign in as the page's reviewer, open the file behind the evidence, recommend endorsing."""
-    _visit(page, "/competencies/reviews")
+    _visit(page, "/endorsement/reviews")
     page.get_by_role("link", name=f"Review {NAME}").click()
     assert page.get_by_role("heading", name="The evaluator's reasons").is_visible()
     assert_accessible(page)
@@ -206,7 +206,7 @@ def test_apply_rate_review_endorse_verify_and_renew_a_year_later(live_app, conte
     assert_accessible(clinician)
 
     # She names three raters; each gets a single-use link by email.
-    _visit(clinician, "/competencies/applications/mine")
+    _visit(clinician, "/endorsement/applications/mine")
     clinician.get_by_role("link", name="References for IFA").click()
     assert_accessible(clinician)
     for name, email, role in RATERS:
@@ -233,7 +233,7 @@ def test_apply_rate_review_endorse_verify_and_renew_a_year_later(live_app, conte
     assert rater.get_by_text("already been used").is_visible()
 
     # Ready: she signs both documents and applies.
-    _visit(clinician, "/competencies/applications/mine")
+    _visit(clinician, "/endorsement/applications/mine")
     clinician.get_by_role("link", name="Apply for IFA").click()
     assert_accessible(clinician)
     clinician.get_by_label("I have read and sign the Code of Ethics").check()
@@ -246,7 +246,7 @@ def test_apply_rate_review_endorse_verify_and_renew_a_year_later(live_app, conte
     # The coordinator sees her ready, checks the application and assigns two reviewers.
     coordinator = contexts()
     login(coordinator, "coordinator")
-    _visit(coordinator, "/competencies/workflow")
+    _visit(coordinator, "/endorsement/workflow")
     assert coordinator.get_by_role(
         "img", name=re.compile("^Open pathways by readiness")
     ).is_visible()
@@ -301,10 +301,10 @@ def test_apply_rate_review_endorse_verify_and_renew_a_year_later(live_app, conte
     # A year later: the renewal is due today and the year's requirements are met.
     due = _a_year_later(live_app)
     assert 0 <= (TODAY - due).days <= 1  # today, or Feb 28 when today is Feb 29
-    _visit(coordinator, "/competencies/workflow")
+    _visit(coordinator, "/endorsement/workflow")
     row = coordinator.get_by_role("row").filter(has_text=NAME)
     assert row.filter(has_text=f"{due} ({(due - TODAY).days} days)").count() == 1
-    _visit(clinician, "/competencies/renewal")
+    _visit(clinician, "/endorsement/renewal")
     assert clinician.get_by_text(f"The next renewal is due on {due}").is_visible()
     assert clinician.get_by_role("heading", name=f"What {due.year} requires").is_visible()
     clinician.get_by_role("button", name=f"Renew for {due.year}").click()
@@ -313,7 +313,7 @@ def test_apply_rate_review_endorse_verify_and_renew_a_year_later(live_app, conte
     assert_accessible(clinician)
 
     # The association sees it renewed.
-    _visit(coordinator, "/competencies/workflow")
+    _visit(coordinator, "/endorsement/workflow")
     renewed = coordinator.get_by_role("row").filter(has_text=NAME).filter(has_text="Renewed on")
     assert renewed.filter(has_text=f"next due {following}").count() == 1
     assert (

@@ -26,7 +26,7 @@ def new_page(browser, base_url):
 
 def _ask_rater(app, email: str) -> str:
     from competencies.models import Pathway
-    from competencies.workflow import references
+    from endorsement import references
     from lms.models import User
 
     with app.app_context(), connection():
@@ -45,14 +45,14 @@ def _ask_rater(app, email: str) -> str:
 def test_clinician_applies_anyway_and_a_rater_rates_once(live_app, new_page):
     page = new_page()
     login(page, "clinician")
-    page.goto("/competencies/applications/mine")
+    page.goto("/endorsement/applications/mine")
     assert_accessible(page)
     page.get_by_role("link", name="Apply for IMHS").click()
     assert page.get_by_role("heading", name="What is missing").is_visible()
     assert_accessible(page)
     page.get_by_label("I have read and sign the Code of Ethics").check()
     page.get_by_role("button", name="Submit my application").click()
-    assert page.get_by_text("Sign the Endorsement Agreement to apply.").is_visible()
+    assert page.get_by_text("Sign the Endorsement Agreement to apply.", exact=True).is_visible()
     assert page.get_by_label("I have read and sign the Code of Ethics").is_checked()
     assert_accessible(page)
     page.get_by_label("I have read and sign the Endorsement Agreement").check()
@@ -83,7 +83,7 @@ def test_clinician_applies_anyway_and_a_rater_rates_once(live_app, new_page):
 def test_reviewer_reviews_and_the_coordinator_endorses(live_app, new_page):
     reviewer = new_page()
     login(reviewer, "reviewer")
-    reviewer.goto("/competencies/reviews")
+    reviewer.goto("/endorsement/reviews")
     assert_accessible(reviewer)
     reviewer.get_by_role("link", name="Review Jordan Reyes").click()
     assert reviewer.get_by_role("heading", name="The evaluator's reasons").is_visible()
@@ -95,7 +95,7 @@ def test_reviewer_reviews_and_the_coordinator_endorses(live_app, new_page):
 
     coordinator = new_page()
     login(coordinator, "coordinator")
-    coordinator.goto("/competencies/workflow")
+    coordinator.goto("/endorsement/workflow")
     assert coordinator.get_by_role("img", name="Applications by status").is_visible()
     assert_accessible(coordinator)
     coordinator.get_by_role("link", name="Jordan Reyes").click()
@@ -121,14 +121,14 @@ def test_reviewer_reviews_and_the_coordinator_endorses(live_app, new_page):
     assert coordinator.get_by_text("Endorsement number DEMO-IFA-").is_visible()
     assert coordinator.get_by_text(reason).is_visible()  # in the timeline
     assert_accessible(coordinator)
-    coordinator.goto("/competencies/exams")
+    coordinator.goto("/endorsement/exams")
     assert_accessible(coordinator)
 
 
 def test_endorsee_renewal_page_and_public_registry_on_a_phone(live_app, new_page):
     phone = new_page(360, 740)
     login(phone, "clinician14")
-    phone.goto("/competencies/renewal")
+    phone.goto("/endorsement/renewal")
     assert phone.get_by_text("The next renewal is due on").is_visible()
     assert_accessible(phone)
     phone.goto("/registry")

@@ -50,7 +50,7 @@ def test_registry_without_the_certificates_plugin_lists_people_without_links(
     from competencies.rulesets import install_defaults
     from lms.accounts import create_user
 
-    app = app_factory(PLUGINS=["competencies"])
+    app = app_factory(PLUGINS=["competencies", "endorsement"])
     with app.app_context():
         association = make_association("NC")
         install_defaults()

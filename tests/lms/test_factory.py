@@ -48,7 +48,7 @@ def test_core_boots_with_no_plugins(tmp_path):
 
 def test_plugins_load_in_order_with_their_names(app):
     names = [p.name for p in app.extensions["lms.plugins"]]
-    assert names == ["competencies", "courses", "supervision", "certificates", "lti"]
+    assert names == ["competencies", "courses", "supervision", "endorsement", "certificates", "lti"]
 
 
 def test_missing_plugin_fails_loudly(tmp_path):

@@ -41,7 +41,7 @@ def _todo(body: str, label: str) -> tuple[int, str]:
 
 def _application(make_user, association, status, n=[0]):  # noqa: B006 - a counter
     from competencies.pathways import declare_goal
-    from competencies.workflow.models import Application
+    from endorsement.models import Application
 
     n[0] += 1
     clinician = make_user(f"applicant{n[0]}@example.test")
@@ -59,7 +59,7 @@ def _application(make_user, association, status, n=[0]):  # noqa: B006 - a count
 
 
 def _review(application, reviewer, done: bool):
-    from competencies.workflow.models import Review
+    from endorsement.models import Review
 
     return Review.create(
         application=application,
@@ -73,7 +73,7 @@ def _review(application, reviewer, done: bool):
 def test_reviewer_sees_reviews_waiting_with_the_oldest(
     app, client, auth, make_user, association, coordinator
 ):
-    from competencies.panels import reviews_waiting
+    from endorsement.panels import reviews_waiting
 
     reviewer = make_user("rev@example.test", roles=("reviewer",))
     other = make_user("rev2@example.test", roles=("reviewer",))
@@ -86,7 +86,7 @@ def test_reviewer_sees_reviews_waiting_with_the_oldest(
     assert reviews_waiting(reviewer) == (2, dt.datetime(2026, 2, 1))
     auth.login("rev@example.test")
     body = client.get("/").get_data(as_text=True)
-    assert _todo(body, "reviews waiting for you") == (2, "/competencies/reviews")
+    assert _todo(body, "reviews waiting for you") == (2, "/endorsement/reviews")
     assert "the oldest since 1 February 2026" in body
 
 
@@ -95,7 +95,7 @@ def test_coordinator_sees_applications_to_decide_and_renewals_due(
 ):
     from competencies.endorsements import record_endorsement
     from competencies.models import Endorsement
-    from competencies.panels import applications_to_decide, renewals_due
+    from endorsement.panels import applications_to_decide, renewals_due
 
     r1, r2 = (make_user(f"r{i}@example.test", roles=("reviewer",)) for i in (1, 2))
     _application(make_user, association, "submitted")
@@ -131,14 +131,14 @@ def test_coordinator_sees_applications_to_decide_and_renewals_due(
     body = client.get("/").get_data(as_text=True)
     assert _todo(body, "new applications to assign reviewers to") == (
         2,
-        "/competencies/workflow?status=submitted#list-heading",
+        "/endorsement/workflow?status=submitted#list-heading",
     )
     assert _todo(body, "application with its reviews in, to decide") == (
         1,
-        "/competencies/workflow?status=under_review#list-heading",
+        "/endorsement/workflow?status=under_review#list-heading",
     )
     assert _todo(body, "application with a passed exam, to endorse")[0] == 1
-    assert _todo(body, "renewals due within 90 days") == (2, "/competencies/workflow#due-heading")
+    assert _todo(body, "renewals due within 90 days") == (2, "/endorsement/workflow#due-heading")
     when = TODAY - dt.timedelta(days=5)
     assert f"the first due {when.day} {when.strftime('%B %Y')}" in body
 
@@ -146,13 +146,13 @@ def test_coordinator_sees_applications_to_decide_and_renewals_due(
 def test_coordinator_of_another_association_counts_nothing_of_this_one(
     app, make_user, association, make_association, coordinator
 ):
-    from competencies.panels import applications_to_decide
+    from endorsement.panels import applications_to_decide
 
     _application(make_user, association, "submitted")
     other = make_association("OT")
     elsewhere = make_user("c2@example.test", roles=("coordinator",), assoc=other)
     actor = _actor(elsewhere)
-    steps = applications_to_decide(actor, actor.association_ids("competencies:award"))
+    steps = applications_to_decide(actor, actor.association_ids("endorsement:decide"))
     assert steps["submitted"][0] == 0
 
 

@@ -41,10 +41,11 @@ def test_every_shipped_plugin_declares_its_newest_migration():
     import certificates
     import competencies
     import courses
+    import endorsement
     import lti
     import supervision
 
-    for module in (competencies, courses, supervision, certificates, lti):
+    for module in (competencies, courses, supervision, endorsement, certificates, lti):
         assert module.plugin.version == newest_migration(module) > 0, module.plugin.name
 
 

@@ -21,25 +21,28 @@ TODAY = dt.date.today()
 # What each plugin adds, written out here (not read from its Plugin) so that a side door the
 # contract does not know of is still caught.
 BLUEPRINTS = {
-    "competencies": {"competencies", "competencies_api", "workflow_public"},
+    "competencies": {"competencies", "competencies_api"},
     "courses": {"courses", "courses_api", "courses_xapi"},
     "supervision": {"supervision", "supervision_api"},
+    "endorsement": {"endorsement", "endorsement_public"},
     "certificates": {"certificates", "certificates_api", "verify"},
     "lti": {"lti"},
 }
 URL_PREFIXES = {
-    "competencies": ("/competencies/", "/registry", "/rate/"),
+    "competencies": ("/competencies/",),
     "courses": ("/courses/", "/xapi/"),
     "supervision": ("/supervision/",),
+    "endorsement": ("/endorsement/", "/registry", "/rate/"),
     "certificates": ("/certificates/", "/verify/"),
     "lti": ("/lti/",),
 }
 # Texts of each plugin's home panels and to-dos, as a clinician, coordinator, trainer and RSC
 # provider in one sees them.
 HOME_TEXTS = {
-    "competencies": ("new applications to assign reviewers to",),
+    "competencies": ("Your pathway",),
     "courses": ("Your trainings", "self-reported trainings to verify"),
     "supervision": ("supervision sessions waiting for your signature",),
+    "endorsement": ("new applications to assign reviewers to",),
     "certificates": ("endorsements without a valid certificate, to issue",),
     "lti": (),
 }

@@ -41,9 +41,9 @@ def _seed() -> dict:
     from competencies.models import Framework
     from competencies.pathways import declare_goal
     from competencies.rulesets import install_defaults
-    from competencies.workflow import applications
     from courses import services as courses
     from courses.models import Training
+    from endorsement import applications
     from lms.accounts import create_user
     from lms.models import Agency, Association
     from lms.permissions import actor_for
@@ -206,8 +206,8 @@ def test_every_csv_and_zip_export_downloads_whole_through_gunicorn(database: Dat
             {"kind": "transcript", "start": TODAY.isoformat(), "end": TODAY.isoformat()}
         )
         downloads = {
-            "applications": coordinator.get("/competencies/workflow.csv"),
-            "readiness counts": coordinator.get("/competencies/workflow/readiness.csv"),
+            "applications": coordinator.get("/endorsement/workflow.csv"),
+            "readiness counts": coordinator.get("/endorsement/workflow/readiness.csv"),
             "readiness report": coordinator.get("/competencies/readiness.csv"),
             "staff readiness": manager.get("/competencies/staff.csv"),
             "transcript, own": clinician.get("/courses/transcript.csv"),

@@ -23,8 +23,8 @@ PART = re.compile(r"[,;\t\r\n]")
 EXPORTS = [
     ("coordinator", "/competencies/readiness.csv"),
     ("manager", "/competencies/staff.csv"),
-    ("coordinator", "/competencies/workflow.csv"),
-    ("coordinator", "/competencies/workflow/readiness.csv"),
+    ("coordinator", "/endorsement/workflow.csv"),
+    ("coordinator", "/endorsement/workflow/readiness.csv"),
     ("clinician", "/courses/transcript.csv"),
     ("coordinator", "/courses/clinicians/{clinician_id}/transcript.csv"),
     ("coordinator", "/competencies/frameworks/{framework_id}/export.csv"),
@@ -44,8 +44,8 @@ def hostile_world(world, association):
     from competencies.models import Pathway
     from competencies.rules import default_rule_sets
     from competencies.rulesets import save_rule_set
-    from competencies.workflow.models import Application
     from courses import services
+    from endorsement.models import Application
     from lms.accounts import create_user
     from lms.models import Agency
     from lms.permissions import actor_for

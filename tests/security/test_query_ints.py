@@ -18,8 +18,8 @@ ROUTES = [
     ("coordinator", "/competencies/readiness", "page"),
     ("coordinator", "/competencies/readiness.csv", "page"),
     ("anonymous", "/registry", "page"),
-    ("coordinator", "/competencies/workflow", "association"),
-    ("coordinator", "/competencies/workflow.csv", "association"),
+    ("coordinator", "/endorsement/workflow", "association"),
+    ("coordinator", "/endorsement/workflow.csv", "association"),
     ("coordinator", "/courses/lms-accounts", "association"),
     ("admin", "/supervision/providers", "association"),
 ]

@@ -557,7 +557,7 @@ def test_coordinator_cannot_record_their_own_provider_credential(make_user, peop
 
 def _application(people, clinician):
     from competencies.pathways import declare_goal
-    from competencies.workflow import applications
+    from endorsement import applications
 
     pathway = declare_goal(clinician, people.association, "IFA", TODAY - dt.timedelta(days=200))
     return applications.submit(
@@ -569,7 +569,7 @@ def _application(people, clinician):
 
 
 def _move(application, *statuses, actor):
-    from competencies.workflow.applications import COORDINATOR, transition
+    from endorsement.applications import COORDINATOR, transition
 
     for status in statuses:
         transition(application, status, actor=actor, role=COORDINATOR)
@@ -577,7 +577,7 @@ def _move(application, *statuses, actor):
 
 def test_reviewer_cannot_review_their_own_application(people, make_user):
     from competencies.endorsements import record_endorsement
-    from competencies.workflow.models import Review
+    from endorsement.models import Review
 
     application = _application(people, people.reviewer)
     _move(application, "under_review", actor=people.colleague)
@@ -587,7 +587,7 @@ def test_reviewer_cannot_review_their_own_application(people, make_user):
     client = people.client(people.reviewer)
     form = {"recommendation": "endorsed", "areas_met": [], "comment": "all good"}
     before = database_fingerprint()
-    response = people.request(client, "POST", f"/competencies/reviews/{own.id}", data=form)
+    response = people.request(client, "POST", f"/endorsement/reviews/{own.id}", data=form)
     assert response.status_code == 400
     assert "You cannot review your own application" in _text(response)
     assert database_fingerprint() == before
@@ -597,14 +597,14 @@ def test_reviewer_cannot_review_their_own_application(people, make_user):
     record_endorsement(other, people.association, "IMHS", DAY, actor=people.colleague)
     theirs = Review.create(application=application, reviewer=other, assigned_by=people.colleague)
     response = people.request(
-        people.client(other), "POST", f"/competencies/reviews/{theirs.id}", data=form
+        people.client(other), "POST", f"/endorsement/reviews/{theirs.id}", data=form
     )
     assert response.status_code == 302
     assert Review.get_by_id(theirs.id).completed_at is not None
 
 
 def test_coordinator_cannot_decide_their_own_application(people):
-    from competencies.workflow.models import Application, Transition
+    from endorsement.models import Application, Transition
 
     application = _application(people, people.coordinator)
     client = people.client(people.coordinator)
@@ -612,7 +612,7 @@ def test_coordinator_cannot_decide_their_own_application(people):
     response = people.request(
         client,
         "POST",
-        f"/competencies/applications/{application.id}/decide",
+        f"/endorsement/applications/{application.id}/decide",
         data={"outcome": "on_hold", "note": "wait"},
     )
     assert response.status_code == 400
@@ -625,7 +625,7 @@ def test_coordinator_cannot_decide_their_own_application(people):
     response = people.request(
         colleague,
         "POST",
-        f"/competencies/applications/{application.id}/decide",
+        f"/endorsement/applications/{application.id}/decide",
         data={"outcome": "on_hold", "note": "wait"},
     )
     assert response.status_code == 302
@@ -634,9 +634,9 @@ def test_coordinator_cannot_decide_their_own_application(people):
 
 def test_coordinator_cannot_assign_reviewers_to_their_own_application(people, make_user):
     from competencies.endorsements import record_endorsement
-    from competencies.workflow import reviews
-    from competencies.workflow.errors import WorkflowError
-    from competencies.workflow.models import Application, Review
+    from endorsement import reviews
+    from endorsement.errors import WorkflowError
+    from endorsement.models import Application, Review
 
     reviewer = make_user("rob@example.test", roles=("reviewer",), display_name="Rob Reviewer")
     record_endorsement(reviewer, people.association, "IMHS", DAY, actor=people.colleague)
@@ -651,7 +651,7 @@ def test_coordinator_cannot_assign_reviewers_to_their_own_application(people, ma
 
 def test_coordinator_cannot_record_their_own_exam_result(people):
     from competencies.models import Evidence
-    from competencies.workflow.models import Application, ExamRegistration, ExamSitting
+    from endorsement.models import Application, ExamRegistration, ExamSitting
 
     application = _application(people, people.coordinator)
     _move(application, "under_review", "approved_for_exam", actor=people.colleague)
@@ -660,7 +660,7 @@ def test_coordinator_cannot_record_their_own_exam_result(people):
     )
     registration = ExamRegistration.create(sitting=sitting, application=application)
     client = people.client(people.coordinator)
-    url = f"/competencies/exams/registrations/{registration.id}/result"
+    url = f"/endorsement/exams/registrations/{registration.id}/result"
     before = database_fingerprint()
     response = people.request(client, "POST", url, data={"score": "95"})
     assert response.status_code == 400
@@ -678,7 +678,7 @@ def test_coordinator_cannot_record_their_own_exam_result(people):
 def test_coordinator_cannot_reinstate_their_own_endorsement(people):
     from competencies.endorsements import record_endorsement
     from competencies.models import Endorsement
-    from competencies.workflow import renewals
+    from endorsement import renewals
 
     awarded = dt.date(TODAY.year - 3, 1, 10)
     endorsement = record_endorsement(  # an add-on: known whatever rule set was in force
@@ -687,7 +687,7 @@ def test_coordinator_cannot_reinstate_their_own_endorsement(people):
     renewals.lapse_overdue(TODAY)
     assert Endorsement.get_by_id(endorsement.id).status == "lapsed"
     client = people.client(people.coordinator)
-    url = f"/competencies/renewal/{endorsement.id}/reinstate"
+    url = f"/endorsement/renewal/{endorsement.id}/reinstate"
     before = database_fingerprint()
     response = people.request(
         client, "POST", url, data={"reason": "paid late"}, follow_redirects=True
@@ -723,8 +723,8 @@ def test_the_check_ignores_roles_and_names_the_field():
 
 def test_applicant_signed_in_cannot_fill_in_their_own_rating_link(people):
     from competencies.pathways import declare_goal
-    from competencies.workflow import references
-    from competencies.workflow.models import ReferenceRequest
+    from endorsement import references
+    from endorsement.models import ReferenceRequest
 
     pathway = declare_goal(
         people.clinician, people.association, "IFA", TODAY - dt.timedelta(days=200)
