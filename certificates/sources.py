@@ -22,7 +22,6 @@ from competencies.models import Endorsement, Evidence
 from competencies.pathways import evaluate_pathways, open_pathways
 from competencies.rulesets import bound_rule_set, rule_set_in_force
 from competencies.types import COUNTED, AreaInfo
-from lms.errors import ServiceError
 from lms.models import Association, User
 
 # Filled in by the issuing service once the code is drawn.
@@ -40,8 +39,12 @@ SOURCE_WORDS = {
 }
 
 
-class CertificateError(ServiceError, ValueError):
+class CertificateError(ValueError):
     """A certificate cannot be issued or changed as asked; `field` names the input at fault."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
 
 
 def _month_year(day: dt.date) -> str:

@@ -14,7 +14,6 @@ from competencies.models import Framework, RuleSet
 from competencies.types import AreaInfo
 from lms import audit
 from lms.db import transactional
-from lms.errors import ServiceError
 from lms.models import Association, User
 
 _bound_cache: dict[tuple, rules.RuleSet] = {}
@@ -25,10 +24,8 @@ LIGHT = tuple(f for f in RuleSet._meta.sorted_fields if f.name != "document")
 _cache_lock = threading.Lock()
 
 
-class RuleSetConflict(ServiceError, ValueError):
+class RuleSetConflict(ValueError):
     """A version with this number already exists for the association."""
-
-    status = 409
 
 
 @transactional

@@ -1,18 +1,16 @@
-"""The clinician's pages: dashboard, goals, own evidence; the verification queue."""
+"""The clinician's pages: dashboard, goals, own evidence; the verification queue; the planner."""
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 import math
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 
 from competencies import entry, ledger, pathways
 from competencies.blueprint import bp
 from competencies.charts import hours_chart
 from competencies.evaluator import missing_tasks
-from competencies.explanations import CATEGORY_FOR, DOCUMENTS
 from competencies.figures import percent
 from competencies.forms import (
     DOCUMENT_LABELS,
@@ -22,14 +20,16 @@ from competencies.forms import (
     EducationForm,
     GoalForm,
     MembershipForm,
+    PlannerForm,
     ReferenceForm,
     WorkForm,
 )
 from competencies.models import Evidence
+from competencies.portfolio import PortfolioError, parse_portfolio_text
 from competencies.rulesets import bound_rule_set, rule_set_in_force
 from competencies.types import Summary
 from lms.forms import ConfirmForm, choices
-from lms.inputs import int_arg
+from lms.inputs import int_arg, upload_limit
 from lms.models import Association, Membership, User
 from lms.permissions import current_actor, ensure_in_association, require
 
@@ -107,7 +107,6 @@ def dashboard():
         form=form,
         association=association,
         today=today,
-        category_hints=CATEGORY_FOR,
     )
 
 
@@ -139,12 +138,7 @@ def declare_goal():
         else:
             flash("Your pathway is started. Here is where you stand.", "success")
             return redirect(url_for("competencies.dashboard"))
-    return render_template(
-        "competencies/goal_form.html",
-        form=form,
-        association=association,
-        category_hints=CATEGORY_FOR,
-    ), 400
+    return render_template("competencies/goal_form.html", form=form, association=association), 400
 
 
 @bp.route("/evidence")
@@ -231,37 +225,9 @@ def new_evidence(kind: str):
                     "success",
                 )
                 return redirect(url_for("competencies.my_evidence"))
-    documents = [(d, document_link(c)) for c, d in DOCUMENTS.items()] if kind == "agreement" else []
     return render_template(
-        "competencies/evidence_form.html",
-        form=form,
-        title=title,
-        kind=kind,
-        documents=documents,
-        verdicts=verdicts,
+        "competencies/evidence_form.html", form=form, title=title, kind=kind, verdicts=verdicts
     ), (400 if form.errors else 200)
-
-
-def document_link(code: str) -> str | None:
-    """Return where the association publishes a document's full text: the https address of
-    `code` in COMPETENCIES_DOCUMENT_LINKS (a mapping, or its JSON text from the environment)."""
-    links = current_app.config.get("COMPETENCIES_DOCUMENT_LINKS") or {}
-    if isinstance(links, str):
-        try:
-            links = json.loads(links)
-        except ValueError:
-            links = {}
-    link = links.get(code) if isinstance(links, dict) else None
-    return link if isinstance(link, str) and link.startswith("https://") else None
-
-
-@bp.route("/documents/<code>")
-@require()
-def document(code: str):
-    doc = DOCUMENTS.get(code)
-    if doc is None:
-        abort(404)
-    return render_template("competencies/document.html", doc=doc, link=document_link(code))
 
 
 @bp.route("/evidence/<int:evidence_id>/withdraw", methods=["POST"])
@@ -320,6 +286,59 @@ def decide(evidence_id: int):
     else:
         flash("Verified." if accept else "Rejected; the clinician sees your reason.", "success")
     return redirect(url_for("competencies.verification_queue"))
+
+
+@bp.route("/planner", methods=["GET", "POST"])
+@upload_limit
+@require("competencies:plan")
+def planner():
+    actor = current_actor()
+    association_id = actor.primary_association_id()
+    association = Association.get_or_none(Association.id == association_id)
+    row = rule_set_in_force(association, dt.date.today())
+    if row is None:
+        abort(404)
+    rules = bound_rule_set(row)
+    form = PlannerForm()
+    form.category.choices = choices(
+        (code, f"{cat.name} ({code})") for code, cat in rules.categories.items()
+    )
+    view = errors = None
+    if form.validate_on_submit():
+        text = form.portfolio.data or ""
+        if form.upload.data:
+            raw = form.upload.data.read()
+            try:
+                text = raw.decode("utf-8-sig")
+            except UnicodeDecodeError:
+                form.upload.errors.append("The file is not UTF-8 text.")
+        if not form.errors:
+            try:
+                portfolio = parse_portfolio_text(text or '{"evidence": []}')
+            except PortfolioError as exc:
+                errors = exc.errors
+            else:
+                as_of = form.as_of.data or portfolio.as_of or dt.date.today()
+                summary = Summary.from_items(0, portfolio.items, end=as_of)
+                result = pathways.evaluate_with(row, form.category.data, summary, as_of)
+                ev = pathways.Evaluation(
+                    pathway=_PlannerPathway(row, as_of), result=result, summary=summary
+                )
+                view = evaluation_view(ev, as_of)
+    status = 400 if (form.errors or errors) else 200
+    return render_template(
+        "competencies/planner.html", form=form, view=view, errors=errors, rule_set=row
+    ), status
+
+
+class _PlannerPathway:
+    """Stands in for a Pathway in the planner (nothing is stored)."""
+
+    def __init__(self, rule_set, as_of: dt.date):
+        self.rule_set = rule_set
+        self.started_on = dt.date(as_of.year - 2, as_of.month, 1)
+        self.category = None
+        self.id = None
 
 
 def home_panel(user: User, **_: object):

@@ -28,7 +28,6 @@ from courses.models import (
 from lms import audit
 from lms.db import transactional
 from lms.duties import refuse_own
-from lms.errors import ServiceError
 from lms.models import Association, Membership, User
 from lms.permissions import Actor
 
@@ -38,8 +37,12 @@ TAG = re.compile(r"[a-z0-9][a-z0-9-]{0,39}")
 MAX_HOURS = 2000.0
 
 
-class CourseError(ServiceError, ValueError):
+class CourseError(ValueError):
     """A request cannot be done as asked; `field` names the input at fault."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
 
 
 # --- who may do what ---------------------------------------------------------------------------

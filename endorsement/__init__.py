@@ -6,8 +6,8 @@ adds what happens between "ready" and "endorsed", and every year after.
 """
 
 from endorsement import cli as _cli  # noqa: F401
-from endorsement import demo, panels, views, views_moved  # noqa: F401
-from endorsement.blueprint import bp, cli, moved
+from endorsement import demo, panels, views
+from endorsement.blueprint import bp, cli
 from endorsement.capabilities import CAPABILITIES
 from endorsement.models import MODELS
 from lms.plugins import Mount, NavItem, Plugin, Receiver
@@ -21,7 +21,7 @@ plugin = Plugin(
     capabilities=CAPABILITIES,
     requires=("competencies",),
     cli=cli,
-    blueprints=(Mount(moved),),  # 301 from the addresses the workflow had in competencies
+    blueprints=(Mount(views.public),),  # the public registry and rating form
     receivers=(Receiver(demo_data, demo.on_demo),),
     home=(panels.home_todos,),
     nav=(

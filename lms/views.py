@@ -7,8 +7,6 @@ import datetime as dt
 import peewee as pw
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from jinja2 import pass_context
-from wtforms import Form as WtForm
 
 from lms import accounts
 from lms.forms import ConfirmForm, TokenForm, choices
@@ -128,14 +126,6 @@ def healthz():
 @bp.app_template_filter("role_label")
 def _role_label(role: str) -> str:
     return role_label(role)
-
-
-@bp.app_template_global("forms_with_errors")
-@pass_context
-def _forms_with_errors(context) -> list:
-    """Return every form the view passed to the page that has errors, in the order passed:
-    the error summary (lms/_error_summary.html) lists all their errors at once."""
-    return [v for v in context.get_all().values() if isinstance(v, WtForm) and v.errors]
 
 
 @bp.app_template_filter("role_labels")

@@ -18,7 +18,6 @@ from courses.models import LmsAccount, Training
 from courses.services import CourseError
 from lms import audit
 from lms.db import db, transactional
-from lms.errors import ServiceError
 from lms.models import Association, Membership, User, normalise_email, utcnow
 from lms.permissions import Actor
 from lti import keys
@@ -44,8 +43,12 @@ INSTRUCTOR_ROLES = (
 )
 
 
-class LtiError(ServiceError):
+class LtiError(Exception):
     """A refused input; `field` names the form field or claim."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
 
 
 # --- URLs ---------------------------------------------------------------------------------------

@@ -113,14 +113,6 @@ def test_every_page_shows_the_figures_of_one_evaluation(demo, client, auth, api_
     assert f"{_h(figures.rsc_hours)} of {_h(rsc_leaf.figures.target)} h" in pdf
     assert f"{_h(figures.references)} of {_h(refs.figures.target)} ratings" in pdf
 
-    # The transcript PDF: its total is the pathway's training figure.
-    assert client.post("/certificates/transcript").status_code == 302
-    cert = IssuedCertificate.select().order_by(IssuedCertificate.id.desc()).get()
-    transcript_pdf = " ".join(
-        p.extract_text() for p in PdfReader(io.BytesIO(bytes(cert.pdf))).pages
-    ).replace("\n", " ")
-    assert f"Total counted hours: {_h(figures.training_hours)}" in transcript_pdf
-
     report = readiness.association_report(association, today, per_page=200)
     (row,) = [r for r in report.matching if r.pathway_id == ev.pathway.id]
     assert row.percent == pct
