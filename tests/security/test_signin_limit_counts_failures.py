@@ -120,13 +120,17 @@ def test_the_configured_storage_is_used_and_shared_between_apps(app_factory):
     assert codes == [400, 400, 400, 429]  # the second worker counted the first one's failures
 
 
-def test_the_storage_uri_comes_from_the_configuration(app_factory):
-    from lms.config import from_environment
+def test_the_storage_uri_comes_from_the_configuration(app_factory, tmp_path, monkeypatch):
+    from flask import Flask
+
+    from lms.config import load
     from lms.security import limiter
 
-    assert from_environment({"LMS_RATELIMIT_STORAGE_URI": "redis://h:6379"}) == {
-        "RATELIMIT_STORAGE_URI": "redis://h:6379"
-    }
+    with monkeypatch.context() as env:
+        env.setenv("LMS_RATELIMIT_STORAGE_URI", "redis://h:6379")
+        probe = Flask("probe", instance_path=str(tmp_path / "probe"))
+        load(probe, {"TESTING": True})
+    assert probe.config["RATELIMIT_STORAGE_URI"] == "redis://h:6379"
     app = app_factory(RATELIMIT_STORAGE_URI="lmstest-shared://from-config")
     assert app.config["RATELIMIT_STORAGE_URI"] == "lmstest-shared://from-config"
     assert isinstance(limiter.storage, SharedStorage)

@@ -103,10 +103,15 @@ def test_a_get_of_an_upload_page_is_not_counted(limited, people):
             assert client.get("/competencies/rules/upload").status_code == 200
 
 
-def test_upload_limit_is_configurable_from_the_environment():
-    from lms.config import from_environment
+def test_upload_limit_is_configurable_from_the_environment(tmp_path, monkeypatch):
+    from flask import Flask
 
-    assert from_environment({"LMS_UPLOAD_LIMIT": "5 per hour"}) == {"UPLOAD_LIMIT": "5 per hour"}
+    from lms.config import load
+
+    monkeypatch.setenv("LMS_UPLOAD_LIMIT", "5 per hour")
+    probe = Flask("probe", instance_path=str(tmp_path))
+    load(probe, {"TESTING": True})
+    assert probe.config["UPLOAD_LIMIT"] == "5 per hour"
 
 
 def test_a_portfolio_with_too_many_items_is_refused_naming_the_limit(app, client, make_user, auth):
