@@ -2,7 +2,7 @@
 
 The document loader serves only the contexts in `certificates/data/contexts/` and refuses every
 other URL, so canonicalising a credential never touches the network. Parsed contexts are loaded
-once per process; pyld keeps its own cache of processed contexts between calls.
+once per process, and each is tagged static so that pyld keeps it processed between calls.
 """
 
 from __future__ import annotations
@@ -52,7 +52,15 @@ def context_document(url: str) -> dict[str, Any]:
 
 def document_loader(url: str, options: dict | None = None) -> dict[str, Any]:
     """Load a context from the package; any other URL is an error, never a request."""
-    return {"contextUrl": None, "documentUrl": url, "document": context_document(url)}
+    # "static": the shipped files never change, so pyld keeps each processed context by its URL
+    # across calls; untagged, it fetched and re-canonicalised every context on every call
+    # (half of signing or verifying a credential).
+    return {
+        "contextUrl": None,
+        "documentUrl": url,
+        "document": context_document(url),
+        "tag": "static",
+    }
 
 
 def canonize(document: dict[str, Any]) -> str:
