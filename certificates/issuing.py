@@ -13,7 +13,7 @@ import json
 from collections.abc import Callable
 
 import peewee as pw
-from flask import abort, current_app
+from flask import current_app
 
 from certificates import badges, keys, render, sources, status
 from certificates.codes import display, is_well_formed, new_code, normalise
@@ -24,6 +24,7 @@ from competencies.models import Endorsement, Evidence
 from lms import audit
 from lms.db import db, is_sqlite, transactional
 from lms.duties import refuse_own
+from lms.errors import NotFound
 from lms.models import Association, Membership, User, utcnow
 from lms.permissions import Actor
 
@@ -170,7 +171,7 @@ def _own(actor: Actor | None, holder: User, association: Association) -> None:
     if actor is None:
         return
     if actor.user.id != holder.id or not actor.can("certificates:issue_own", association.id):
-        abort(404)
+        raise NotFound()
 
 
 @transactional
@@ -265,7 +266,7 @@ def issue_completion(
             "certificates:issue_completion", evidence.association_id
         ) and trainer_of(evidence, actor.user)
         if not (manager or trainer):
-            abort(404)
+            raise NotFound()
     who = actor.user if actor else issuer
     trainer_user = evidence.created_by if evidence.created_by_id else who
     today = today or dt.date.today()
@@ -293,7 +294,7 @@ def issue_endorsement(
 ) -> IssuedCertificate:
     """Issue the certificate (PDF and signed Open Badges 3.0 credential) of an endorsement."""
     if actor is not None and not actor.can("certificates:manage", endorsement.association_id):
-        abort(404)
+        raise NotFound()
     today = today or dt.date.today()
     data = sources.endorsement_data(endorsement, today)
     association = endorsement.association
@@ -359,7 +360,7 @@ def revoke(
     """Revoke a certificate with a reason; it keeps verifying, as REVOKED. Final: a suspended
     certificate may be revoked, a revoked one is never reinstated."""
     if actor is not None and not actor.can("certificates:manage", cert.association_id):
-        abort(404)
+        raise NotFound()
     reason = _reason(reason, "revoking")
     if cert.status == "revoked":
         raise CertificateError("This certificate is already revoked.", "code")
@@ -405,7 +406,7 @@ def _fresh(cert: IssuedCertificate) -> IssuedCertificate:
 
 def _suspendable(cert: IssuedCertificate, actor: Actor | None) -> None:
     if actor is not None and not actor.can("certificates:manage", cert.association_id):
-        abort(404)
+        raise NotFound()
     if cert.status == "revoked":
         raise CertificateError("This certificate is revoked; revocation is final.", "code")
     if cert.status != "valid":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import peewee as pw
 
+from lms import vocabulary
 from lms.db import BaseModel
 from lms.models import Association, User, utcnow
 
@@ -15,6 +16,15 @@ KIND_WORDS = {
     "endorsement": "Endorsement certificate",
 }
 STATUSES = ("valid", "superseded", "revoked")
+# Names of the statuses ("suspended" is shown for a valid certificate on hold).
+STATUS_LABELS = {
+    "valid": "Valid",
+    "superseded": "Superseded",
+    "revoked": "Revoked",
+    "suspended": "Suspended",
+}
+vocabulary.register("certificate_kind", KIND_WORDS)
+vocabulary.register("certificate_status", STATUS_LABELS)
 
 
 class IssuedCertificate(BaseModel):

@@ -22,13 +22,15 @@ from competencies.models import Endorsement, Evidence
 from competencies.pathways import evaluate_pathways, open_pathways
 from competencies.rulesets import bound_rule_set, rule_set_in_force
 from competencies.types import COUNTED, AreaInfo
+from competencies.vocabulary import RESULT_STATUS_LABELS
+from lms.errors import ServiceError
 from lms.models import Association, User
 
 # Filled in by the issuing service once the code is drawn.
 PENDING_CODE = "PENDING"
 PENDING_URL = "https://pending.invalid/verify"
 
-_STATUS_WORDS = {"met": "met", "in_progress": "in progress", "not_started": "not started"}
+_STATUS_WORDS = {code: name.lower() for code, name in RESULT_STATUS_LABELS.items()}
 SOURCE_WORDS = {
     "courses": "trainer roster",
     "import": "CSV import",
@@ -39,12 +41,8 @@ SOURCE_WORDS = {
 }
 
 
-class CertificateError(ValueError):
+class CertificateError(ServiceError, ValueError):
     """A certificate cannot be issued or changed as asked; `field` names the input at fault."""
-
-    def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.field = field
 
 
 def _month_year(day: dt.date) -> str:

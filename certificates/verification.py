@@ -8,10 +8,10 @@ from dataclasses import asdict, dataclass
 
 from certificates import badges, status
 from certificates.codes import display
-from certificates.models import IssuedCertificate
+from certificates.models import STATUS_LABELS, IssuedCertificate
 from competencies.endorsements import category_names
 
-STATUS_WORDS = {"valid": "VALID", "superseded": "SUPERSEDED", "revoked": "REVOKED"}
+STATUS_WORDS = {code: name.upper() for code, name in STATUS_LABELS.items()}
 
 
 @dataclass(frozen=True)

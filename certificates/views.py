@@ -25,15 +25,10 @@ from competencies.models import Endorsement, Evidence
 from competencies.pathways import open_pathways
 from lms.forms import ConfirmForm, choices
 from lms.models import Association, User
-from lms.permissions import current_actor, require
+from lms.permissions import acting_association, current_actor, require
 
 LIST_LIMIT = 200
 MAX_ZIP_DAYS = 3700
-
-
-def _own_association() -> Association | None:
-    ids = current_actor().association_ids("certificates:issue_own") or []
-    return Association.get_by_id(ids[0]) if ids else None
 
 
 def _progress_form(user: User, association: Association | None, formdata=None) -> ProgressForm:
@@ -45,7 +40,7 @@ def _progress_form(user: User, association: Association | None, formdata=None) -
 
 def _mine(progress_form: ProgressForm | None = None, status: int = 200):
     actor = current_actor()
-    association = _own_association()
+    association = acting_association("certificates:issue_own", required=False)
     rows = list(
         IssuedCertificate.select(
             IssuedCertificate.id,
@@ -106,7 +101,7 @@ def _issued(cert: IssuedCertificate):
 @require("certificates:issue_own")
 def issue_progress():
     actor = current_actor()
-    association = _own_association()
+    association = acting_association("certificates:issue_own", required=False)
     form = _progress_form(actor.user, association, formdata=request.form)
     if not form.validate_on_submit():
         return _mine(form, 400)
@@ -126,7 +121,11 @@ def issue_transcript():
     actor = current_actor()
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    return _issued(issuing.issue_transcript(actor.user, _own_association(), actor=actor))
+    return _issued(
+        issuing.issue_transcript(
+            actor.user, acting_association("certificates:issue_own", required=False), actor=actor
+        )
+    )
 
 
 def _visible(cert_id: int) -> IssuedCertificate:
@@ -261,10 +260,17 @@ def manage():
     }
     today = dt.date.today()
     zip_form = ZipForm(formdata=None, start=today.replace(day=1), end=today)
+    names = {
+        a.id: category_names(a, today)
+        for a in Association.select().where(
+            Association.id.in_(sorted({e.association_id for e in endorsements}) or [0])
+        )
+    }
     return render_template(
         "certificates/manage.html",
         rows=rows,
         endorsements=endorsements,
+        category_names=names,
         certified=certified,
         filters=filters,
         zip_form=zip_form,

@@ -9,18 +9,15 @@ from competencies.rulesets import bound_rule_set, rule_set_in_force
 from lms import audit
 from lms.db import transactional
 from lms.duties import refuse_own
+from lms.errors import ServiceError
 from lms.models import Association, Membership, User
 from lms.signals import endorsement_awarded
 
 ADD_ONS = {"ERS": "Endorsed Reflective Supervisor"}
 
 
-class EndorsementError(ValueError):
+class EndorsementError(ServiceError, ValueError):
     """An endorsement cannot be recorded as asked; `field` names the input at fault."""
-
-    def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.field = field
 
 
 def renewal_due_after(association: Association, awarded_on: dt.date) -> dt.date:

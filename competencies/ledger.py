@@ -14,18 +14,15 @@ from competencies.types import COUNTED, KINDS, STATUSES
 from lms import audit
 from lms.db import db, insert_rows
 from lms.duties import refuse_own
+from lms.errors import ServiceError
 from lms.models import Association, Membership, User, utcnow
 from lms.signals import evidence_recorded
 
 EARLIEST = dt.date(1950, 1, 1)
 
 
-class EvidenceError(ValueError):
+class EvidenceError(ServiceError, ValueError):
     """Evidence cannot be written as asked; `field` names the input at fault."""
-
-    def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.field = field
 
 
 def _check(

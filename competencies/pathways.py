@@ -16,17 +16,14 @@ from competencies.summaries import build_summaries, empty_summary
 from competencies.types import Summary
 from lms import audit
 from lms.db import transactional
+from lms.errors import ServiceError
 from lms.models import Association, Membership, User
 
 OPEN_STATUSES = ("in_progress", "submitted", "under_review", "on_hold", "deferred")
 
 
-class PathwayError(ValueError):
+class PathwayError(ServiceError, ValueError):
     """A goal cannot be declared as asked; `field` names the input at fault."""
-
-    def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.field = field
 
 
 @transactional

@@ -14,6 +14,7 @@ from competencies.models import Framework, RuleSet
 from competencies.types import AreaInfo
 from lms import audit
 from lms.db import transactional
+from lms.errors import ServiceError
 from lms.models import Association, User
 
 _bound_cache: dict[tuple, rules.RuleSet] = {}
@@ -24,8 +25,10 @@ LIGHT = tuple(f for f in RuleSet._meta.sorted_fields if f.name != "document")
 _cache_lock = threading.Lock()
 
 
-class RuleSetConflict(ValueError):
+class RuleSetConflict(ServiceError, ValueError):
     """A version with this number already exists for the association."""
+
+    status = 409
 
 
 @transactional

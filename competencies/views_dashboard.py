@@ -31,7 +31,7 @@ from competencies.types import Summary
 from lms.forms import ConfirmForm, choices
 from lms.inputs import int_arg, upload_limit
 from lms.models import Association, Membership, User
-from lms.permissions import current_actor, ensure_in_association, require
+from lms.permissions import acting_association, current_actor, ensure_in_association, require
 
 EVIDENCE_PER_PAGE = 50
 SELF_KINDS = {
@@ -41,15 +41,6 @@ SELF_KINDS = {
     "membership": (MembershipForm, "Association membership"),
     "agreement": (AgreementForm, "Signed agreement"),
 }
-
-
-def _clinician_association() -> Association:
-    """Return the association where the current user is a clinician (first one)."""
-    actor = current_actor()
-    ids = actor.association_ids("competencies:track_own") or []
-    if not ids:
-        abort(403)
-    return Association.get_by_id(ids[0])
 
 
 def area_grid(result, summary: Summary, rules) -> list[dict]:
@@ -96,7 +87,7 @@ def percent_filter(result) -> int:
 @require("competencies:track_own")
 def dashboard():
     user = current_actor().user
-    association = _clinician_association()
+    association = acting_association("competencies:track_own")
     today = dt.date.today()
     open_ = list(pathways.open_pathways(user))
     views = [evaluation_view(ev, today) for ev in pathways.evaluate_pathways(open_, today)]
@@ -125,7 +116,7 @@ def _goal_form(association: Association, formdata=None) -> GoalForm:
 @bp.route("/goals", methods=["POST"])
 @require("competencies:track_own")
 def declare_goal():
-    association = _clinician_association()
+    association = acting_association("competencies:track_own")
     form = _goal_form(association, formdata=request.form)
     if form.validate_on_submit():
         try:
@@ -193,7 +184,7 @@ def new_evidence(kind: str):
         abort(404)
     form_class, title = SELF_KINDS[kind]
     form = form_class()
-    association = _clinician_association()
+    association = acting_association("competencies:track_own")
     verdicts = None
     if form.validate_on_submit():
         _check_dates(form, dt.date.today())
@@ -293,8 +284,7 @@ def decide(evidence_id: int):
 @require("competencies:plan")
 def planner():
     actor = current_actor()
-    association_id = actor.primary_association_id()
-    association = Association.get_or_none(Association.id == association_id)
+    association = acting_association("competencies:plan", actor, required=False)
     row = rule_set_in_force(association, dt.date.today())
     if row is None:
         abort(404)

@@ -12,7 +12,7 @@ from competencies.forms import EndorsementForm
 from competencies.models import Endorsement
 from lms.forms import choices
 from lms.models import Membership, User
-from lms.permissions import current_actor, requested_association, require
+from lms.permissions import acting_association, current_actor, require
 
 NOT_A_MEMBER = "No one in your association has this email."
 
@@ -20,7 +20,7 @@ NOT_A_MEMBER = "No one in your association has this email."
 @bp.route("/endorsements", methods=["GET", "POST"])
 @require("competencies:award")
 def endorsement_list():
-    association = requested_association("competencies:award")
+    association = acting_association("competencies:award")
     form = EndorsementForm()
     names = endorsements.category_names(association, dt.date.today())
     # No category chosen in advance: one that was would be recorded by a single click.

@@ -17,7 +17,7 @@ from lms.csvutil import csv_rows
 from lms.forms import choices
 from lms.inputs import int_arg
 from lms.models import Association
-from lms.permissions import ALL, current_actor, ensure_in_association, require
+from lms.permissions import ALL, acting_association, current_actor, require
 
 VIEW = "competencies:view_readiness"
 STAFF = "competencies:view_staff"
@@ -80,17 +80,7 @@ def _report_association() -> tuple[Association, list[Association]]:
     query = Association.select().order_by(Association.name)
     if ids is not ALL:
         query = query.where(Association.id.in_(ids))
-    options = list(query)
-    raw = request.args.get("association", "")
-    if raw:
-        chosen = Association.get_or_none(Association.id == raw) if raw.isdigit() else None
-        if chosen is None:
-            abort(404)
-        ensure_in_association(actor, VIEW, chosen.id)
-        return chosen, options
-    if not options:
-        abort(404)
-    return options[0], options
+    return acting_association(VIEW, actor), list(query)
 
 
 def _build(association: Association, form: FilterForm, *, scope_agency_id=None, per_page=50):
@@ -201,9 +191,9 @@ def _managed_agency():
     agencies = [
         a for a in readiness.managed_agencies(user) if current_actor().can(STAFF, a.association_id)
     ]
-    raw = request.args.get("association", "")
-    if raw:
-        agencies = [a for a in agencies if str(a.association_id) == raw]
+    if request.args.get("association"):
+        chosen = acting_association(STAFF).id
+        agencies = [a for a in agencies if a.association_id == chosen]
         if not agencies:
             abort(404)
     return (agencies[0] if agencies else None), agencies

@@ -1,9 +1,13 @@
-"""Words for the codes of rule sets and evidence: in sentences (evaluator) and as form labels.
+"""Words for the codes of rule sets and evidence: in sentences (evaluator), as form labels and
+as the names shown beside codes.
 
-Pure data, importable from the evaluator (no Flask); the forms and the node types read it.
+Pure data, importable from the evaluator (no Flask); the forms and the node types read it, and
+it registers its kinds with the one vocabulary, lms.vocabulary (templates: `label`, `named`).
 """
 
 from __future__ import annotations
+
+from lms import vocabulary
 
 # In sentences: "Complete 4 more hours of training on diversity, equity & inclusion".
 TAG_WORDS = {"dei": "diversity, equity & inclusion", "rsc-topic": "reflective supervision"}
@@ -61,3 +65,32 @@ DOCUMENT_LABELS = {
     "code_of_ethics": "Code of Ethics",
     "endorsement_agreement": "Endorsement Agreement",
 }
+
+# Statuses, as shown beside a record (templates: {{ status|label("evidence_status") }}).
+RESULT_STATUS_LABELS = {
+    "met": "Met",
+    "in_progress": "In progress",
+    "not_started": "Not started",
+    "expired": "Expired",
+}
+EVIDENCE_STATUS_LABELS = {
+    "pending": "Waiting for verification",
+    "verified": "Verified",
+    "attested": "Attested",
+    "rejected": "Rejected",
+    "void": "Withdrawn",
+}
+ENDORSEMENT_STATUS_LABELS = {"active": "Active", "lapsed": "Lapsed", "revoked": "Revoked"}
+
+# The one vocabulary (lms.vocabulary) holds every kind, for the `label` and `named` filters.
+for _kind, _names in {
+    "result_status": RESULT_STATUS_LABELS,
+    "evidence_status": EVIDENCE_STATUS_LABELS,
+    "endorsement_status": ENDORSEMENT_STATUS_LABELS,
+    "evidence_kind": KIND_WORDS,
+    "education": EDUCATION_LABELS,
+    "work": WORK_LABELS,
+    "document": DOCUMENT_LABELS,
+    "tag": TAG_WORDS,
+}.items():
+    vocabulary.register(_kind, _names)

@@ -17,9 +17,8 @@ from courses.models import Completion, IdempotencyKey, Session, Training
 from courses.services import CourseError
 from lms.api import ApiError, Id, operation
 from lms.db import transactional
-from lms.duties import OwnRecord
 from lms.models import Membership, User, normalise_email
-from lms.permissions import Actor, current_actor
+from lms.permissions import Actor, acting_association, current_actor
 
 MAX_ITEMS = 500
 
@@ -118,7 +117,7 @@ def record_batch(
                     field="Idempotency-Key",
                 )
             return seen.status, seen.response
-    association = services.acting_association(actor, "courses:record_completion")
+    association = acting_association("courses:record_completion", actor)
     resolved = []
     problems = []
     for index, item in enumerate(batch.items):
@@ -155,7 +154,7 @@ def record_batch(
             except CourseError as exc:  # @transactional undoes the items recorded before
                 field = {"clinician": "email"}.get(exc.field or "", exc.field or "items")
                 raise ApiError(
-                    403 if isinstance(exc, OwnRecord) else 422,
+                    exc.status,
                     f"Item {index}: {exc} Nothing was recorded.",
                     field=f"items.{index}.{field}",
                 ) from None
@@ -285,7 +284,7 @@ def _out(completion: Completion) -> dict:
 
 def _by_external_id(actor: Actor, external_id: str) -> Completion:
     """Return the live API completion with this external id in the actor's association, or 404."""
-    association = services.acting_association(actor, "courses:record_completion")
+    association = acting_association("courses:record_completion", actor)
     completion = Completion.get_or_none(
         (Completion.association == association)
         & (Completion.source == "api")
@@ -305,7 +304,7 @@ def _by_external_id(actor: Actor, external_id: str) -> Completion:
 
 def _unprocessable(exc: CourseError) -> ApiError:
     """422 for a bad value; 403 when the caller would correct their own completion."""
-    return ApiError(403 if isinstance(exc, OwnRecord) else 422, str(exc), field=exc.field)
+    return ApiError(exc.status, str(exc), field=exc.field)
 
 
 @api.patch("/completions/<external_id>")

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import click
 
-from courses import importer, services
+from courses import importer
 from courses.blueprint import cli
 from lms.db import connection
 from lms.models import User
-from lms.permissions import actor_for
+from lms.permissions import acting_association, actor_for
 
 
 @cli.command("import-completions")
@@ -27,7 +27,7 @@ def import_completions(path: Path, email: str, training_code: str | None, dry_ru
         actor = actor_for(user)
         if not actor.can("courses:import"):
             raise click.ClickException(f"{email} may not import completions.")
-        association = services.acting_association(actor, "courses:import")
+        association = acting_association("courses:import", actor, requested=None)
         run = importer.preview if dry_run else importer.commit
         try:
             with path.open("rb") as stream:

@@ -417,7 +417,7 @@ def reevaluate(actor: Actor, association: Association, *, background: bool) -> s
 
 
 def _check(actor: Actor, association: Association) -> None:
-    from werkzeug.exceptions import NotFound
+    from lms.errors import NotFound
 
     if not actor.can("courses:import", association.id):
         raise NotFound()

@@ -20,13 +20,13 @@ from typing import BinaryIO
 from urllib.parse import urlsplit, urlunsplit
 
 import peewee as pw
-from werkzeug.exceptions import NotFound
 
 from courses.models import LmsAccount
 from courses.services import CourseError, clinicians_of
 from courses.xapi import Account
 from lms import audit
 from lms.db import db, transactional
+from lms.errors import NotFound
 from lms.models import Association, Membership, User, normalise_email
 from lms.permissions import Actor
 from lms.tabular import RowError, Table, TabularError, read_table

@@ -13,7 +13,6 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 import peewee as pw
-from werkzeug.exceptions import Forbidden, NotFound
 
 from competencies import ledger
 from competencies.models import Evidence
@@ -28,6 +27,7 @@ from courses.models import (
 from lms import audit
 from lms.db import transactional
 from lms.duties import refuse_own
+from lms.errors import Forbidden, NotFound, ServiceError
 from lms.models import Association, Membership, User
 from lms.permissions import Actor
 
@@ -37,27 +37,11 @@ TAG = re.compile(r"[a-z0-9][a-z0-9-]{0,39}")
 MAX_HOURS = 2000.0
 
 
-class CourseError(ValueError):
+class CourseError(ServiceError, ValueError):
     """A request cannot be done as asked; `field` names the input at fault."""
-
-    def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.field = field
 
 
 # --- who may do what ---------------------------------------------------------------------------
-
-
-def acting_association(actor: Actor, capability: str) -> Association:
-    """Return the association the actor works in with this capability (admins: the first)."""
-    ids = actor.association_ids(capability)
-    if ids is None:
-        found = Association.select().order_by(Association.id).first()
-    else:
-        found = Association.get_or_none(Association.id == ids[0]) if ids else None
-    if found is None:
-        raise Forbidden()
-    return found
 
 
 def is_manager(actor: Actor, association_id: int) -> bool:

@@ -11,17 +11,13 @@ from competencies.figures import Headline, headline
 from competencies.models import Evidence
 from competencies.pathways import evaluate_pathways, open_pathways
 from competencies.types import COUNTED
+from competencies.vocabulary import EVIDENCE_STATUS_LABELS
 from courses.models import Completion, Training
 from courses.services import correction_history, missing_prerequisites
 from lms.csvutil import csv_rows
 from lms.models import User
 
-STATUS_WORDS = {
-    "verified": "Verified",
-    "pending": "Waiting for verification",
-    "rejected": "Rejected",
-    "void": "Withdrawn",
-}
+STATUS_WORDS = EVIDENCE_STATUS_LABELS  # a completion is evidence: the same words
 CORRECTED = "Corrected"  # a void completion that another one replaces
 
 

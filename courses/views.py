@@ -19,21 +19,17 @@ from courses.transcript import (
     transcript_csv,
     transcript_rows,
 )
+from lms.errors import form_error
 from lms.forms import ConfirmForm, choices
 from lms.inputs import upload_limit
 from lms.models import Association, Membership, User
-from lms.permissions import current_actor, require
+from lms.permissions import acting_association, current_actor, require
 
 
 def _area_choices(association: Association) -> list:
     framework = framework_for(association)
     infos = area_infos(framework) if framework else ()
     return choices((a.id, f"{a.id} — {a.name} ({a.domain})") for a in infos)
-
-
-def _form_error(form, exc: CourseError, default: str) -> None:
-    name = exc.field if exc.field and hasattr(form, exc.field) else default
-    getattr(form, name).errors.append(str(exc))
 
 
 # --- catalogue ---------------------------------------------------------------------------------
@@ -43,7 +39,7 @@ def _form_error(form, exc: CourseError, default: str) -> None:
 @require("courses:view_catalogue")
 def catalogue():
     actor = current_actor()
-    association = services.acting_association(actor, "courses:view_catalogue")
+    association = acting_association("courses:view_catalogue", actor)
     args = request.args
     on_or_after = None
     date_error = None
@@ -62,10 +58,12 @@ def catalogue():
             on_or_after=on_or_after,
         ).limit(200)
     )
+    framework = framework_for(association)
     return render_template(
         "courses/catalogue.html",
         trainings=trainings,
         areas=_area_choices(association),
+        area_names={a.id: a.name for a in (area_infos(framework) if framework else ())},
         formats=FORMATS,
         args=args,
         date_error=date_error,
@@ -148,7 +146,7 @@ def edit_training(training_id: int | None = None):
         services.check_manage(actor, training)
         association = training.association
     else:
-        association = services.acting_association(actor, "courses:manage_trainings")
+        association = acting_association("courses:manage_trainings", actor)
     form = _training_form(association, training, request.form if request.method == "POST" else None)
     if form.validate_on_submit():
         try:
@@ -160,7 +158,7 @@ def edit_training(training_id: int | None = None):
                 prerequisites=form.prerequisites.data or [],
             )
         except CourseError as exc:
-            _form_error(form, exc, "code")
+            form_error(form, exc, "code")
         else:
             flash(f"{saved.title} is saved.", "success")
             return redirect(url_for("courses.training_detail", training_id=saved.id))
@@ -199,7 +197,7 @@ def new_session(training_id: int):
                 trainer_ids=form.trainers.data or [],
             )
         except CourseError as exc:
-            _form_error(form, exc, "starts_on")
+            form_error(form, exc, "starts_on")
         else:
             flash("The session is scheduled.", "success")
             return redirect(url_for("courses.training_detail", training_id=training.id))
@@ -285,7 +283,7 @@ def _self_report_form(association: Association, formdata=None) -> SelfReportForm
 @require("courses:self_report")
 def self_report():
     actor = current_actor()
-    association = services.acting_association(actor, "courses:self_report")
+    association = acting_association("courses:self_report", actor)
     form = _self_report_form(association)
     if form.validate_on_submit():
         upload = form.certificate.data
@@ -309,7 +307,7 @@ def self_report():
                 content_type=content_type,
             )
         except CourseError as exc:
-            _form_error(form, exc, "certificate")
+            form_error(form, exc, "certificate")
         else:
             flash("Sent. It counts once your association or the trainer verifies it.", "success")
             return redirect(url_for("courses.transcript"))

@@ -8,16 +8,12 @@ from courses import lms_accounts
 from courses.blueprint import bp
 from courses.forms_records import ClinicianLmsAccountForm, LmsAccountImportForm
 from courses.services import CourseError
+from lms.errors import form_error
 from lms.forms import ConfirmForm
 from lms.inputs import int_arg, upload_limit
-from lms.permissions import current_actor, requested_association, require
+from lms.permissions import acting_association, current_actor, require
 
 LIST_LIMIT = 500
-
-
-def _form_error(form, exc: CourseError) -> None:
-    name = exc.field if exc.field in form._fields else "name"
-    form[name].errors.append(str(exc))
 
 
 @bp.route("/my-lms-accounts")
@@ -36,7 +32,7 @@ def my_lms_accounts():
 @require("courses:link_lms_accounts")
 def association_lms_accounts():
     actor = current_actor()
-    association = requested_association("courses:link_lms_accounts")
+    association = acting_association("courses:link_lms_accounts")
     form = ClinicianLmsAccountForm()
     upload = LmsAccountImportForm(formdata=None)
     if form.validate_on_submit():
@@ -45,7 +41,7 @@ def association_lms_accounts():
                 actor, association, form.email.data, form.home_page.data, form.name.data
             )
         except CourseError as exc:
-            _form_error(form, exc)
+            form_error(form, exc, "name")
         else:
             flash(
                 f"Linked {account.name} on {account.home_page} to {account.user.display_name}."
@@ -76,7 +72,7 @@ def _render(association, form, upload, report, status):
 @require("courses:link_lms_accounts")
 def lms_accounts_import():
     actor = current_actor()
-    association = requested_association("courses:link_lms_accounts")
+    association = acting_association("courses:link_lms_accounts")
     form = ClinicianLmsAccountForm(formdata=None)
     upload = LmsAccountImportForm()
     report = None

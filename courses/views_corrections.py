@@ -12,6 +12,7 @@ from courses.blueprint import bp
 from courses.forms_records import CorrectionForm, VoidForm
 from courses.models import Completion
 from courses.services import CourseError
+from lms.errors import form_error
 from lms.forms import choices
 from lms.permissions import Actor, current_actor, require
 
@@ -109,13 +110,6 @@ def _history(completion: Completion) -> list[Completion]:
     return out
 
 
-def _form_error(form, exc: CourseError) -> None:
-    if exc.field and exc.field in form._fields and exc.field != "submit":
-        form[exc.field].errors.append(str(exc))
-    else:
-        form.form_errors.append(str(exc))
-
-
 @bp.route("/completions/<int:completion_id>/correct", methods=["GET", "POST"])
 @require("courses:record_completion")
 def correct_completion(completion_id: int):
@@ -134,7 +128,7 @@ def correct_completion(completion_id: int):
                 areas=correction.areas.data or [],
             )
         except CourseError as exc:
-            _form_error(correction, exc)
+            form_error(correction, exc)
         else:
             flash(
                 f"Corrected: {new.label}, {new.hours:g} clock hours on "
@@ -154,7 +148,7 @@ def void_completion(completion_id: int):
         try:
             services.void_recorded_completion(actor, completion, reason=void.reason.data or "")
         except CourseError as exc:
-            _form_error(void, exc)
+            form_error(void, exc)
         else:
             flash(
                 f"Voided: {completion.label} of {completion.completed_on.isoformat()}. It stays "

@@ -16,7 +16,7 @@ from courses.forms import ImportForm
 from lms import jobs
 from lms.forms import ConfirmForm, choices
 from lms.inputs import upload_limit
-from lms.permissions import current_actor, require
+from lms.permissions import acting_association, current_actor, require
 
 TOKEN = re.compile(r"[0-9a-f]{32}")
 IMPORT_ENDPOINTS = frozenset({"courses.import_upload", "courses.import_commit"})
@@ -50,7 +50,7 @@ def _training_choices(actor, association):
 @require("courses:import")
 def import_upload():
     actor = current_actor()
-    association = services.acting_association(actor, "courses:import")
+    association = acting_association("courses:import", actor)
     form = ImportForm()
     form.training.choices = _training_choices(actor, association)
     if form.validate_on_submit():
@@ -100,7 +100,7 @@ def import_job(job_id: str):
 def import_resume(token: str):
     """Show a kept preview again (the person's own only), to import it."""
     actor = current_actor()
-    association = services.acting_association(actor, "courses:import")
+    association = acting_association("courses:import", actor)
     csv_path, meta_path = _paths(actor.user.id, token) if TOKEN.fullmatch(token) else (None, None)
     if csv_path is None or not csv_path.exists():
         flash("This import is no longer available; upload the file again.", "danger")
@@ -122,7 +122,7 @@ def import_resume(token: str):
 @require("courses:import")
 def import_commit(token: str):
     actor = current_actor()
-    association = services.acting_association(actor, "courses:import")
+    association = acting_association("courses:import", actor)
     form = ConfirmForm()
     if not TOKEN.fullmatch(token) or not form.validate_on_submit():
         flash("This import is no longer available; upload the file again.", "danger")

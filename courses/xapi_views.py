@@ -31,7 +31,7 @@ from courses.xapi import (
 from lms.api import ApiError, json_body, operation
 from lms.db import transactional
 from lms.models import User, utcnow
-from lms.permissions import Actor, current_actor
+from lms.permissions import Actor, acting_association, current_actor
 
 MAX_STATEMENTS = 100
 SERVER_VERSION = "1.0.3"
@@ -110,7 +110,7 @@ def _completion(
 @transactional
 def receive(actor: Actor, bodies: list, *, statement_id: str | None = None) -> list[str]:
     """Store and apply statements, all or nothing; return their ids."""
-    association = services.acting_association(actor, "courses:record_completion")
+    association = acting_association("courses:record_completion", actor)
     finder = LearnerFinder(association.id)
     ids: list[str] = []
     for position, body in enumerate(bodies):
@@ -249,7 +249,7 @@ def find_statement(actor: Actor, statement_id: str, *, voided: bool) -> XapiStat
     As the xAPI specification asks, a voided statement is found only as voided, and any
     other only as not voided; another association's statement is not found.
     """
-    association = services.acting_association(actor, "courses:record_completion")
+    association = acting_association("courses:record_completion", actor)
     found = XapiStatement.get_or_none(
         (XapiStatement.association == association)
         & (XapiStatement.statement_id == statement_id)

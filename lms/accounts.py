@@ -10,6 +10,7 @@ from flask import current_app
 
 from lms import audit
 from lms.db import transactional
+from lms.errors import ServiceError
 from lms.models import (
     Agency,
     ApiToken,
@@ -26,12 +27,8 @@ from lms.security import check_password, hash_password, new_token, password_prob
 from lms.signals import user_sessions_ended
 
 
-class AccountError(ValueError):
+class AccountError(ServiceError, ValueError):
     """A request about an account cannot be done; `field` names the input at fault."""
-
-    def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.field = field
 
 
 SHARED_ACCOUNT = (

@@ -85,7 +85,7 @@ class Conflict(ServiceError):
 def form_error(form: Any, exc: ServiceError, default: str | None = None) -> None:
     """Show a service error on the form: on its field, else on `default`, else on the form."""
     for name in (exc.field, default):
-        if name and name in form:
+        if name and name in form and name not in ("submit", "csrf_token"):
             form[name].errors = [*form[name].errors, exc.message or str(exc)]
             return
     form.form_errors.append(exc.message or str(exc))

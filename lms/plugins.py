@@ -13,6 +13,8 @@ import click
 from blinker import NamedSignal
 from flask import Blueprint, Flask, current_app, has_app_context
 
+from lms.vocabulary import ROLE_LABELS, role_label  # noqa: F401 (their names for people)
+
 ROLES = (
     "clinician",
     "trainer",
@@ -22,21 +24,6 @@ ROLES = (
     "coordinator",
     "admin",
 )
-# How each role is written for people: the one vocabulary of role names.
-ROLE_LABELS = {
-    "clinician": "Clinician",
-    "trainer": "Trainer",
-    "rsc_provider": "RSC provider",
-    "agency_manager": "Agency manager",
-    "reviewer": "Reviewer",
-    "coordinator": "Coordinator",
-    "admin": "Administrator",
-}
-
-
-def role_label(role: str) -> str:
-    """Return a role's name for people ("RSC provider" for rsc_provider)."""
-    return ROLE_LABELS.get(role, role.replace("_", " ").capitalize())
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ import peewee as pw
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from lms import accounts
+from lms import accounts, vocabulary
 from lms.forms import ConfirmForm, TokenForm, choices
 from lms.home import split as split_todos
 from lms.home import waited
@@ -126,6 +126,18 @@ def healthz():
 @bp.app_template_filter("role_label")
 def _role_label(role: str) -> str:
     return role_label(role)
+
+
+@bp.app_template_filter("label")
+def _label(code: str | None, kind: str, default: str | None = None) -> str:
+    """{{ code|label("kind") }}: the code's name (lms.vocabulary)."""
+    return vocabulary.label(code, kind, default)
+
+
+@bp.app_template_filter("named")
+def _named(code: str | None, kind: str | None = None, name=None) -> str:
+    """{{ code|named("kind") }} or {{ code|named(name=…) }}: "Name (CODE)" (lms.vocabulary)."""
+    return vocabulary.named(code, kind, name)
 
 
 @bp.app_template_filter("role_labels")

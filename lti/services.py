@@ -11,13 +11,13 @@ from urllib.parse import quote, urlsplit
 
 import peewee as pw
 from flask import current_app, has_request_context, request
-from werkzeug.exceptions import NotFound
 
 from courses.lms_accounts import canonical_home_page, link_from_lms
 from courses.models import LmsAccount, Training
 from courses.services import CourseError
 from lms import audit
 from lms.db import db, transactional
+from lms.errors import NotFound, ServiceError
 from lms.models import Association, Membership, User, normalise_email, utcnow
 from lms.permissions import Actor
 from lti import keys
@@ -43,12 +43,8 @@ INSTRUCTOR_ROLES = (
 )
 
 
-class LtiError(Exception):
+class LtiError(ServiceError):
     """A refused input; `field` names the form field or claim."""
-
-    def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.field = field
 
 
 # --- URLs ---------------------------------------------------------------------------------------

@@ -20,13 +20,13 @@ from pylti1p3.lineitem import LineItem
 from pylti1p3.names_roles import NamesRolesProvisioningService
 from pylti1p3.service_connector import ServiceConnector
 from requests import RequestException
-from werkzeug.exceptions import Forbidden, NotFound
 
 from courses.models import Session as CourseSession
 from courses.models import Training
 from courses.services import CourseError, record_roster
 from lms.auth import account_limit, reset_account_limit
 from lms.csrf import csrf
+from lms.errors import Forbidden, NotFound
 from lms.forms import choices
 from lms.models import Association, User
 from lms.permissions import actor_for, current_actor, require

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from lms.api import ApiError, Id, operation
 from lms.models import Association, User
-from lms.permissions import current_actor
+from lms.permissions import acting_association, current_actor
 from supervision import services
 from supervision.blueprint import api
 from supervision.models import RscSession
@@ -90,19 +90,12 @@ def _out(s: RscSession) -> dict:
     ).model_dump(mode="json")
 
 
-def _association() -> Association:
-    """Return the token's association: every operation here answers for it alone."""
-    ids = current_actor().association_ids("supervision:log_own") or []
-    if not ids:
-        raise ApiError(403, "This token may not log_own.")
-    return Association.get_by_id(ids[0])
-
-
 def _mine():
     """Return the actor's own sessions in the token's association (those of another
     association, private notes included, are not this token's to read or change)."""
     return RscSession.select().where(
-        (RscSession.clinician == current_actor().user) & (RscSession.association == _association())
+        (RscSession.clinician == current_actor().user)
+        & (RscSession.association == acting_association("supervision:log_own"))
     )
 
 
@@ -145,7 +138,7 @@ def list_sessions():
     success=201,
 )
 def log_session(body: SessionIn):
-    association = _association()
+    association = acting_association("supervision:log_own")
     provider = _provider(body.provider_id, association)
     data = services.SessionInput(
         body.occurred_on,

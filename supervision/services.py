@@ -21,6 +21,7 @@ from competencies.models import Evidence
 from lms import audit
 from lms.db import transactional
 from lms.duties import refuse_own
+from lms.errors import ServiceError
 from lms.models import Association, Membership, User, utcnow
 from lms.security import check_password
 from supervision.models import FORMATS, MEANING, ProviderCredential, RscSession
@@ -31,16 +32,14 @@ MAX_NOTE = 2000
 EXTRA_CODES = {"IFS:master": "Infant Family Specialist with a master's degree"}
 
 
-class SupervisionError(ValueError):
+class SupervisionError(ServiceError, ValueError):
     """A request cannot be done as asked; `field` names the input at fault."""
-
-    def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.field = field
 
 
 class SupervisionConflict(SupervisionError):
     """The record's state forbids the change (e.g. editing an attested session by API)."""
+
+    status = 409
 
 
 @dataclass(frozen=True)

@@ -12,10 +12,10 @@ from flask_login import current_user
 from competencies.models import Evidence
 from competencies.types import COUNTED
 from lms.db import is_sqlite
+from lms.errors import form_error
 from lms.forms import ConfirmForm, choices
-from lms.inputs import int_arg
 from lms.models import Association, User
-from lms.permissions import current_actor, ensure_in_association, require
+from lms.permissions import acting_association, current_actor, ensure_in_association, require
 from lms.security import limiter
 from supervision import explain, reminders, services
 from supervision.blueprint import bp
@@ -46,20 +46,6 @@ def _failed(response) -> bool:
 sign_limit = limiter.limit(_sign_limit, key_func=_signer_key, methods=["POST"], deduct_when=_failed)
 
 
-def _association(capability: str) -> Association:
-    ids = current_actor().association_ids(capability)
-    if ids is None:  # an admin: the association asked for, else the first one
-        wanted = int_arg("association")
-        query = Association.select().order_by(Association.id)
-        found = (query.where(Association.id == wanted) if wanted else query).first()
-        if found is None:
-            abort(404)
-        return found
-    if not ids:
-        abort(403)
-    return Association.get_by_id(ids[0])
-
-
 def _input(form) -> services.SessionInput:
     hours = form.hours.data
     return services.SessionInput(
@@ -73,9 +59,7 @@ def _input(form) -> services.SessionInput:
     )
 
 
-def _field_error(form, exc: services.SupervisionError, default: str) -> None:
-    name = exc.field if exc.field and hasattr(form, exc.field) else default
-    getattr(form, name).errors.append(str(exc))
+_field_error = form_error  # a service error onto its field (lms.errors)
 
 
 # --- the clinician ----------------------------------------------------------------------------
@@ -146,7 +130,7 @@ def _check_or_save(form: SessionForm, association: Association, session=None):
 @bp.route("/sessions/new", methods=["GET", "POST"])
 @require("supervision:log_own")
 def new_session():
-    association = _association("supervision:log_own")
+    association = acting_association("supervision:log_own")
     form = _session_form(association)
     if request.method == "GET":
         form.occurred_on.data = dt.date.today()
@@ -312,7 +296,7 @@ def _provider_page(attest_form=None, error=None, status=200):
         error=error,
         fmt=explain.hours_text,
         formats=FORMAT_LABELS,
-        credentials=services.credentials_of(actor.user, _association("supervision:attest")),
+        credentials=services.credentials_of(actor.user, acting_association("supervision:attest")),
         **overview,
     ), status
 
@@ -372,7 +356,7 @@ def reject(session_id: int):
 @require("supervision:attest")
 @sign_limit
 def enter():
-    association = _association("supervision:attest")
+    association = acting_association("supervision:attest")
     provider_user = current_actor().user
     form = GroupEntryForm()
     form.attendees.choices = choices(
@@ -402,7 +386,7 @@ def enter():
 @bp.route("/providers")
 @require("supervision:manage_providers")
 def providers():
-    association = _association("supervision:manage_providers")
+    association = acting_association("supervision:manage_providers")
     people = list(services.providers_of(association))
     held = {p.id: services.credentials_of(p, association) for p in people}
     return render_template(
@@ -413,7 +397,7 @@ def providers():
 @bp.route("/providers/<int:user_id>", methods=["GET", "POST"])
 @require("supervision:manage_providers")
 def provider_credentials(user_id: int):
-    association = _association("supervision:manage_providers")
+    association = acting_association("supervision:manage_providers")
     person = User.get_or_none(User.id == user_id)
     if person is None or not services.has_role(person, association, "rsc_provider"):
         abort(404)

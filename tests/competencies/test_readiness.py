@@ -265,7 +265,7 @@ def test_other_association_sees_nothing(client, auth, make_user, make_associatio
     auth.login(outsider.email)
     mine = Association.get(Association.code == "MI")
     assert client.get(f"/competencies/readiness?association={mine.id}").status_code == 404
-    assert client.get("/competencies/readiness?association=abc").status_code == 404
+    assert client.get("/competencies/readiness?association=abc").status_code == 400
     own = client.get("/competencies/readiness").get_data(as_text=True)
     assert "Ana Ready" not in own and "No clinician has an open pathway yet." in own
     target = cohort["ready"].id

@@ -10,12 +10,12 @@ import re
 
 import jsonschema
 import pytest
-from werkzeug.exceptions import Forbidden, NotFound
 
 from competencies.models import Evidence
 from courses import importer, self_reports, services
 from courses.models import Completion
 from courses.services import CourseError
+from lms.errors import Forbidden, NotFound
 from lms.models import AuditLog
 from tests.conftest import PASSWORD, csrf_token_from
 from tests.courses.conftest import TODAY

@@ -6,7 +6,6 @@ import io
 
 import peewee as pw
 import pytest
-from werkzeug.exceptions import NotFound
 
 from courses import lms_accounts
 from courses.lms_accounts import LearnerFinder
@@ -14,6 +13,7 @@ from courses.models import LmsAccount
 from courses.services import CourseError
 from courses.xapi import Account
 from lms.db import db
+from lms.errors import NotFound
 from lms.permissions import actor_for
 from tests.courses.test_pages import multipart
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from werkzeug.exceptions import Forbidden, NotFound
 
 from competencies.models import Evidence
 from courses import self_reports, services
 from courses.models import Completion, Training
 from courses.services import CourseError
+from lms.errors import Forbidden, NotFound
 from tests.courses.conftest import TODAY
 
 PDF = b"%PDF-1.7\n%%EOF\n"
