@@ -28,6 +28,7 @@ LEVEL_WORDS = {
     "doctorate": "doctorate",
     "mh_license": "mental-health licence",
 }
+ADD_ON_WORDS = {"ERS": "Endorsed Reflective Supervisor"}
 DOCUMENT_WORDS = {
     "code_of_ethics": "the Code of Ethics",
     "endorsement_agreement": "the Endorsement Agreement",

@@ -68,7 +68,7 @@ class Agreement(ActLeaf):
             status(k == n, progress),
             progress,
             node.path,
-            Figures(k, n, "documents", f"Agreements {k} of {n} signed"),
+            Figures(k, n, "documents", f"{k} of {n} signed"),
             tuple(signed[d] for d in have),
             tuple(refused),
             missing,

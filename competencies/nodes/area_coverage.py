@@ -94,7 +94,7 @@ class AreaCoverage(Leaf):
             status(met, progress),
             progress,
             node.path,
-            Figures(c, n, "areas", f"Areas {c} of {n}"),
+            Figures(c, n, "areas", f"{c} of {n} areas"),
             tuple(ids),
             (),
             missing,

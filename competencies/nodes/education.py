@@ -26,6 +26,11 @@ if TYPE_CHECKING:
     from competencies.rules import ExamRules, Node
 
 
+def level_words(level: object) -> str:
+    """Return an education level in words, also one the vocabulary does not know."""
+    return LEVEL_WORDS.get(str(level), str(level).replace("_", " "))
+
+
 class Education(ActLeaf):
     name = "education"
     title = "Education"
@@ -61,19 +66,19 @@ class Education(ActLeaf):
             elif level in alternatives:
                 good.append(it)
             else:
-                words = LEVEL_WORDS.get(str(level), str(level))
+                words = level_words(level)
                 refused.append(not_counted(it, f"{words} does not meet this requirement"))
         met = bool(good)
-        names = [LEVEL_WORDS.get(a, a) for a in alternatives]
+        names = [level_words(a) for a in alternatives]
         listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
-        shown = LEVEL_WORDS.get(str(good[-1].details.get("level")), "") if good else "none recorded"
+        shown = level_words(good[-1].details.get("level")) if good else "none recorded"
         return Result(
             "education",
             label(node, "Education"),
             MET if met else NOT_STARTED,
             1.0 if met else 0.0,
             node.path,
-            Figures(1 if met else 0, 1, "", f"Education: {shown}"),
+            Figures(1 if met else 0, 1, "", shown),
             tuple(it.id for it in good),
             tuple(refused),
             () if met else (f"Add proof of education: {listed}",),

@@ -87,7 +87,7 @@ class Exam(ActLeaf):
                 missing = (f"Retake the exam from {retake.isoformat()}",)
             else:
                 missing = (f"Pass the exam ({fmt(pass_mark)} % needed)",)
-        text = f"Exam best {fmt(best)} of {fmt(pass_mark)} %" if scores else "Exam not taken"
+        text = f"best {fmt(best)} of {fmt(pass_mark)} %" if scores else "not taken"
         return Result(
             "exam",
             label(node, "Exam"),

@@ -78,7 +78,7 @@ class References(ActLeaf):
             status(met, progress),
             progress,
             node.path,
-            Figures(n, target, "ratings", f"References {n} of {target}"),
+            Figures(n, target, "ratings", f"{n} of {target}"),
             tuple(it.id for it in good),
             tuple(refused),
             missing,

@@ -54,6 +54,7 @@ from competencies.nodes.result import (
 )
 from competencies.nodes.training_hours import target_of
 from competencies.types import COUNTED, GRADUATE_LEVELS, EvidenceItem, Summary
+from competencies.vocabulary import ADD_ON_WORDS, LEVEL_WORDS
 
 if TYPE_CHECKING:
     from competencies.forecast import Forecaster
@@ -73,20 +74,38 @@ def applicant_key(rule_set: RuleSet, category: str, education_levels: set[str]) 
     return f"{category}:{level}"
 
 
-def _eligible_credentials(node: Node, ctx: Context) -> frozenset[str]:
+def _eligible_credentials(node: Node, ctx: Context) -> tuple[str, ...]:
     eligible = node.params.get("eligible")
     table = ctx.rule_set.rsc_eligibility
     if isinstance(eligible, str):
-        return frozenset(table[eligible])
+        return tuple(table[eligible])
     if eligible is not None:
-        return frozenset(eligible)
+        return tuple(eligible)
     levels = {str(it.details.get("level")) for it in ctx.counted("education")}
-    return frozenset(table.get(applicant_key(ctx.rule_set, ctx.category.code, levels), ()))
+    return tuple(table.get(applicant_key(ctx.rule_set, ctx.category.code, levels), ()))
+
+
+def credential_words(credential: str) -> str:
+    """Return a credential in words: "IFS with a master's degree", "ERS (Endorsed …)"."""
+    code, _, level = credential.partition(":")
+    if level:
+        return f"{code} with a {LEVEL_WORDS.get(level, level.replace('_', ' '))}"
+    add_on = ADD_ON_WORDS.get(code)
+    return f"{code} ({add_on})" if add_on else code
+
+
+def _unqualified(credentials: tuple[str, ...]) -> str:
+    if not credentials:
+        return "no provider qualifies under these rules"
+    names = [credential_words(c) for c in credentials]
+    listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
+    return f"provider not endorsed as {listed}"
 
 
 def rsc_screen(node: Node, ctx: Context) -> tuple[list[EvidenceItem], list[NotCounted]]:
     """Split RSC rows into sessions that may count and those that cannot, with reasons."""
-    creds = _eligible_credentials(node, ctx)
+    eligible = _eligible_credentials(node, ctx)
+    creds = frozenset(eligible)
     facilitated_only = node.params["facilitated_groups_only"]
     ok: list[EvidenceItem] = []
     refused: list[NotCounted] = []
@@ -102,7 +121,7 @@ def rsc_screen(node: Node, ctx: Context) -> tuple[list[EvidenceItem], list[NotCo
         elif form == "group" and facilitated_only and not d.get("facilitated", False):
             refused.append(not_counted(it, "group without facilitator"))
         elif not creds.intersection(d.get("provider_credentials") or ()):
-            refused.append(not_counted(it, "provider not endorsed at the required category"))
+            refused.append(not_counted(it, _unqualified(eligible)))
         else:
             ok.append(it)
     return ok, refused
@@ -263,7 +282,7 @@ def evaluate_rsc(node: Node, ctx: Context) -> Result:
     about_ok = not about_min or choice.about + EPS >= about_min
     met = hours_ok and about_ok and choice.span_ok
     missing = () if met else tuple(_rsc_tasks(ok, choice, params, ctx))
-    text = f"RSC {fmt(choice.hours)} of {fmt(target)} h"
+    text = f"{fmt(choice.hours)} of {fmt(target)} h"
     if about_min:
         text += f", {fmt(choice.about)} of {fmt(about_min)} h about the supervision you give"
     progress = 1.0 if met else min(choice.progress, 0.99)

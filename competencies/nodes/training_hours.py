@@ -26,6 +26,7 @@ from competencies.nodes.result import (
     Result,
     fmt,
     label,
+    more,
     not_counted,
     ratio,
     status,
@@ -83,7 +84,6 @@ class TrainingHours(Leaf):
         met = value + EPS >= target
         words = " and ".join(TAG_WORDS.get(t, t) for t in tags)
         default = f"Training hours on {words}" if tags else "Training hours"
-        short = f"Training on {words}" if tags else "Training"
         tagset = frozenset(tags)
         refused = tuple(
             not_counted(it, status_reason(it))
@@ -93,14 +93,14 @@ class TrainingHours(Leaf):
         missing = ()
         if not met:
             on = f" on {words}" if tags else ""
-            missing = (f"Complete {fmt(target - value)} more hours of training{on}",)
+            missing = (f"Complete {more(target - value, 'hour', 'hours')} of training{on}",)
         return Result(
             "training_hours",
             label(node, default),
             status(met, progress),
             1.0 if met else progress,
             node.path,
-            Figures(value, target, "h", f"{short} {fmt(value)} of {fmt(target)} h"),
+            Figures(value, target, "h", f"{fmt(value)} of {fmt(target)} h"),
             (),
             refused,
             missing,

@@ -237,7 +237,7 @@ class TrainingMix(Leaf):
             status(met, progress),
             1.0 if met else progress,
             node.path,
-            Figures(value, target, "h", f"Training {fmt(value)} of {fmt(target)} h ({shown})"),
+            Figures(value, target, "h", f"{fmt(value)} of {fmt(target)} h ({shown})"),
             (),
             refused,
             tuple(missing),

@@ -231,7 +231,7 @@ class WorkExperience(Leaf):
         years_ok = years + EPS >= target
         fam_ok = families_min is None or families >= families_min
         parts = [1.0 if years_ok else ratio(years, target)]
-        text = f"Work {fmt(years)} of {fmt(target)} years"
+        text = f"{fmt(years)} of {fmt(target)} years"
         missing: list[str] = []
         if not years_ok:
             missing.append(f"Record {_needed(target - years, 'year', 'years')}")

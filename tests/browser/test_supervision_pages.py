@@ -12,7 +12,7 @@ def test_clinician_sees_window_and_reasons(page):
     page.goto("/supervision/")
     assert page.get_by_role("heading", name="Reflective supervision", level=1).is_visible()
     body = page.inner_text("main")
-    assert "RSC 28 of 50 h" in body
+    assert "28 of 50 h" in body
     assert "closes on" in body
     assert "peer group without facilitator" in body
     assert_accessible(page)

@@ -75,7 +75,7 @@ def test_rsc_hours_met_without_the_span_after_the_window_closed_says_what_to_do(
     assert not r.met
     assert r.missing, "an unmet RSC requirement must say what to do"
     # The figures and the task are about the same window: a new one, with nothing in it yet.
-    assert r.figures.text.startswith("0 of 24 h") or "RSC 0 of 24 h" in r.figures.text
+    assert r.figures.text == "0 of 24 h"
     assert r.missing == (
         "Get 24 hours of reflective supervision spanning at least 12 months, within 24 months",
     )
@@ -446,3 +446,76 @@ def test_the_window_open_today_is_the_best_among_sessions_recent_enough(base, as
     else:
         assert closed == best
         assert choice == rsc_best([s for s in ok if add_months(s.date, hi) > as_of], params)
+
+
+# --- 4. words --------------------------------------------------------------------------------
+
+
+def test_tasks_say_one_hour_and_hours_to_one_decimal():
+    one = run({"training_hours": {"min": 3}}, [item("training", D(2025, 1, 1), hours=2)])
+    assert one.missing == ("Complete 1 more hour of training",)
+    quarter = run({"training_hours": {"min": 3}}, [item("training", D(2025, 1, 1), hours=1.25)])
+    assert quarter.figures.text == "1.2 of 3 h"  # shown rounded down, never more than there is
+    assert quarter.missing == ("Complete 1.8 more hours of training",)  # needed, rounded up
+    rsc_quarter = run(RSC50, [rsc(D(2025, 1, 1), 0.25)])
+    assert rsc_quarter.figures.text == "0.2 of 50 h"
+    assert (
+        rsc_quarter.missing[0] == "Get 49.8 more hours of reflective supervision before 2027-01-01"
+    )
+
+
+def test_the_provider_reason_names_the_categories_that_would_qualify():
+    session = rsc(D(2025, 1, 6), 3, creds=("IFS",))
+    r = run(RSC50, [session])
+    assert reasons(r)[session.id] == (
+        "3 h on 2025-01-06: provider not endorsed as IMHS, IMHM-C or ERS (Endorsed Reflective "
+        "Supervisor)"
+    )
+    ifs = run(
+        {"rsc_hours": {"min": 1, "window_months": [0, 24]}},
+        [item("education", D(2020, 1, 1), details={"level": "bachelor"}), session],
+        category="IFS",
+    )
+    assert reasons(ifs)[session.id].endswith(
+        "provider not endorsed as IFS with a master's degree, IMHS or ERS (Endorsed Reflective "
+        "Supervisor)"
+    )
+
+
+def test_every_education_level_reads_as_words():
+    from competencies.types import EDUCATION_LEVELS
+    from competencies.vocabulary import EDUCATION_LABELS, LEVEL_WORDS
+
+    for level in EDUCATION_LEVELS:
+        assert LEVEL_WORDS[level] and "_" not in LEVEL_WORDS[level]
+        assert EDUCATION_LABELS[level] and "_" not in EDUCATION_LABELS[level]
+    node = {"education": {"alternatives": ["master", "mh_license"]}}
+    r = run(node, [item("education", D(2020, 1, 1), details={"level": "associate_related"})])
+    assert r.missing == ("Add proof of education: master's degree or mental-health licence",)
+    assert reasons(r) == {
+        r.not_counted[0].evidence_id: "Education record on 2020-01-01: related associate degree "
+        "does not meet this requirement"
+    }
+    odd = run(node, [item("education", D(2020, 1, 1), details={"level": "phd_in_arts"})])
+    assert "phd_in_arts" not in odd.not_counted[0].reason
+    assert "phd in arts" in odd.not_counted[0].reason
+
+
+def test_figures_do_not_repeat_the_requirements_label():
+    rs = bind_areas(default_rule_sets()[1], [AreaInfo("T1", "T1", "T", frozenset({"IMHM-C"}))])
+    items = [
+        item("training", D(2025, 1, 1), hours=5, tags=frozenset({"dei"})),
+        item("education", D(2015, 1, 1), details={"level": "master"}),
+        item("reference", D(2025, 1, 1)),
+        item("exam", D(2025, 1, 1), details={"score": 70}),
+        item("membership", D(2025, 1, 1), details={"valid_until": "2026-01-01"}),
+        item("agreement", D(2025, 1, 1), details={"document": "code_of_ethics"}),
+        rsc(D(2025, 1, 1), 2, creds=("IMHM-C",)),
+    ]
+    r = evaluate(rs, "IMHM-C", Summary.from_items(1, items), AS_OF)
+    words = re.compile(
+        r"^(training|rsc|work|education|references?|areas?|exam|membership|agreements?)\b", re.I
+    )
+    for leaf in r.leaves():
+        assert leaf.figures is not None
+        assert not words.match(leaf.figures.text), (leaf.label, leaf.figures.text)

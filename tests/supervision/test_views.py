@@ -143,7 +143,7 @@ def test_rsc_page_shows_window_hours_by_provider_and_reasons(
     auth.login(clinician.email)
     page = client.get("/supervision/").get_data(as_text=True)
     first = (TODAY - dt.timedelta(days=200)).isoformat()
-    assert "RSC 4 of 50 h" in page
+    assert "4 of 50 h" in page
     assert f"from <strong>{first}</strong>" in page
     assert "Pat Provider" in page and "4 h" in page
     assert "peer group without facilitator" in page
