@@ -181,6 +181,8 @@ def wrap_text(text: str, font: str, size: float, width: float) -> list[str]:
     text = clean_text(text)
     if not text:
         return []
+    if pdfmetrics.stringWidth(text, font, size) <= width:
+        return [text]  # most lines fit whole: one measurement instead of one per word
     space = pdfmetrics.stringWidth(" ", font, size)
     lines: list[str] = []
     line: list[str] = []
