@@ -6,6 +6,7 @@ from competencies import (  # noqa: F401
     views_dashboard,
     views_endorsements,
     views_frameworks,
+    views_planner,
     views_readiness,
 )
 from competencies import cli as _cli  # noqa: F401

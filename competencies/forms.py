@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from flask_wtf.file import FileField, FileSize
 from wtforms import (
     BooleanField,
     DateField,
@@ -11,7 +10,6 @@ from wtforms import (
     SelectField,
     StringField,
     SubmitField,
-    TextAreaField,
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
@@ -94,18 +92,6 @@ class DecisionForm(FlaskForm):
     reason = StringField(
         "Reason (needed to reject; the clinician sees it)", validators=[Length(max=500)]
     )
-
-
-class PlannerForm(FlaskForm):
-    category = SelectField("Category", validators=[DataRequired()])
-    as_of = DateField("Evaluate as of", validators=[Optional()])
-    portfolio = TextAreaField(
-        "Portfolio (JSON or YAML)",
-        validators=[Optional(), Length(max=500_000)],
-        description="A list of evidence items; the README documents the schema. Nothing is saved.",
-    )
-    upload = FileField("…or upload a portfolio file", validators=[FileSize(max_size=1024 * 1024)])
-    submit = SubmitField("Evaluate")
 
 
 class EndorsementForm(FlaskForm):

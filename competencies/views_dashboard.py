@@ -1,4 +1,4 @@
-"""The clinician's pages: dashboard, goals, own evidence; the verification queue; the planner."""
+"""The clinician's pages: dashboard, goals, own evidence; the verification queue."""
 
 from __future__ import annotations
 
@@ -20,16 +20,14 @@ from competencies.forms import (
     EducationForm,
     GoalForm,
     MembershipForm,
-    PlannerForm,
     ReferenceForm,
     WorkForm,
 )
 from competencies.models import Evidence
-from competencies.portfolio import PortfolioError, parse_portfolio_text
 from competencies.rulesets import bound_rule_set, rule_set_in_force
 from competencies.types import Summary
 from lms.forms import ConfirmForm, choices
-from lms.inputs import int_arg, upload_limit
+from lms.inputs import int_arg
 from lms.models import Association, Membership, User
 from lms.permissions import acting_association, current_actor, ensure_in_association, require
 
@@ -277,58 +275,6 @@ def decide(evidence_id: int):
     else:
         flash("Verified." if accept else "Rejected; the clinician sees your reason.", "success")
     return redirect(url_for("competencies.verification_queue"))
-
-
-@bp.route("/planner", methods=["GET", "POST"])
-@upload_limit
-@require("competencies:plan")
-def planner():
-    actor = current_actor()
-    association = acting_association("competencies:plan", actor, required=False)
-    row = rule_set_in_force(association, dt.date.today())
-    if row is None:
-        abort(404)
-    rules = bound_rule_set(row)
-    form = PlannerForm()
-    form.category.choices = choices(
-        (code, f"{cat.name} ({code})") for code, cat in rules.categories.items()
-    )
-    view = errors = None
-    if form.validate_on_submit():
-        text = form.portfolio.data or ""
-        if form.upload.data:
-            raw = form.upload.data.read()
-            try:
-                text = raw.decode("utf-8-sig")
-            except UnicodeDecodeError:
-                form.upload.errors.append("The file is not UTF-8 text.")
-        if not form.errors:
-            try:
-                portfolio = parse_portfolio_text(text or '{"evidence": []}')
-            except PortfolioError as exc:
-                errors = exc.errors
-            else:
-                as_of = form.as_of.data or portfolio.as_of or dt.date.today()
-                summary = Summary.from_items(0, portfolio.items, end=as_of)
-                result = pathways.evaluate_with(row, form.category.data, summary, as_of)
-                ev = pathways.Evaluation(
-                    pathway=_PlannerPathway(row, as_of), result=result, summary=summary
-                )
-                view = evaluation_view(ev, as_of)
-    status = 400 if (form.errors or errors) else 200
-    return render_template(
-        "competencies/planner.html", form=form, view=view, errors=errors, rule_set=row
-    ), status
-
-
-class _PlannerPathway:
-    """Stands in for a Pathway in the planner (nothing is stored)."""
-
-    def __init__(self, rule_set, as_of: dt.date):
-        self.rule_set = rule_set
-        self.started_on = dt.date(as_of.year - 2, as_of.month, 1)
-        self.category = None
-        self.id = None
 
 
 def home_panel(user: User, **_: object):
