@@ -23,9 +23,12 @@ Two formats are recognised from the header row:
     setting prints day and month as numbers whose order depends on the site's language, so a
     numeric date like 05/04/24 is refused as ambiguous.
 
+The file is read by the shared reader `lms.tabular`: UTF-8 with or without BOM, separated by
+`,`, `;` or tabs (detected from the header line; in a `;` file a list of areas is quoted).
 File-level problems raise :class:`CsvFileError`: header problems at call time, encoding, size
 and quoting problems while iterating (the import is all-or-nothing, so the caller discards
-the rows it already received).
+the rows it already received). A row's problems are `lms.tabular.RowError`s (line, column,
+message).
 """
 
 from __future__ import annotations
@@ -192,14 +195,6 @@ def parse_completions(
 
 def _file_error(err: TabularError) -> CsvFileError:
     return CsvFileError([FileProblem(err.where, err.message)])
-
-
-def _rows(table: Table) -> Iterator[tuple[int, list[str]]]:
-    """Yield (start line, fields) of each non-blank record; file problems as CsvFileError."""
-    try:
-        yield from table.rows()
-    except TabularError as err:
-        raise _file_error(err) from None
 
 
 # --- header ------------------------------------------------------------------------------------
@@ -415,97 +410,102 @@ def _template_rows(
     duplicates = _Duplicates()
     good_dates: dict[str, date] = {}
 
-    for line, row in _rows(table):
-        errors: list[Pair] = []
-        # Missing trailing optional fields and extra empty ones (a stray comma) are harmless;
-        # anything else means the columns are shifted and no value can be trusted.
-        if len(row) < needed or (len(row) > width and any(row[width:])):
-            errors.append(("row", f"has {len(row)} fields; the header has {width}"))
+    try:
+        for line, row in table.rows():
+            errors: list[Pair] = []
+            # Missing trailing optional fields and extra empty ones (a stray comma) are harmless;
+            # anything else means the columns are shifted and no value can be trusted.
+            if len(row) < needed or (len(row) > width and any(row[width:])):
+                errors.append(("row", f"has {len(row)} fields; the header has {width}"))
+                yield RowOutcome(
+                    line, "", "", None, None, frozenset(), None, None, None, _lined(line, errors)
+                )
+                continue
+            if len(row) < width:
+                row += [""] * (width - len(row))
+
+            # A field refused as a formula is not parsed further, so it gets one message only.
+            email = row[i_email]
+            clinician = None
+            if email and email[0] in _FORMULA_STARTS:
+                errors.append(_formula("email", email))
+                email = ""
+            else:
+                email = email.strip().lower()
+                clinician = _check_clinician(email, lookup_clinician, "email", errors)
+
+            code = row[i_code]
+            training = None
+            if code and code[0] in _FORMULA_STARTS:
+                errors.append(_formula("training_code", code))
+                code = ""
+            else:
+                code = code.strip()
+                if not code:
+                    errors.append(("training_code", "missing"))
+                else:
+                    training = lookup_training(code)
+                    if training is None:
+                        errors.append(("training_code", "unknown training"))
+
+            raw = row[i_date]
+            when = good_dates.get(raw)  # files repeat their dates: each text is parsed once
+            if when is None and raw and raw[0] in _FORMULA_STARTS:
+                errors.append(_formula("date", raw))
+            elif when is None:
+                when = _parse_iso_date(raw, today, "date", errors)
+                if when is not None and len(good_dates) < _DATES_REMEMBERED:
+                    good_dates[raw] = when
+
+            # _parse_hours tells a signed number ("-1") from a formula itself.
+            hours = _parse_hours(row[i_hours], training, errors)
+
+            areas: frozenset[str] = frozenset()
+            if i_areas is not None:
+                raw = row[i_areas]
+                if raw and raw[0] in _FORMULA_STARTS:
+                    errors.append(_formula("areas", raw))
+                else:
+                    areas = frozenset(a.strip() for a in raw.split(";") if a.strip())
+                if areas and training is not None:
+                    stray = sorted(areas - training.areas)
+                    if stray:
+                        errors.append(
+                            ("areas", f"{', '.join(stray)} not among this training's areas")
+                        )
+            if not areas and training is not None:
+                areas = training.areas
+
+            external_id = None
+            if i_external is not None:
+                raw = row[i_external]
+                if raw and raw[0] in _FORMULA_STARTS:
+                    errors.append(_formula("external_id", raw))
+                else:
+                    external_id = raw.strip() or None
+                if external_id is not None and len(external_id) > MAX_EXTERNAL_ID:
+                    errors.append(("external_id", f"longer than {MAX_EXTERNAL_ID} characters"))
+                elif external_id is not None and _CONTROL.search(external_id):
+                    errors.append(("external_id", "contains a control character"))
+                    external_id = None
+
+            if email and code and when is not None:
+                duplicates.check(line, email, code, when, errors, clinician, training)
+
             yield RowOutcome(
-                line, "", "", None, None, frozenset(), None, None, None, _lined(line, errors)
+                line,
+                email,
+                code,
+                when,
+                hours,
+                areas,
+                external_id,
+                clinician,
+                training,
+                _lined(line, errors),
             )
-            continue
-        if len(row) < width:
-            row += [""] * (width - len(row))
-
-        # A field refused as a formula is not parsed further, so it gets one message only.
-        email = row[i_email]
-        clinician = None
-        if email and email[0] in _FORMULA_STARTS:
-            errors.append(_formula("email", email))
-            email = ""
-        else:
-            email = email.strip().lower()
-            clinician = _check_clinician(email, lookup_clinician, "email", errors)
-
-        code = row[i_code]
-        training = None
-        if code and code[0] in _FORMULA_STARTS:
-            errors.append(_formula("training_code", code))
-            code = ""
-        else:
-            code = code.strip()
-            if not code:
-                errors.append(("training_code", "missing"))
-            else:
-                training = lookup_training(code)
-                if training is None:
-                    errors.append(("training_code", "unknown training"))
-
-        raw = row[i_date]
-        when = good_dates.get(raw)  # files repeat their dates: each text is parsed once
-        if when is None and raw and raw[0] in _FORMULA_STARTS:
-            errors.append(_formula("date", raw))
-        elif when is None:
-            when = _parse_iso_date(raw, today, "date", errors)
-            if when is not None and len(good_dates) < _DATES_REMEMBERED:
-                good_dates[raw] = when
-
-        # _parse_hours tells a signed number ("-1") from a formula itself.
-        hours = _parse_hours(row[i_hours], training, errors)
-
-        areas: frozenset[str] = frozenset()
-        if i_areas is not None:
-            raw = row[i_areas]
-            if raw and raw[0] in _FORMULA_STARTS:
-                errors.append(_formula("areas", raw))
-            else:
-                areas = frozenset(a.strip() for a in raw.split(";") if a.strip())
-            if areas and training is not None:
-                stray = sorted(areas - training.areas)
-                if stray:
-                    errors.append(("areas", f"{', '.join(stray)} not among this training's areas"))
-        if not areas and training is not None:
-            areas = training.areas
-
-        external_id = None
-        if i_external is not None:
-            raw = row[i_external]
-            if raw and raw[0] in _FORMULA_STARTS:
-                errors.append(_formula("external_id", raw))
-            else:
-                external_id = raw.strip() or None
-            if external_id is not None and len(external_id) > MAX_EXTERNAL_ID:
-                errors.append(("external_id", f"longer than {MAX_EXTERNAL_ID} characters"))
-            elif external_id is not None and _CONTROL.search(external_id):
-                errors.append(("external_id", "contains a control character"))
-                external_id = None
-
-        if email and code and when is not None:
-            duplicates.check(line, email, code, when, errors, clinician, training)
-
-        yield RowOutcome(
-            line,
-            email,
-            code,
-            when,
-            hours,
-            areas,
-            external_id,
-            clinician,
-            training,
-            _lined(line, errors),
-        )
+    except TabularError as err:
+        raise _file_error(err) from None
 
 
 # --- format (b): Moodle course-completion report -----------------------------------------------
@@ -571,55 +571,67 @@ def _moodle_rows(
     duplicates = _Duplicates()
     code, hours, areas = training.code, training.hours, training.areas
 
-    for line, row in _rows(table):
-        errors: list[Pair] = []
-        if len(row) < width:
-            errors.append(("row", f"has {len(row)} fields; the header needs at least {width}"))
-            yield RowOutcome(
-                line, "", code, None, None, areas, None, None, training, _lined(line, errors)
-            )
-            continue
-        raw_email, raw_done = row[i_email], row[i_done]
-        email = ""
-        clinician = None
-        if raw_email and raw_email[0] in _FORMULA_STARTS:
-            errors.append(_formula("Email address", raw_email))
-        else:
-            email = raw_email.strip().lower()
-        status = " ".join(raw_done.split()).lower()
-        if status in _NOT_COMPLETED:
+    try:
+        for line, row in table.rows():
+            errors: list[Pair] = []
+            if len(row) < width:
+                errors.append(("row", f"has {len(row)} fields; the header needs at least {width}"))
+                yield RowOutcome(
+                    line, "", code, None, None, areas, None, None, training, _lined(line, errors)
+                )
+                continue
+            raw_email, raw_done = row[i_email], row[i_done]
+            email = ""
+            clinician = None
+            if raw_email and raw_email[0] in _FORMULA_STARTS:
+                errors.append(_formula("Email address", raw_email))
+            else:
+                email = raw_email.strip().lower()
+            status = " ".join(raw_done.split()).lower()
+            if status in _NOT_COMPLETED:
+                yield RowOutcome(
+                    line,
+                    email,
+                    code,
+                    None,
+                    None,
+                    areas,
+                    None,
+                    None,
+                    training,
+                    _lined(line, errors),
+                    "not completed",
+                )
+                continue
+            if email:
+                clinician = _check_clinician(email, lookup_clinician, "Email address", errors)
+            elif not errors:
+                errors.append(("Email address", "missing"))
+            when = None
+            if raw_done[0] in _FORMULA_STARTS:
+                errors.append(_formula("Course complete", raw_done))
+            elif status in _COMPLETED_WORDS:
+                errors.append(
+                    (
+                        "Course complete",
+                        f"says '{raw_done.strip()}' without a date; export the report with dates",
+                    )
+                )
+            else:
+                when = _parse_moodle_date(raw_done, today, errors)
+            if email and when is not None:
+                duplicates.check(line, email, code, when, errors, clinician, training)
             yield RowOutcome(
                 line,
                 email,
                 code,
-                None,
-                None,
+                when,
+                hours,
                 areas,
                 None,
-                None,
+                clinician,
                 training,
                 _lined(line, errors),
-                "not completed",
             )
-            continue
-        if email:
-            clinician = _check_clinician(email, lookup_clinician, "Email address", errors)
-        elif not errors:
-            errors.append(("Email address", "missing"))
-        when = None
-        if raw_done[0] in _FORMULA_STARTS:
-            errors.append(_formula("Course complete", raw_done))
-        elif status in _COMPLETED_WORDS:
-            errors.append(
-                (
-                    "Course complete",
-                    f"says '{raw_done.strip()}' without a date; export the report with dates",
-                )
-            )
-        else:
-            when = _parse_moodle_date(raw_done, today, errors)
-        if email and when is not None:
-            duplicates.check(line, email, code, when, errors, clinician, training)
-        yield RowOutcome(
-            line, email, code, when, hours, areas, None, clinician, training, _lined(line, errors)
-        )
+    except TabularError as err:
+        raise _file_error(err) from None

@@ -1,13 +1,13 @@
 """LMS accounts: which clinician an xAPI actor names by `account` or by `mbox_sha1sum`.
 
 A learning platform names a learner by its own account, `{"homePage": "https://lms.example",
-"name": "1234"}` (Moodle's logstore_xapi sends the user id as `name`). A link needs proof, so
-a clinician cannot claim an account by typing it: a coordinator links the association's
-clinicians one by one or from an all-or-nothing CSV file (`email,name` plus `home_page`, or
-one home page for the whole file), or the platform itself links one (`link_from_lms`, for an
-LTI launch). A link serves only the association that made it; the same account linked to
-someone else by another association is refused without saying whose it is. Clinicians see
-their links and may remove one.
+"name": "1234"}` (Moodle's logstore_xapi sends the user id as `name`). A link needs proof, so a
+clinician cannot claim an account by typing it: a coordinator links the association's clinicians
+one by one or from an all-or-nothing CSV file (`email,name` plus `home_page`, or one home page
+for the whole file; read by `lms.tabular`, so `,` `;` or tab separated), or the platform itself
+links one (`link_from_lms`, for an LTI launch). A link serves only the association that made it;
+the same account linked to someone else by another association is refused without saying whose
+it is. Clinicians see their links and may remove one.
 """
 
 from __future__ import annotations

@@ -159,29 +159,37 @@ class Table:
 
     def rows(self) -> Iterator[tuple[int, list[str]]]:
         """Yield (start line, cells) of each data row that is not blank, applying the guards."""
-        max_rows, max_cell = self._max_rows, self._max_cell
+        reader, max_rows, max_cell = self._reader, self._max_rows, self._max_cell
         count = 0
-        for line, row in _records(self._reader):
-            if not any(row) or not any(map(str.strip, row)):
-                continue
-            count += 1
-            if max_rows is not None and count > max_rows:
-                raise TabularError(
-                    "too_many_rows",
-                    f"more than {max_rows:,} rows; split the file",
-                    line=line,
-                    limit=max_rows,
-                )
-            if max_cell is not None and max(map(len, row)) > max_cell:
-                index = next(i for i, cell in enumerate(row) if len(cell) > max_cell)
-                raise TabularError(
-                    "cell_too_long",
-                    f"is longer than {max_cell:,} characters",
-                    line=line,
-                    column=self.column_name(index),
-                    limit=max_cell,
-                )
-            yield line, row
+        last = reader.line_num
+        try:
+            for row in reader:
+                line, last = last + 1, reader.line_num
+                if not any(row) or not any(map(str.strip, row)):
+                    continue
+                count += 1
+                if max_rows is not None and count > max_rows:
+                    raise TabularError(
+                        "too_many_rows",
+                        f"more than {max_rows:,} rows; split the file",
+                        line=line,
+                        limit=max_rows,
+                    )
+                if max_cell is not None and max(map(len, row)) > max_cell:
+                    raise self._too_long(line, row, max_cell)
+                yield line, row
+        except csv.Error as err:
+            raise _malformed(err, last + 1) from None
+
+    def _too_long(self, line: int, row: list[str], max_cell: int) -> TabularError:
+        index = next(i for i, cell in enumerate(row) if len(cell) > max_cell)
+        return TabularError(
+            "cell_too_long",
+            f"is longer than {max_cell:,} characters",
+            line=line,
+            column=self.column_name(index),
+            limit=max_cell,
+        )
 
 
 def read_table(
@@ -236,6 +244,10 @@ def detect_delimiter(line: str) -> str:
     return best if counts[best] else ","
 
 
+def _malformed(err: csv.Error, line: int) -> TabularError:
+    return TabularError("malformed", f"cannot be read as CSV: {err}", line=line, detail=str(err))
+
+
 def _records(reader: Any) -> Iterator[tuple[int, list[str]]]:
     """Yield (start line, fields) of every record, blank ones included."""
     last = reader.line_num
@@ -245,9 +257,7 @@ def _records(reader: Any) -> Iterator[tuple[int, list[str]]]:
         except StopIteration:
             return
         except csv.Error as err:
-            raise TabularError(
-                "malformed", f"cannot be read as CSV: {err}", line=last + 1, detail=str(err)
-            ) from None
+            raise _malformed(err, last + 1) from None
         start = last + 1
         last = reader.line_num
         yield start, row
