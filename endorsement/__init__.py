@@ -6,12 +6,12 @@ adds what happens between "ready" and "endorsed", and every year after.
 """
 
 from endorsement import cli as _cli  # noqa: F401
-from endorsement import demo, panels, views
-from endorsement.blueprint import bp, cli
+from endorsement import demo, panels, task_links, views, views_moved  # noqa: F401
+from endorsement.blueprint import bp, cli, moved
 from endorsement.capabilities import CAPABILITIES
 from endorsement.models import MODELS
 from lms.plugins import Mount, NavItem, Plugin, Receiver
-from lms.signals import demo_data
+from lms.signals import demo_data, task_pages
 
 plugin = Plugin(
     name="endorsement",
@@ -21,8 +21,8 @@ plugin = Plugin(
     capabilities=CAPABILITIES,
     requires=("competencies",),
     cli=cli,
-    blueprints=(Mount(views.public),),  # the public registry and rating form
-    receivers=(Receiver(demo_data, demo.on_demo),),
+    blueprints=(Mount(moved),),  # 301 from the addresses the workflow had in competencies
+    receivers=(Receiver(demo_data, demo.on_demo), Receiver(task_pages, task_links.task_pages)),
     home=(panels.home_todos,),
     nav=(
         NavItem("My applications", "endorsement.my_applications", "endorsement:apply", order=12),

@@ -62,7 +62,7 @@ def areas_to_rate(pathway: Pathway) -> tuple[AreaInfo, ...]:
 
 
 def rating_link(token: str) -> str:
-    return f"{current_app.config['PUBLIC_URL'].rstrip('/')}/rate/{token}"
+    return f"{current_app.config['PUBLIC_URL'].rstrip('/')}/endorsement/rate/{token}"
 
 
 @transactional

@@ -217,19 +217,19 @@ def test_apply_rate_review_endorse_verify_and_renew_a_year_later(live_app, conte
         assert clinician.get_by_text(f"The rating link was sent to {email}").is_visible()
     assert_accessible(clinician)
     links = [m for m in mailbox if "asks you for a reference rating" in m]
-    tokens = [re.search(r"/rate/([\w-]+)", m).group(1) for m in links]
+    tokens = [re.search(r"/endorsement/rate/([\w-]+)", m).group(1) for m in links]
     assert len(tokens) == 3
 
     # The raters rate on their phones; a link works once.
     rater = contexts(360, 740)
     for token in tokens:
-        _visit(rater, f"/rate/{token}")
+        _visit(rater, f"/endorsement/rate/{token}")
         for select in rater.locator("select").all():
             select.select_option("demonstrated")
         rater.get_by_role("button", name="Send my rating").click()
         assert rater.get_by_role("heading", name="Thank you").is_visible()
         assert_accessible(rater)
-    _visit(rater, f"/rate/{tokens[0]}")
+    _visit(rater, f"/endorsement/rate/{tokens[0]}")
     assert rater.get_by_text("already been used").is_visible()
 
     # Ready: she signs both documents and applies.

@@ -64,7 +64,7 @@ def test_clinician_applies_anyway_and_a_rater_rates_once(live_app, new_page):
 
     token = _ask_rater(live_app, "clinician@demo.example")
     rater = new_page(360, 740)
-    rater.goto(f"/rate/{token}")
+    rater.goto(f"/endorsement/rate/{token}")
     assert_accessible(rater)
     selects = rater.locator("select")
     for i in range(selects.count()):
@@ -75,7 +75,7 @@ def test_clinician_applies_anyway_and_a_rater_rates_once(live_app, new_page):
     rater.locator("select").first.select_option("not_enough_info")
     rater.get_by_role("button", name="Send my rating").click()
     assert rater.get_by_role("heading", name="Thank you").is_visible()
-    rater.goto(f"/rate/{token}")
+    rater.goto(f"/endorsement/rate/{token}")
     assert rater.get_by_text("already been used").is_visible()
     assert_accessible(rater)
 
@@ -131,7 +131,7 @@ def test_endorsee_renewal_page_and_public_registry_on_a_phone(live_app, new_page
     phone.goto("/endorsement/renewal")
     assert phone.get_by_text("The next renewal is due on").is_visible()
     assert_accessible(phone)
-    phone.goto("/registry")
+    phone.goto("/endorsement/registry")
     assert phone.get_by_role("cell", name="Noah Patel").is_visible()
     assert phone.get_by_role("cell", name="Lakeshore").is_visible()
     assert phone.evaluate("document.documentElement.scrollWidth") <= 360

@@ -35,7 +35,7 @@ def test_registry_links_the_current_certificate_and_nothing_without_one(
     bare = record_endorsement(other, association, "IMHS", TODAY, actor=coordinator)
     issuing.revoke(_cert(bare), reason="Issued in error", revoker=coordinator)
 
-    page = client.get("/registry").get_data(as_text=True)
+    page = client.get("/endorsement/registry").get_data(as_text=True)
 
     linked = _row(page, endorsement.clinician.display_name)
     assert f'href="/verify/{display(renewed.code)}"' in linked
@@ -60,6 +60,6 @@ def test_registry_without_the_certificates_plugin_lists_people_without_links(
         person = create_user("p@example.test", "Pia Plain", association=association)
         record_endorsement(person, association, "IMHS", TODAY, actor=coordinator)
 
-        page = app.test_client().get("/registry").get_data(as_text=True)
+        page = app.test_client().get("/endorsement/registry").get_data(as_text=True)
 
     assert "Pia Plain" in page and "/verify/" not in page

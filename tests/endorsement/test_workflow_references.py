@@ -94,7 +94,7 @@ def test_public_form_rates_once_then_410(client, pathway, clinician):
     issued = references.ask(
         pathway, email="r@example.test", name="Rae", role="supervisor", actor=clinician
     )
-    url = f"/rate/{issued.token}"
+    url = f"/endorsement/rate/{issued.token}"
     page = client.get(url)
     assert page.status_code == 200 and "Reference rating for Zoë Ñúñez" in page.get_data(
         as_text=True
@@ -109,7 +109,7 @@ def test_public_form_rates_once_then_410(client, pathway, clinician):
     assert response.status_code == 200 and b"Thank you" in response.data
     again = client.get(url)
     assert again.status_code == 410 and b"already been used" in again.data
-    assert client.get("/rate/not-a-token").status_code == 404
+    assert client.get("/endorsement/rate/not-a-token").status_code == 404
 
 
 def test_ratings_are_for_reviewers_only(client, auth, pathway, clinician):

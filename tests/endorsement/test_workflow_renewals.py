@@ -145,12 +145,12 @@ def test_registry_lists_active_endorsees_with_city_only_if_opted_in(
     gone = make_user("gone@example.test", display_name="Gone Person")
     lapsed = record_endorsement(gone, association, "IFA", TODAY, actor=coordinator)
     Endorsement.update(status="lapsed").where(Endorsement.id == lapsed.id).execute()
-    page = client.get("/registry").get_data(as_text=True)
+    page = client.get("/endorsement/registry").get_data(as_text=True)
     assert "Zoë Ñúñez" in page and "Gone Person" not in page and "Lakeshore" not in page
     registry.set_listing(clinician, show_city=True)
-    assert "Lakeshore" in client.get("/registry?q=zo").get_data(as_text=True)
-    assert "Zoë" not in client.get("/registry?q=nobody").get_data(as_text=True)
-    assert client.get("/registry?category=<script>").status_code == 400
+    assert "Lakeshore" in client.get("/endorsement/registry?q=zo").get_data(as_text=True)
+    assert "Zoë" not in client.get("/endorsement/registry?q=nobody").get_data(as_text=True)
+    assert client.get("/endorsement/registry?category=<script>").status_code == 400
 
 
 def test_dashboard_counts_chart_and_csv(client, auth, submitted, coordinator, endorsee):

@@ -24,7 +24,7 @@ BLUEPRINTS = {
     "competencies": {"competencies", "competencies_api"},
     "courses": {"courses", "courses_api", "courses_xapi"},
     "supervision": {"supervision", "supervision_api"},
-    "endorsement": {"endorsement", "endorsement_public"},
+    "endorsement": {"endorsement", "endorsement_moved"},
     "certificates": {"certificates", "certificates_api", "verify"},
     "lti": {"lti"},
 }
@@ -32,7 +32,7 @@ URL_PREFIXES = {
     "competencies": ("/competencies/",),
     "courses": ("/courses/", "/xapi/"),
     "supervision": ("/supervision/",),
-    "endorsement": ("/endorsement/", "/registry", "/rate/"),
+    "endorsement": ("/endorsement/", "/registry", "/rate/", "/competencies/applications/"),
     "certificates": ("/certificates/", "/verify/"),
     "lti": ("/lti/",),
 }

@@ -17,7 +17,7 @@ ROUTES = [
     ("clinician", "/competencies/evidence", "page"),
     ("coordinator", "/competencies/readiness", "page"),
     ("coordinator", "/competencies/readiness.csv", "page"),
-    ("anonymous", "/registry", "page"),
+    ("anonymous", "/endorsement/registry", "page"),
     ("coordinator", "/endorsement/workflow", "association"),
     ("coordinator", "/endorsement/workflow.csv", "association"),
     ("coordinator", "/courses/lms-accounts", "association"),

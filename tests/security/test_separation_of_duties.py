@@ -739,13 +739,13 @@ def test_applicant_signed_in_cannot_fill_in_their_own_rating_link(people):
     answers = {a.id: "demonstrated" for a in references.areas_to_rate(pathway)}
     client = people.client(people.clinician)
     before = database_fingerprint()
-    response = people.request(client, "POST", f"/rate/{issued.token}", data=answers)
+    response = people.request(client, "POST", f"/endorsement/rate/{issued.token}", data=answers)
     assert response.status_code == 400
     assert "You cannot rate yourself" in _text(response)
     assert database_fingerprint() == before
     assert ReferenceRequest.get_by_id(issued.request.id).used_at is None
 
     rater = people.app.test_client()  # the rater, who has no account
-    response = people.request(rater, "POST", f"/rate/{issued.token}", data=answers)
+    response = people.request(rater, "POST", f"/endorsement/rate/{issued.token}", data=answers)
     assert response.status_code == 200
     assert ReferenceRequest.get_by_id(issued.request.id).status == "rated"
