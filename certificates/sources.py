@@ -18,6 +18,7 @@ from certificates.render import (
     TranscriptData,
 )
 from competencies.endorsements import category_names
+from competencies.evaluator import missing_tasks
 from competencies.models import Endorsement, Evidence
 from competencies.pathways import evaluate_pathways, open_pathways
 from competencies.rulesets import bound_rule_set, rule_set_in_force
@@ -95,7 +96,7 @@ def progress_data(
         requirements=tuple(requirements),
         area_grid=tuple(DomainAreas(d, tuple(a)) for d, a in domains.items()),
         forecast_text=forecast,
-        missing=tuple(task for leaf in result.leaves() for task in leaf.missing),
+        missing=missing_tasks(result),
         verification_code=PENDING_CODE,
         verify_url=PENDING_URL,
         issuer_line=f"Statement from the records of {association.name}",

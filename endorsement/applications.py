@@ -179,7 +179,7 @@ def _counted_rows(pathway: Pathway, as_of: dt.date) -> list[dict[str, Any]]:
 
 def _snapshot(pathway: Pathway, as_of: dt.date) -> tuple[dict[str, Any], bool]:
     result = evaluate_now(pathway, as_of)
-    missing = [task for leaf in result.leaves() for task in leaf.missing]
+    missing = list(evaluator.missing_tasks(result))
     snapshot = {
         "taken_on": as_of.isoformat(),
         "result": result.to_dict(),

@@ -75,7 +75,7 @@ def submit(endorsement: Endorsement, *, actor: Any, today: dt.date | None = None
         )
     result = evaluate(endorsement, year)
     if result is not None and not result.met:
-        missing = [task for leaf in result.leaves() for task in leaf.missing]
+        missing = evaluator.missing_tasks(result)
         raise WorkflowError(
             f"The {year} requirements are not met yet: " + "; ".join(missing) + ".", "endorsement"
         )

@@ -6,6 +6,7 @@ import datetime as dt
 from collections import Counter
 
 from competencies.endorsements import EndorsementError, record_endorsement
+from competencies.evaluator import missing_tasks
 from competencies.models import Endorsement, Evidence
 from competencies.rulesets import bound_rule_set
 from endorsement.applications import (
@@ -212,7 +213,7 @@ def missing_today(application: Application, today: dt.date) -> list[str] | None:
     result = evaluate_now(application.pathway, today)
     if result.ready:
         return None
-    return [task for leaf in result.leaves() for task in leaf.missing]
+    return list(missing_tasks(result))
 
 
 def _override_note(missing: list[str], reason: str, note: str) -> str:

@@ -1,5 +1,4 @@
-"""Pages of the endorsement workflow, at /endorsement/: the clinician's, the reviewers', the
-association's desk, and the public registry and rating form (open to everyone)."""
+"""Pages of the association workflow; the public registry and rating form have their own."""
 
 from __future__ import annotations
 
@@ -7,6 +6,7 @@ import datetime as dt
 from typing import Any
 
 from flask import (
+    Blueprint,
     Response,
     abort,
     flash,
@@ -60,6 +60,7 @@ from lms.models import Association, User, utcnow
 from lms.permissions import current_actor, ensure_in_association, requested_association, require
 from lms.security import limiter
 
+public = Blueprint("endorsement_public", __name__)
 T = "endorsement/"
 STATUS_WORDS = applications.STATUS_WORDS
 
@@ -721,7 +722,7 @@ def workflow_readiness_csv():
 # --- public pages ------------------------------------------------------------------------------
 
 
-@bp.route("/registry")
+@public.route("/registry")
 @limiter.limit("60 per minute")
 def registry_page():
     form = RegistrySearchForm(request.args)
@@ -751,7 +752,7 @@ def registry_page():
     ), (400 if form.errors else 200)
 
 
-@bp.route("/rate/<token>", methods=["GET", "POST"])
+@public.route("/rate/<token>", methods=["GET", "POST"])
 @limiter.limit("30 per minute")
 def rate(token: str):
     try:

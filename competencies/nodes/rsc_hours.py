@@ -426,6 +426,8 @@ def _rsc_tasks(
     target, about_min = params["min"], params.get("about_giving_min")
     lo, hi = params["window_months"]
     if not choice.sessions:
+        if ctx.period_end is not None:  # a renewal: by the end of its year
+            return [f"{_new_window_task(params).split(' within ')[0]} by {ctx.period_end}"]
         return [_new_window_task(params)]
     first = choice.sessions[0].date
     closes = add_months(first, hi)

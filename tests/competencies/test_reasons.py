@@ -519,3 +519,11 @@ def test_figures_do_not_repeat_the_requirements_label():
     for leaf in r.leaves():
         assert leaf.figures is not None
         assert not words.match(leaf.figures.text), (leaf.label, leaf.figures.text)
+
+
+def test_a_renewal_without_any_rsc_asks_for_the_hours_by_the_end_of_the_year():
+    rs = default_rule_sets()[1]
+    summary = Summary.from_items(1, [], start=D(2025, 1, 1), end=D(2025, 12, 31))
+    r = evaluate_renewal(rs, "IMHS", summary, 2025, D(2023, 3, 1))
+    rsc_leaf = next(leaf for leaf in r.leaves() if leaf.type == "rsc_hours")
+    assert rsc_leaf.missing == ("Get 12 hours of reflective supervision by 2025-12-31",)
