@@ -1,4 +1,5 @@
-"""Pages of the association workflow; the public registry and rating form have their own."""
+"""Pages of the endorsement workflow, at /endorsement/: the clinician's, the reviewers', the
+association's desk, and the public registry and rating form (open to everyone)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,6 @@ import datetime as dt
 from typing import Any
 
 from flask import (
-    Blueprint,
     Response,
     abort,
     flash,
@@ -60,7 +60,6 @@ from lms.models import Association, User, utcnow
 from lms.permissions import current_actor, ensure_in_association, requested_association, require
 from lms.security import limiter
 
-public = Blueprint("endorsement_public", __name__)
 T = "endorsement/"
 STATUS_WORDS = applications.STATUS_WORDS
 
@@ -722,7 +721,7 @@ def workflow_readiness_csv():
 # --- public pages ------------------------------------------------------------------------------
 
 
-@public.route("/registry")
+@bp.route("/registry")
 @limiter.limit("60 per minute")
 def registry_page():
     form = RegistrySearchForm(request.args)
@@ -752,7 +751,7 @@ def registry_page():
     ), (400 if form.errors else 200)
 
 
-@public.route("/rate/<token>", methods=["GET", "POST"])
+@bp.route("/rate/<token>", methods=["GET", "POST"])
 @limiter.limit("30 per minute")
 def rate(token: str):
     try:
