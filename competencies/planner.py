@@ -35,8 +35,9 @@ class Comparison:
 class _Pathway:
     """Stands in for a Pathway (nothing is stored)."""
 
-    def __init__(self, rule_set: RuleSet, category: str, started_on: dt.date, key=None):
+    def __init__(self, rule_set, category, started_on, key=None, association_id=None):
         self.rule_set = rule_set
+        self.association_id = association_id  # whose upcoming trainings the page may list
         self.category = category
         self.started_on = started_on
         self.id = key  # only names the page's elements ("today", "planned")
@@ -128,12 +129,11 @@ def rsc_at_pace(
     return out
 
 
-def _evaluate(rule_set, category, items, started_on, as_of, key) -> pathways.Evaluation:
+def _evaluate(rule_set, category, items, started_on, as_of, key, association_id):
     summary = Summary.from_items(0, list(items), end=as_of)
     result = pathways.evaluate_with(rule_set, category, summary, as_of)
-    return pathways.Evaluation(
-        pathway=_Pathway(rule_set, category, started_on, key), result=result, summary=summary
-    )
+    stand_in = _Pathway(rule_set, category, started_on, key, association_id)
+    return pathways.Evaluation(pathway=stand_in, result=result, summary=summary)
 
 
 def compare(
@@ -143,14 +143,17 @@ def compare(
     plan: Sequence[Mapping[str, Any]],
     today: dt.date,
     started_on: dt.date | None = None,
+    association_id: int | None = None,
 ) -> Comparison:
     """Evaluate the record today, and the record with the plan on the day its last item is done."""
     planned = plan_items(plan)
     as_of = max([today, *(item.date for item in planned)])
     started_on = started_on or today
     return Comparison(
-        today=_evaluate(rule_set, category, own, started_on, today, "today"),
-        planned=_evaluate(rule_set, category, [*own, *planned], started_on, as_of, "planned"),
+        today=_evaluate(rule_set, category, own, started_on, today, "today", association_id),
+        planned=_evaluate(
+            rule_set, category, [*own, *planned], started_on, as_of, "planned", association_id
+        ),
         planned_as_of=as_of,
     )
 

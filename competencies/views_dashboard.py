@@ -7,7 +7,7 @@ import math
 
 from flask import abort, flash, redirect, render_template, request, url_for
 
-from competencies import entry, ledger, pathways
+from competencies import entry, ledger, missing_help, pathways
 from competencies.blueprint import bp
 from competencies.charts import hours_chart
 from competencies.evaluator import missing_tasks
@@ -23,7 +23,7 @@ from competencies.forms import (
     ReferenceForm,
     WorkForm,
 )
-from competencies.models import Evidence
+from competencies.models import Evidence, Pathway
 from competencies.rulesets import bound_rule_set, rule_set_in_force
 from competencies.types import Summary
 from lms.forms import ConfirmForm, choices
@@ -63,12 +63,19 @@ def evaluation_view(ev: pathways.Evaluation, as_of: dt.date) -> dict:
         for nc in ev.result.all_not_counted()
     ]
     missing = missing_tasks(ev.result)
+    grid = area_grid(ev.result, ev.summary, rules)
+    association_id = getattr(ev.pathway, "association_id", None)
+    uncovered = [a["id"] for d in grid for a in d["areas"] if not a["covered"]]
     return {
         "pathway": ev.pathway,
         "result": ev.result,
         "leaves": list(ev.result.leaves()),
-        "grid": area_grid(ev.result, ev.summary, rules),
+        "grid": grid,
         "missing": missing,
+        "tasks": missing_help.tasks_with_links(
+            ev.result, association_id, ev.pathway.id if isinstance(ev.pathway, Pathway) else None
+        ),
+        "area_trainings": missing_help.trainings_for_areas(uncovered, association_id, as_of),
         "not_counted": not_counted,
         "chart": hours_chart(ev.result, ev.summary, ev.pathway.started_on, as_of),
     }

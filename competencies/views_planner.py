@@ -244,6 +244,7 @@ def _plan_page(row, association, today, rules, actor, document):
         plan,
         today,
         started_on=started_on,
+        association_id=association.id,
     )
     return render_template(
         "competencies/planner.html",

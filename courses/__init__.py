@@ -5,6 +5,7 @@ from courses import (  # noqa: F401
     demo,
     evidence_files,
     panels,
+    upcoming,
     views,
     views_accounts,
     views_corrections,
@@ -16,7 +17,7 @@ from courses.blueprint import api, bp, cli, xapi_bp
 from courses.capabilities import CAPABILITIES
 from courses.models import MODELS
 from lms.plugins import Mount, NavItem, Plugin, Receiver, RequestHook
-from lms.signals import demo_data
+from lms.signals import area_trainings, demo_data, task_pages
 from lms.signals import evidence_files as evidence_files_signal
 
 plugin = Plugin(
@@ -33,6 +34,8 @@ plugin = Plugin(
     receivers=(
         Receiver(demo_data, demo.on_demo),
         Receiver(evidence_files_signal, evidence_files.certificate_files),
+        Receiver(task_pages, upcoming.task_pages),
+        Receiver(area_trainings, upcoming.trainings_for_areas),
     ),
     # The import page takes files up to 40 MB; the limit must be raised before anything (CSRF
     # protection included) reads the form, so this runs first among the request hooks.

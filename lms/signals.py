@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 
 from blinker import Namespace
 
@@ -81,6 +82,35 @@ of `EvidenceFile` for the rows they hold files of, and only read: the caller has
 may see them.""",
 )
 
+task_pages = _signals.signal(
+    "task-pages",
+    doc="""Sent by competencies while it lists what a clinician still has to do, to link each task
+to the page that does it. sender: the Flask app. kwargs: `node_types` (set of rule-node type
+names with unmet tasks), `association_id`, `pathway_id` (None when nothing is stored, as in the
+planner). Receivers only read and return a dict node type -> (URL, link text) for the types
+whose page they hold.""",
+)
+
+
+@dataclass(frozen=True)
+class UpcomingTraining:
+    """A session of a training, to come, that covers some competency areas."""
+
+    title: str
+    starts_on: date
+    url: str
+
+
+area_trainings = _signals.signal(
+    "area-trainings",
+    doc="""Sent by competencies while it shows a clinician's uncovered competency areas, to list
+the association's upcoming trainings that cover them. sender: the Flask app. kwargs:
+`association_id`, `area_ids` (list of area ids), `today` (date). Receivers only read and return a
+dict area id -> list of `UpcomingTraining`, soonest first.""",
+)
+
 # Signals whose sender is the Flask app: the plugin loader connects receivers to them with the
 # app as sender. Receivers of the others run only while the app that loaded them is current.
-SENT_BY_APP = frozenset({demo_data, registry_links, evidence_files})
+SENT_BY_APP = frozenset(
+    {demo_data, registry_links, evidence_files, task_pages, area_trainings}
+)
