@@ -35,6 +35,7 @@ from typing import Any
 
 from competencies.types import KINDS, STATUSES, WORK_KINDS, EvidenceItem, Problem
 from lms.documents import DocumentError, load_json, load_yaml
+from lms.validation import ProblemsError
 
 ITEM_KEYS = {"kind", "date", "hours", "areas", "tags", "provider", "details", "label", "status"}
 # A what-if portfolio is one person's record: a few hundred items at most in practice.
@@ -43,12 +44,12 @@ MAX_ITEMS = 2_000
 MAX_NODES = MAX_ITEMS * 40 + 100
 
 
-class PortfolioError(ValueError):
+class PortfolioError(ProblemsError):
     """The portfolio document is invalid; `.errors` lists every problem with its place."""
 
-    def __init__(self, errors: list[Problem]):
-        self.errors = errors
-        super().__init__("; ".join(str(e) for e in errors[:5]))
+    def summary(self) -> str:
+        """Return the first five problems."""
+        return "; ".join(str(e) for e in self.errors[:5])
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,7 @@ from competencies.nodes import NODE_TYPES
 from competencies.nodes.base import ParseContext
 from competencies.types import AreaInfo, Problem
 from lms.documents import DocumentError, load_json, load_yaml
+from lms.validation import ProblemsError
 
 COMPOSITE_TYPES = tuple(name for name, t in NODE_TYPES.items() if t.composite)
 FAMILIES = ("infant", "early_childhood")
@@ -35,14 +36,14 @@ DATA_DIR = Path(__file__).parent / "data"
 _DUE = re.compile(r"^(\d\d)-(\d\d)$")
 
 
-class RuleSetError(ValueError):
+class RuleSetError(ProblemsError):
     """A rule set document is invalid; `.errors` lists every problem found."""
 
-    def __init__(self, errors: list[Problem]) -> None:
-        self.errors = errors
-        lines = "; ".join(str(e) for e in errors[:5])
-        more = f" (and {len(errors) - 5} more)" if len(errors) > 5 else ""
-        super().__init__(f"invalid rule set: {lines}{more}")
+    def summary(self) -> str:
+        """Return the first five problems, and how many more there are."""
+        lines = "; ".join(str(e) for e in self.errors[:5])
+        more = f" (and {len(self.errors) - 5} more)" if len(self.errors) > 5 else ""
+        return f"invalid rule set: {lines}{more}"
 
 
 @dataclass(frozen=True)
