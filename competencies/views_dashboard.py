@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import math
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 
 from competencies import entry, ledger, missing_help, pathways
 from competencies.blueprint import bp
 from competencies.charts import hours_chart
 from competencies.evaluator import missing_tasks
-from competencies.figures import percent
+from competencies.explanations import CATEGORY_FOR, DOCUMENTS
+from competencies.figures import Headline, headline, percent
 from competencies.forms import (
     DOCUMENT_LABELS,
     EDUCATION_LABELS,
@@ -103,6 +105,7 @@ def dashboard():
         form=form,
         association=association,
         today=today,
+        category_hints=CATEGORY_FOR,
     )
 
 
@@ -134,7 +137,12 @@ def declare_goal():
         else:
             flash("Your pathway is started. Here is where you stand.", "success")
             return redirect(url_for("competencies.dashboard"))
-    return render_template("competencies/goal_form.html", form=form, association=association), 400
+    return render_template(
+        "competencies/goal_form.html",
+        form=form,
+        association=association,
+        category_hints=CATEGORY_FOR,
+    ), 400
 
 
 @bp.route("/evidence")
@@ -221,9 +229,50 @@ def new_evidence(kind: str):
                     "success",
                 )
                 return redirect(url_for("competencies.my_evidence"))
+    documents = signing_documents() if kind == "agreement" else []
     return render_template(
-        "competencies/evidence_form.html", form=form, title=title, kind=kind, verdicts=verdicts
+        "competencies/evidence_form.html",
+        form=form,
+        title=title,
+        kind=kind,
+        documents=documents,
+        verdicts=verdicts,
     ), (400 if form.errors else 200)
+
+
+def document_link(code: str) -> str | None:
+    """Return where the association publishes a document's full text: the https address of
+    `code` in COMPETENCIES_DOCUMENT_LINKS (a mapping, or its JSON text from the environment)."""
+    links = current_app.config.get("COMPETENCIES_DOCUMENT_LINKS") or {}
+    if isinstance(links, str):
+        try:
+            links = json.loads(links)
+        except ValueError:
+            links = {}
+    link = links.get(code) if isinstance(links, dict) else None
+    return link if isinstance(link, str) and link.startswith("https://") else None
+
+
+@bp.app_template_global("signing_documents")
+def signing_documents() -> list:
+    """Return each document a clinician signs with where its full text is: (summary, link)."""
+    return [(d, document_link(c)) for c, d in DOCUMENTS.items()]
+
+
+@bp.app_template_global("pathway_figures")
+def pathway_figures(pathway) -> Headline:
+    """Return a pathway's headline figures from its evaluation of today (any page that shows
+    a count of a clinician's shows this one)."""
+    return headline(pathways.evaluate_pathways([pathway], dt.date.today())[0])
+
+
+@bp.route("/documents/<code>")
+@require()
+def document(code: str):
+    doc = DOCUMENTS.get(code)
+    if doc is None:
+        abort(404)
+    return render_template("competencies/document.html", doc=doc, link=document_link(code))
 
 
 @bp.route("/evidence/<int:evidence_id>/withdraw", methods=["POST"])

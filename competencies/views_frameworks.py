@@ -361,6 +361,27 @@ def _decode_carried(form: ImportForm) -> tuple[bytes, str] | None:
     return data, (form.filename.data or "")[:255]
 
 
+# The Moodle CSV template: a framework of one domain holding one area, as an export writes it.
+_TEMPLATE_FRAMEWORK = {
+    "framework": {"idnumber": "EXAMPLE", "name": "Example framework", "version": "1"},
+    "domains": [
+        {
+            "id": "EX-DOMAIN",
+            "name": "Example domain",
+            "areas": [{"id": "EX-AREA", "name": "Example area", "description": "What it covers"}],
+        }
+    ],
+}
+
+
+@bp.route("/frameworks/import/template.csv")
+@require(MANAGE)
+def framework_template():
+    """A Moodle competency-framework CSV of one domain and one area, to fill in."""
+    doc = load_framework(_TEMPLATE_FRAMEWORK)
+    return _download(dump_moodle_csv(doc), "framework-template.csv", "text/csv")
+
+
 @bp.route("/frameworks/import", methods=["GET", "POST"])
 @upload_limit
 @require(MANAGE)

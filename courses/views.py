@@ -8,6 +8,7 @@ from flask import Response, abort, flash, redirect, render_template, request, ur
 
 from competencies.frameworks import area_infos, framework_for
 from courses import evidence_files as _evidence_files  # noqa: F401  (reviewers' file receiver)
+from courses import roster as rosters
 from courses import self_reports, services
 from courses.blueprint import bp
 from courses.forms import DecisionForm, SelfReportForm, SessionForm, TrainingForm
@@ -215,30 +216,51 @@ def roster(session_id: int):
     session = services.get_session(actor, session_id)
     training = session.training
     services.check_record(actor, training)
-    errors: list[str] = []
+    errors: list[tuple[str, str]] = []  # (field id, message), all at once
     completed_on = session.ends_on
+    query = request.args.get("q", "")[:100]
+    ticked = set(request.form.getlist("attendee", type=int))
+    pasted = ""
     if request.method == "POST":
         form = ConfirmForm()
-        ticked = request.form.getlist("attendee", type=int)
+        if not form.validate_on_submit():
+            abort(400)
+        action = request.form.get("action", "record")
+        query = request.form.get("q", query)[:100]
         raw_date = request.form.get("completed_on", "")
         try:
             completed_on = dt.date.fromisoformat(raw_date) if raw_date else session.ends_on
         except ValueError:
-            errors.append("Give the completion date as YYYY-MM-DD.")
-        if form.validate_on_submit() and not errors:
-            try:
-                results = services.record_roster(actor, session, ticked, completed_on=completed_on)
-            except CourseError as exc:
-                errors.append(str(exc))
+            errors.append(("completed_on", "Give the completion date as YYYY-MM-DD."))
+        if action == "paste":
+            pasted = request.form.get("emails", "")
+            found, unknown = _tick_pasted(training.association, pasted, ticked)
+            errors = [e for e in errors if e[0] != "completed_on"]
+            if unknown:
+                errors.append(("emails", unknown))
+            elif found:
+                flash(f"Ticked {found} clinician(s) from your list. Check, then record.", "info")
+                pasted = ""
             else:
-                created = sum(1 for _, new in results if new)
-                flash(
-                    f"Recorded {created} completion(s); {len(results) - created} were "
-                    "already recorded.",
-                    "success",
-                )
-                return redirect(url_for("courses.roster", session_id=session.id))
-    query = request.args.get("q", "")[:100]
+                errors.append(("emails", "Paste at least one email address."))
+        elif action == "record" and not errors:
+            if not ticked:
+                errors.append(("attendees", "Tick at least one attendee, or paste their emails."))
+            else:
+                try:
+                    results = services.record_roster(
+                        actor, session, sorted(ticked), completed_on=completed_on
+                    )
+                except CourseError as exc:
+                    errors.append((exc.field or "attendees", str(exc)))
+                else:
+                    created = sum(1 for _, new in results if new)
+                    flash(
+                        f"Recorded {created} completion(s); {len(results) - created} were "
+                        "already recorded.",
+                        "success",
+                    )
+                    return redirect(url_for("courses.roster", session_id=session.id))
     people = services.search_clinicians(training.association, query, limit=100)
     recorded = {  # clinician id -> the live completion, which the trainer may correct
         c.clinician_id: c.id
@@ -252,14 +274,32 @@ def roster(session_id: int):
         session=session,
         training=training,
         people=people,
+        also_ticked=rosters.ticked_people(training.association, ticked - set(recorded), people),
         recorded=recorded,
         flags=flags,
         query=query,
-        errors=errors,
+        page_errors=errors,
         completed_on=completed_on,
-        ticked=set(request.form.getlist("attendee", type=int)),
+        ticked=ticked,
+        pasted=pasted,
         form=ConfirmForm(),
     ), (400 if errors else 200)
+
+
+def _tick_pasted(association: Association, text: str, ticked: set[int]) -> tuple[int, str]:
+    """Tick the clinicians whose emails are pasted; return how many, and what was not found."""
+    emails, bad = rosters.parse_emails(text)
+    people = rosters.clinicians_by_email(association, emails)
+    ticked.update(u.id for u in people.values())
+    missing = [e for e in emails if e not in people]
+    parts = []
+    if missing:
+        parts.append("not a clinician of the association: " + ", ".join(missing[:20]))
+    if bad:
+        parts.append("not an email address: " + ", ".join(bad[:20]))
+    if not parts:
+        return len(people), ""
+    return len(people), f"{len(people)} found and ticked; " + "; ".join(parts) + "."
 
 
 # --- self-reports and verification -------------------------------------------------------------

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, url_for
+from flask import Response, flash, redirect, render_template, url_for
 
 from courses import lms_accounts
 from courses.blueprint import bp
 from courses.forms_records import ClinicianLmsAccountForm, LmsAccountImportForm
 from courses.services import CourseError
+from lms.csvutil import csv_rows
 from lms.errors import form_error
 from lms.forms import ConfirmForm
 from lms.inputs import int_arg, upload_limit
@@ -61,10 +62,23 @@ def _render(association, form, upload, report, status):
         form=form,
         upload=upload,
         report=report,
+        error_forms=[form, upload],
         accounts=accounts[:LIST_LIMIT],
         more=len(accounts) > LIST_LIMIT,
         confirm=ConfirmForm(),
     ), status
+
+
+@bp.route("/lms-accounts/template.csv")
+@require("courses:link_lms_accounts")
+def lms_accounts_template():
+    """A CSV file with the columns of an import of links and one example row, to fill in."""
+    example = ("clinician@example.org", "1234", "https://moodle.example.org")
+    return Response(
+        csv_rows(("email", "name", "home_page"), [example]),
+        mimetype="text/csv",
+        headers={"Content-Disposition": 'attachment; filename="lms-accounts-template.csv"'},
+    )
 
 
 @bp.route("/lms-accounts/import", methods=["POST"])

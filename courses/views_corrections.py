@@ -87,6 +87,7 @@ def _render(actor, completion, back, correction, void, status=200):
         training=completion.training if completion.training_id else None,
         correction=correction,
         void=void,
+        error_forms=[correction, void],
         back=back,
         back_url=_back_url(actor, completion, back),
         current=current if current is not None and current.id != completion.id else None,

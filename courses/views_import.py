@@ -7,13 +7,25 @@ import re
 import secrets
 from pathlib import Path
 
-from flask import abort, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask import (
+    Response,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask import session as browser_session
 
 from courses import importer, previews, services
 from courses.blueprint import bp
+from courses.csv_import import OPTIONAL_COLUMNS, REQUIRED_COLUMNS
 from courses.forms import ImportForm
 from lms import jobs
+from lms.csvutil import csv_rows
 from lms.forms import ConfirmForm, choices
 from lms.inputs import upload_limit
 from lms.permissions import acting_association, current_actor, require
@@ -92,6 +104,18 @@ def import_job(job_id: str):
         abort(404)
     return jsonify(
         status=job.status, done=job.done, total=job.total, percent=job.percent, message=job.message
+    )
+
+
+@bp.route("/import/template.csv")
+@require("courses:import")
+def import_template():
+    """A CSV file with the import's columns and one example row, to fill in."""
+    example = ("clinician@example.org", "IMH-101", "2026-03-14", "6", "TF-DEV;TF-PREG", "")
+    return Response(
+        csv_rows(REQUIRED_COLUMNS + OPTIONAL_COLUMNS, [example]),
+        mimetype="text/csv",
+        headers={"Content-Disposition": 'attachment; filename="completions-template.csv"'},
     )
 
 

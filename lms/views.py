@@ -7,6 +7,8 @@ import datetime as dt
 import peewee as pw
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
+from jinja2 import pass_context
+from wtforms import Form as WtForm
 
 from lms import accounts, vocabulary
 from lms.forms import ConfirmForm, TokenForm, choices
@@ -138,6 +140,14 @@ def _label(code: str | None, kind: str, default: str | None = None) -> str:
 def _named(code: str | None, kind: str | None = None, name=None) -> str:
     """{{ code|named("kind") }} or {{ code|named(name=…) }}: "Name (CODE)" (lms.vocabulary)."""
     return vocabulary.named(code, kind, name)
+
+
+@bp.app_template_global("forms_with_errors")
+@pass_context
+def _forms_with_errors(context) -> list:
+    """Return every form the view passed to the page that has errors, in the order passed:
+    the error summary (lms/_error_summary.html) lists all their errors at once."""
+    return [v for v in context.get_all().values() if isinstance(v, WtForm) and v.errors]
 
 
 @bp.app_template_filter("role_labels")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from decimal import Decimal
 
 import peewee as pw
@@ -95,12 +96,43 @@ def _session_form(association: Association, obj=None) -> SessionForm:
     return form
 
 
+# A value that passes each field's check, to find the problems after the first one.
+_PASSING = {"occurred_on": None, "hours": 1.0, "format": "individual", "private_note": ""}
+
+
+def _every_problem(data: services.SessionInput) -> list[services.SupervisionError]:
+    """Return every problem of the typed session at once (the check stops at the first: each
+    field found at fault is replaced by a passing value and the check runs again)."""
+    today = dt.date.today()
+    found: list[services.SupervisionError] = []
+    for _ in range(len(_PASSING) + 2):  # each field at most once, then a clean pass
+        try:
+            services.check_input(data, today)
+        except services.SupervisionError as exc:
+            if exc.field in {e.field for e in found}:
+                break
+            found.append(exc)
+            if exc.field == "group_size":
+                data = replace(data, group_size=2)
+            elif exc.field in _PASSING:
+                data = replace(data, **{exc.field: _PASSING[exc.field] or today})
+            else:
+                break
+        else:
+            break
+    return found
+
+
 def _check_or_save(form: SessionForm, association: Association, session=None):
     """Judge the typed session with the evaluator, and save it unless only checking."""
     user = current_actor().user
     provider = User.get_or_none(User.id == form.provider.data)
+    problems = _every_problem(_input(form))
     if provider is None:
         form.provider.errors.append("Choose an RSC provider of your association.")
+    for exc in problems:
+        _field_error(form, exc, "occurred_on")
+    if provider is None or problems:
         return None, None
     try:
         data = services.check_input(_input(form), dt.date.today())

@@ -22,7 +22,7 @@ def test_clinician_adds_education_on_a_phone(phone):
     phone.get_by_label("Field and institution").fill("PhD, Lakeshore University")
     phone.get_by_label("Awarded on").fill("2030-01-01")
     phone.get_by_role("button", name="Add education").click()
-    assert phone.get_by_text("This date is in the future.").is_visible()
+    assert phone.get_by_text("This date is in the future.", exact=True).is_visible()
     assert phone.get_by_label("Field and institution").input_value() == "PhD, Lakeshore University"
     assert_accessible(phone)
     phone.get_by_label("Awarded on").fill("2012-06-01")

@@ -200,7 +200,8 @@ def test_apply_rate_review_endorse_verify_and_renew_a_year_later(live_app, conte
     clinician = contexts()
     login(clinician, "cycle")
     _visit(clinician, "/competencies/")
-    clinician.get_by_label("Category you work toward").select_option("IFA")
+    # The category picker is a list of radio buttons, each saying who it is for (issue 16.9).
+    clinician.get_by_role("radio", name="Infant Family Associate (IFA)").check()
     clinician.get_by_role("button", name="Start this pathway").click()
     assert clinician.get_by_text("Your pathway is started").is_visible()
     assert_accessible(clinician)

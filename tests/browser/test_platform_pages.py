@@ -26,7 +26,7 @@ def test_public_pages_are_accessible(page):
 
 def test_wrong_password_shows_the_generic_message(page):
     login(page, "clinician", "not the password at all")
-    assert page.get_by_text("Invalid email or password.").is_visible()
+    assert page.get_by_text("Invalid email or password.", exact=True).is_visible()
     assert page.get_by_label("Email").input_value() == "clinician@demo.example"  # kept
     assert_accessible(page)
 
@@ -64,7 +64,8 @@ def test_admin_pages_are_accessible(page):
     assert_accessible(page)
     page.get_by_label("Email", exact=True).fill("new.person@example.org")
     page.get_by_label("Name", exact=True).fill("New Person")
-    page.get_by_label("Roles").select_option(["clinician"])
+    # Roles are a searchable list of checkboxes (issue 16.6), no longer a multi-select.
+    page.get_by_role("group", name="Roles").get_by_label("Clinician", exact=True).check()
     page.get_by_role("button", name="Invite").click()
     assert page.get_by_text("Invitation link (single use").is_visible()
     assert_accessible(page)

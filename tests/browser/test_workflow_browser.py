@@ -106,7 +106,7 @@ def test_reviewer_reviews_and_the_coordinator_endorses(live_app, new_page):
     assert decision.get_by_role("radio").count() > 1
     assert decision.locator("input:checked").count() == 0
     coordinator.get_by_role("button", name="Record decision").click()
-    assert coordinator.get_by_text("Choose a decision.").is_visible()
+    assert coordinator.get_by_text("Choose a decision.", exact=True).is_visible()
     assert_accessible(coordinator)
     # Jordan applied anyway: endorsing takes a written override reason.
     assert coordinator.get_by_text("The evaluation is not ready today").is_visible()

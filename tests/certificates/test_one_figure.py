@@ -55,6 +55,17 @@ def demo(runner):
         provider,
         rsc.SessionInput(occurred_on=dt.date.today() - dt.timedelta(days=3), hours=1.0),
     )
+    # A reference asked for and not yet rated: requested, not received.
+    from competencies.pathways import open_pathways as pathways_of
+    from endorsement import references
+
+    references.ask(
+        list(pathways_of(clinician))[0],
+        email="rater.one@example.test",
+        name="Rae Rater",
+        role="supervisor",
+        actor=clinician,
+    )
     return clinician, provider, association, logged
 
 
@@ -88,6 +99,12 @@ def test_every_page_shows_the_figures_of_one_evaluation(demo, client, auth, api_
         f"{_h(figures.rsc_hours)} h of reflective supervision that counts" in pathway
     )
 
+    asked = _text(
+        client.get(f"/endorsement/pathways/{ev.pathway.id}/references").get_data(as_text=True)
+    )
+    assert refs.figures.text + " count toward" in asked
+    assert "1 asked here: 0 rated, 1 waiting" in asked
+
     page = client.get("/supervision/").get_data(as_text=True)
     supervision = _text(page)
     assert rsc_leaf.figures.text in supervision
@@ -112,6 +129,14 @@ def test_every_page_shows_the_figures_of_one_evaluation(demo, client, auth, api_
     assert f"{_h(figures.training_hours)} of {_h(training.figures.target)} h" in pdf
     assert f"{_h(figures.rsc_hours)} of {_h(rsc_leaf.figures.target)} h" in pdf
     assert f"{_h(figures.references)} of {_h(refs.figures.target)} ratings" in pdf
+
+    # The transcript PDF: its total is the pathway's training figure.
+    assert client.post("/certificates/transcript").status_code == 302
+    cert = IssuedCertificate.select().order_by(IssuedCertificate.id.desc()).get()
+    transcript_pdf = " ".join(
+        p.extract_text() for p in PdfReader(io.BytesIO(bytes(cert.pdf))).pages
+    ).replace("\n", " ")
+    assert f"Total counted hours: {_h(figures.training_hours)}" in transcript_pdf
 
     report = readiness.association_report(association, today, per_page=200)
     (row,) = [r for r in report.matching if r.pathway_id == ev.pathway.id]
