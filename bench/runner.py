@@ -250,9 +250,10 @@ def load_test(
         report = {}
     distinct = int(report.get("clinicians", 0))
     readiness = stats.get("readiness page", {})
-    ready_p95 = float(readiness.get("95%", "nan") or "nan")
     ready_requests = int(readiness.get("Request Count", 0) or 0)
     ready_failures = int(readiness.get("Failure Count", 0) or 0)
+    # None answered within the test: its length is a lower bound of the page's time.
+    ready_p95 = float(readiness.get("95%") or "nan") if ready_requests else seconds * 1000.0
     return [
         Figure(
             f"load: dashboard p95, {workers} workers, 20 clients, {seconds} s",
@@ -273,8 +274,12 @@ def load_test(
             None,
             None,
             ready_requests > 0 and ready_failures == 0,
-            f"{ready_requests} requests, {ready_failures} errors; the import figures ran just "
-            "before and left their clinicians' kept rows stale",
+            (
+                f"{ready_requests} requests, {ready_failures} errors"
+                if ready_requests
+                else f"no request answered within the {seconds} s test (a lower bound)"
+            )
+            + "; the import figures ran just before and left their clinicians' kept rows stale",
         ),
     ]
 
