@@ -46,12 +46,19 @@ def _demo_clinician(association: Association, clinician: User, users: dict[str, 
         details={"level": "master", "field": "Social work"},
         label="Master of Social Work",
     )
-    add(
+    add(  # a period still going on, begun after the master's degree above
         "work",
-        30,
+        940,
         status="verified",
         label="Home visiting clinician",
-        details={"years": 2.5, "kind": "dyadic_clinical", "families": 24},
+        details={
+            "kind": "dyadic_clinical",
+            "start": (today - dt.timedelta(days=940)).isoformat(),
+            "end": None,
+            "paid": True,
+            "post_degree": True,
+            "families": 24,
+        },
     )
     add(
         "membership",
