@@ -17,6 +17,7 @@ are answered here, by name. A type that answers neither way holds for its own da
 
 from __future__ import annotations
 
+import bisect
 import datetime
 from collections.abc import Callable, Iterable
 
@@ -28,6 +29,7 @@ from competencies.types import Summary
 
 Hook = Callable[[Node, Result, Context], "datetime.date | None"]
 ONE_DAY = datetime.timedelta(days=1)
+FEW_DAYS = datetime.timedelta(days=4)
 
 
 def next_month(day: datetime.date) -> datetime.date:
@@ -48,8 +50,18 @@ def _rsc(node: Node, res: Result, ctx: Context) -> datetime.date | None:
     """A session leaves a window `hi` months after it, completes a span `lo` months after the
     first, and stops counting toward the recent pace and share 12 months after it."""
     lo, hi = (int(m) for m in node.params["window_months"])
-    dates = {it.date for it in ctx.by_kind.get("rsc", ())}
-    return first_after((add_months(d, months) for d in dates for months in {lo, hi, 12}), ctx.as_of)
+    dates = sorted({it.date for it in ctx.by_kind.get("rsc", ())})
+    days = []
+    for months in {lo, hi, 12}:
+        # add_months is monotonic: the first session whose day comes after as_of is found
+        # a few sessions after the day `months` before as_of (month ends are clamped).
+        i = bisect.bisect_left(dates, add_months(ctx.as_of, -months) - FEW_DAYS)
+        for d in dates[i:]:
+            day = add_months(d, months)
+            if day > ctx.as_of:
+                days.append(day)
+                break
+    return min(days, default=None)
 
 
 def _day(value: object) -> datetime.date | None:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
-from collections import defaultdict
 from collections.abc import Iterable
 
 import peewee as pw
+from peewee import SQL
 
 from competencies.models import Evidence
 from competencies.types import AREA_IDS_KEPT, COUNTED, AreaEvidence, EvidenceItem, Summary
@@ -18,9 +18,12 @@ _COUNTED = sorted(COUNTED)
 
 
 def _month(column: pw.Field) -> pw.Node:
+    """Return the month of a date column: its "YYYY-MM" text on SQLite (dates are ISO text
+    there), the month's first day on PostgreSQL (its key is made once per month, in Python);
+    cheaper than formatting every row."""
     if is_sqlite():
-        return pw.fn.strftime("%Y-%m", column)
-    return pw.fn.to_char(column, "YYYY-MM")
+        return pw.fn.substr(column, 1, 7)
+    return pw.fn.date_trunc("month", column)
 
 
 def _scope(
@@ -57,11 +60,9 @@ def build_summaries(
         return {}
     counted_training = (Evidence.kind == "training") & Evidence.status.in_(_COUNTED)
 
-    # Raw cursors: peewee's per-row conversion would cost more than the queries themselves.
-    hours: dict[int, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
-    monthly: dict[int, dict[str, float]] = defaultdict(lambda: defaultdict(float))
-    by_tags: dict[int, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
-    counts: dict[int, int] = defaultdict(int)
+    # Raw cursors and plain tuples: peewee's per-row conversion, or an object per aggregate
+    # row, would cost more than the queries themselves.
+    sqlite = is_sqlite()
     month = _month(Evidence.occurred_on)
     q1 = _scope(
         Evidence.select(
@@ -69,32 +70,27 @@ def build_summaries(
             Evidence.tags,
             month,
             pw.fn.SUM(Evidence.hours),
-            pw.fn.COUNT(Evidence.id),
+            pw.fn.COUNT(SQL("*")),
         ).where(counted_training),
         ids,
         association_id,
         as_of,
         start,
     ).group_by(Evidence.clinician, Evidence.tags, month)
-    for clinician_id, tags, ym, total, count in db.execute(q1):
-        bucket = hours[clinician_id]
-        bucket["*"].append(total)
-        if tags:
-            for tag in tags.split(","):
-                bucket[tag].append(total)
-        monthly[clinician_id][ym] += total
-        by_tags[clinician_id][tags or ""].append(total)  # stored sorted: the same key as items
-        counts[clinician_id] += count
+    training: dict[int, list[tuple]] = {}
+    for clinician_id, *rest in db.execute(q1):
+        rows = training.get(clinician_id)
+        if rows is None:
+            training[clinician_id] = [rest]
+        else:
+            rows.append(rest)
 
-    area_rows: dict[int, dict[str, list[tuple[int, float, int, str]]]] = defaultdict(
-        lambda: defaultdict(list)
-    )
     q2 = _scope(
         Evidence.select(
             Evidence.clinician,
             Evidence.areas,
             Evidence.kind,
-            pw.fn.COUNT(Evidence.id),
+            pw.fn.COUNT(SQL("*")),
             pw.fn.SUM(Evidence.hours),
             pw.fn.MAX(Evidence.id),
         ).where(Evidence.status.in_(_COUNTED) & (Evidence.areas != "")),
@@ -103,17 +99,18 @@ def build_summaries(
         as_of,
         start,
     ).group_by(Evidence.clinician, Evidence.areas, Evidence.kind)
-    for clinician_id, areas, kind, count, total, last_id in db.execute(q2):
-        part = (count, total, last_id, kind)
-        per_area = area_rows[clinician_id]
-        for area in areas.split(","):
-            per_area[area].append(part)
+    covered: dict[int, list[tuple]] = {}
+    for clinician_id, *rest in db.execute(q2):
+        rows = covered.get(clinician_id)
+        if rows is None:
+            covered[clinician_id] = [rest]
+        else:
+            rows.append(rest)
 
-    items: dict[int, list[EvidenceItem]] = defaultdict(list)
     q3 = _scope(
         Evidence.select(
-            Evidence.id,
             Evidence.clinician,
+            Evidence.id,
             Evidence.kind,
             Evidence.occurred_on,
             Evidence.status,
@@ -131,51 +128,111 @@ def build_summaries(
         association_id,
         as_of,
         start,
-    ).order_by(Evidence.occurred_on, Evidence.id)
-    empty: frozenset[str] = frozenset()
-    loads = json.loads
-    for row_id, cid, kind, day, status, hrs, areas, tags, provider, details, label in db.execute(
+    ).order_by(Evidence.clinician, Evidence.occurred_on, Evidence.id)  # the index's order
+    items: dict[int, list[EvidenceItem]] = {}
+    # Dates, area and tag sets and details repeat from row to row: each text is read once
+    # (the details' dicts are shared, read-only, by the items with the same text).
+    days: dict = {}
+    sets: dict[str, frozenset[str]] = {"": frozenset()}
+    details_of: dict[str | None, dict] = {None: {}, "": {}, "{}": {}}
+    loads, fromiso, item = json.loads, dt.date.fromisoformat, EvidenceItem
+    for cid, row_id, kind, day, status, hrs, areas, tags, provider, details, label in db.execute(
         q3
     ):
-        items[cid].append(
-            EvidenceItem(
-                id=row_id,
-                kind=kind,
-                date=day if isinstance(day, dt.date) else dt.date.fromisoformat(day),
-                status=status,
-                hours=hrs,
-                areas=frozenset(areas.split(",")) if areas else empty,
-                tags=frozenset(tags.split(",")) if tags else empty,
-                provider_id=provider,
-                details=loads(details) if details else {},
-                label=label,
-            )
-        )
+        date = days.get(day)
+        if date is None:
+            date = days[day] = fromiso(day) if sqlite else day
+        area_set = sets.get(areas)
+        if area_set is None:
+            area_set = sets[areas] = frozenset(areas.split(","))
+        tag_set = sets.get(tags)
+        if tag_set is None:
+            tag_set = sets[tags] = frozenset(tags.split(","))
+        parsed = details_of.get(details)
+        if parsed is None:
+            parsed = details_of[details] = loads(details)
+        it = item(row_id, kind, date, status, hrs, area_set, tag_set, provider, parsed, label)
+        mine = items.get(cid)
+        if mine is None:
+            items[cid] = [it]
+        else:
+            mine.append(it)
 
-    everyone = set(hours) | set(area_rows) | set(items)
     summaries = {}
-    for clinician_id in everyone:
-        training_hours = {k: math.fsum(v) for k, v in hours.get(clinician_id, {}).items()}
-        training_hours.setdefault("*", 0.0)
-        areas = {}
-        for area, parts in area_rows.get(clinician_id, {}).items():
-            parts.sort(key=lambda p: p[2], reverse=True)
-            areas[area] = AreaEvidence(
-                count=sum(p[0] for p in parts),
-                hours=math.fsum(p[1] for p in parts),
-                evidence_ids=tuple(p[2] for p in parts[:AREA_IDS_KEPT]),
-                kinds=frozenset(p[3] for p in parts),
-            )
+    fsum = math.fsum
+    months: dict = {}
+    for clinician_id in training.keys() | covered.keys() | items.keys():
+        hours, count, monthly, by_tags = _training(
+            training.get(clinician_id, ()), months, sets, sqlite, fsum
+        )
         summaries[clinician_id] = Summary(
-            clinician_id=clinician_id,
-            training_hours=training_hours,
-            training_count=counts.get(clinician_id, 0),
-            training_monthly=dict(sorted(monthly.get(clinician_id, {}).items())),
-            areas=areas,
-            items=tuple(items.get(clinician_id, ())),
-            training_by_tags={k: math.fsum(v) for k, v in by_tags.get(clinician_id, {}).items()},
+            clinician_id,
+            hours,
+            count,
+            monthly,
+            _areas(covered.get(clinician_id, ()), fsum),
+            tuple(items.get(clinician_id, ())),
+            by_tags,
         )
     return summaries
+
+
+def _training(rows, months: dict, sets: dict, sqlite: bool, fsum) -> tuple:
+    """Return (hours by tag and "*", count, hours by month, hours by tag set) of one clinician
+    from their (tags, month, hours, count) rows."""
+    everything: list[float] = []
+    hours: dict[str, list[float]] = {"*": everything}
+    monthly: dict[str, float] = {}
+    by_tags: dict[str, list[float]] = {}
+    count = 0
+    for tags, ym, total, n in rows:
+        everything.append(total)
+        if tags:
+            tag_set = sets.get(tags)
+            if tag_set is None:
+                tag_set = sets[tags] = frozenset(tags.split(","))
+            for tag in tag_set:
+                hours.setdefault(tag, []).append(total)
+        key = ym if sqlite else months.get(ym)
+        if key is None:
+            key = months[ym] = f"{ym.year:04d}-{ym.month:02d}"
+        monthly[key] = monthly.get(key, 0.0) + total
+        by_tags.setdefault(tags or "", []).append(total)  # stored sorted: the key of items
+        count += n
+    return (
+        {k: fsum(v) for k, v in hours.items()},
+        count,
+        dict(sorted(monthly.items())),
+        {k: fsum(v) for k, v in by_tags.items()},
+    )
+
+
+def _areas(rows, fsum) -> dict[str, AreaEvidence]:
+    """Return the AreaEvidence of one clinician from their (areas, kind, count, hours, last id)
+    rows."""
+    per_area: dict[str, list[tuple]] = {}
+    for areas, kind, count, total, last_id in rows:
+        part = (last_id, count, total, kind)
+        for area in areas.split(","):
+            parts = per_area.get(area)
+            if parts is None:
+                per_area[area] = [part]
+            else:
+                parts.append(part)
+    out = {}
+    for area, parts in per_area.items():
+        if len(parts) == 1:
+            last_id, count, total, kind = parts[0]
+            out[area] = AreaEvidence(count, fsum((total,)), (last_id,), frozenset((kind,)))
+            continue
+        parts.sort(reverse=True)  # latest id first (ids are unique within a clinician's rows)
+        out[area] = AreaEvidence(
+            sum(p[1] for p in parts),
+            fsum(p[2] for p in parts),
+            tuple(p[0] for p in parts[:AREA_IDS_KEPT]),
+            frozenset(p[3] for p in parts),
+        )
+    return out
 
 
 def empty_summary(clinician_id: int) -> Summary:
