@@ -15,7 +15,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from bench import figures
+from bench import figures, readiness_figures
 from bench.dataset import PASSWORD, build
 from bench.figures import Figure
 
@@ -69,12 +69,14 @@ def run_all(
         emails = [f"c0-{i}@bench.example" for i in range(min(dataset.clinicians, 1000))]
         results = [
             *figures.readiness_report(first, today),
+            *readiness_figures.cold_and_refresh(first, today),
             figures.one_clinician(dataset.sample_clinician, today),
             figures.dashboard_queries(app, first, today),
             figures.certificate_pdf(first, today),
             *figures.endorsement_credential(first, dataset.sample_clinician, today),
             figures.csv_import(first, emails, IMPORT_ROWS[size], workdir),
             figures.csv_import_memory(first, emails, workdir),
+            readiness_figures.after_import(first, today),
         ]
         info = {
             "size": size,

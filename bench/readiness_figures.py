@@ -1,0 +1,124 @@
+"""Readiness when no row is kept, after an import, and the refresh: each against a raw GROUP BY.
+
+The warm report (every row kept) is in `bench.figures.readiness_report`. These are the cases a
+user meets when rows are stale: the first report after every row went stale (a rule-set
+change; before kept rows knew how long they hold, every midnight), the report after an import
+once the import's re-evaluation job has run, and the refresh itself, in one process and spread
+over the host's CPUs. Each ratio divides by the same raw ``GROUP BY`` over the association's
+ledger, measured right before it (best of three, as the figure itself is one run).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+
+from bench.figures import Figure
+from lms.db import db
+
+COLD_BUDGET = 10  # × the GROUP BY
+REFRESH_BUDGET_MS = 1.5  # a pathway
+
+
+def _group_by(association) -> float:
+    """The best of three runs of one raw GROUP BY over the association's ledger."""
+    from competencies.models import Evidence
+
+    param = db.obj.param
+    sql = (
+        f"SELECT clinician_id, SUM(hours) FROM {Evidence._meta.table_name} "
+        f"WHERE association_id = {param} GROUP BY clinician_id"
+    )
+    best = float("inf")
+    for _ in range(3):
+        started = time.perf_counter()
+        db.execute_sql(sql, (association.id,)).fetchall()
+        best = min(best, time.perf_counter() - started)
+    return best
+
+
+def _all_stale(association) -> None:
+    from competencies.models import Standing
+
+    Standing.update(generation=Standing.generation + 1).where(
+        Standing.association == association.id
+    ).execute()
+
+
+def cold_and_refresh(association, today: dt.date) -> list[Figure]:
+    """The report with every row stale, and the refresh in one process and in several."""
+    from competencies.readiness import association_report, refresh_stale
+    from lms import jobs
+
+    figures = []
+    _all_stale(association)
+    baseline = _group_by(association)
+    started = time.perf_counter()
+    report = association_report(association, today)
+    cold = time.perf_counter() - started
+    figures.append(
+        Figure(
+            "readiness report, every row stale (cold)",
+            cold,
+            "s",
+            f"≤ {COLD_BUDGET}× raw GROUP BY",
+            cold / baseline,
+            baseline,
+            cold / baseline <= COLD_BUDGET,
+            f"{report.total:,} pathways evaluated in the request, "
+            f"{cold / max(report.total, 1) * 1000:.2f} ms each",
+        )
+    )
+    timings = {}
+    for workers in sorted({1, jobs.cpu_count()}):
+        _all_stale(association)
+        baseline = _group_by(association)
+        done = refresh_stale(association, today, workers=workers)
+        per = done.seconds / max(done.evaluated, 1) * 1000
+        timings[workers] = done.seconds
+        speedup = timings[1] / done.seconds
+        figures.append(
+            Figure(
+                f"readiness refresh, {done.evaluated:,} pathways, {workers} process(es)",
+                done.seconds,
+                "s",
+                f"≤ {REFRESH_BUDGET_MS} ms a pathway"
+                + ("" if workers == 1 else f"; ~{workers}× one process"),
+                done.seconds / baseline,
+                baseline,
+                per <= REFRESH_BUDGET_MS * (1 if workers == 1 else workers)
+                and (workers == 1 or speedup >= 0.75 * workers),
+                f"{per:.2f} ms a pathway"
+                + ("" if workers == 1 else f", {speedup:.2f}× one process (starts included)"),
+            )
+        )
+    return figures
+
+
+def after_import(association, today: dt.date) -> Figure:
+    """The report once an import's re-evaluation has run (what a coordinator opens after a
+    trainer's import): the job's time in the note, the report against the GROUP BY."""
+    from competencies.models import Standing
+    from competencies.readiness import association_report, refresh_stale
+
+    stale = Standing.select().where(
+        (Standing.association == association.id)
+        & ((Standing.computed.is_null()) | (Standing.computed != Standing.generation))
+    )
+    stale_rows = stale.count()
+    done = refresh_stale(association, today)  # the import's job (`courses.importer.reevaluate`)
+    baseline = _group_by(association)
+    started = time.perf_counter()
+    association_report(association, today)
+    seconds = time.perf_counter() - started
+    return Figure(
+        "readiness report after an import, its job done",
+        seconds,
+        "s",
+        "≤ 3× raw GROUP BY",
+        seconds / baseline,
+        baseline,
+        seconds / baseline <= 3,
+        f"the import left {stale_rows:,} rows stale; its job re-evaluated {done.evaluated:,} "
+        f"in {done.seconds:.1f} s",
+    )
