@@ -44,6 +44,7 @@ from certificates.render_data import (
     validate,
 )
 from certificates.render_sheet import (
+    CREATOR,
     MUTED,
     Fonts,
     Sheet,
@@ -57,6 +58,7 @@ from certificates.render_sheet import (
 )
 
 __all__ = [
+    "CREATOR",
     "AreaMark",
     "CompletionData",
     "DomainAreas",
