@@ -116,8 +116,10 @@ class Table:
         delimiter: str,
         max_rows: int | None,
         max_cell: int | None,
+        source: _GuardedSource | None = None,
     ) -> None:
         self._reader = reader
+        self._source = source
         self.line = line
         self.names = tuple(n.replace("\ufeff", "").strip() for n in names)
         self.keys = tuple(header_key(n) for n in names)
@@ -165,7 +167,7 @@ class Table:
         try:
             for row in reader:
                 line, last = last + 1, reader.line_num
-                if not any(row) or not any(map(str.strip, row)):
+                if not (row and row[0].strip()) and not any(map(str.strip, row)):
                     continue
                 count += 1
                 if max_rows is not None and count > max_rows:
@@ -175,11 +177,17 @@ class Table:
                         line=line,
                         limit=max_rows,
                     )
-                if max_cell is not None and max(map(len, row)) > max_cell:
+                # A cell can be too long only in a record of several lines or on a long line
+                # (the byte source watches line lengths), so most rows skip the measure.
+                long = last != line or self._long_lines()
+                if max_cell is not None and long and max(map(len, row)) > max_cell:
                     raise self._too_long(line, row, max_cell)
                 yield line, row
         except csv.Error as err:
             raise _malformed(err, last + 1) from None
+
+    def _long_lines(self) -> bool:
+        return self._source is None or self._source.long_line_seen
 
     def _too_long(self, line: int, row: list[str], max_cell: int) -> TabularError:
         index = next(i for i, cell in enumerate(row) if len(cell) > max_cell)
@@ -205,7 +213,7 @@ def read_table(
     """
     stream: BinaryIO = io.BytesIO(source) if isinstance(source, bytes | bytearray) else source
     _check_declared_size(stream, max_bytes)
-    guard = _GuardedSource(stream, max_bytes)
+    guard = _GuardedSource(stream, max_bytes, max_cell)
     text = io.TextIOWrapper(io.BufferedReader(guard), encoding="utf-8-sig", newline="")
     head: list[str] = []
     for physical in text:
@@ -228,7 +236,7 @@ def read_table(
             column="header",
             limit=max_cell,
         )
-    return Table(reader, line, names, delimiter, max_rows, max_cell)
+    return Table(reader, line, names, delimiter, max_rows, max_cell, guard)
 
 
 def detect_delimiter(line: str) -> str:
@@ -292,13 +300,16 @@ class _GuardedSource(io.RawIOBase):
     Validating here (not in TextIOWrapper) lets an encoding error name its exact line.
     """
 
-    def __init__(self, source: BinaryIO, max_bytes: int | None) -> None:
+    def __init__(self, source: BinaryIO, max_bytes: int | None, long_line: int | None) -> None:
         self._source = source
         self._max = max_bytes
         self._total = 0
         self._newlines = 0
         self._line_start = 0  # offset in the file of the current line's first byte
         self._first = True
+        self._long = long_line  # a line longer than this (bytes) is remembered
+        self._run = 0  # bytes of the current line so far
+        self.long_line_seen = long_line is None
         self._decoder = codecs.getincrementaldecoder("utf-8")("strict")
 
     def readable(self) -> bool:
@@ -324,8 +335,18 @@ class _GuardedSource(io.RawIOBase):
             self._line_start = self._total + data.rindex(b"\n") + 1
         self._newlines += count
         self._total += len(data)
+        if not self.long_line_seen:
+            self._watch_lines(data)
         buffer[: len(data)] = data
         return len(data)
+
+    def _watch_lines(self, data: bytes) -> None:
+        assert self._long is not None
+        parts = data.split(b"\n")
+        first = self._run + len(parts[0])
+        if first > self._long or (len(parts) > 1 and max(map(len, parts[1:])) > self._long):
+            self.long_line_seen = True
+        self._run = len(parts[-1]) if len(parts) > 1 else first
 
     def _check_head(self, data: bytes, size: int) -> bytes:
         self._first = False

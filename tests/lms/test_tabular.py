@@ -120,3 +120,11 @@ def test_a_row_error_names_line_and_column() -> None:
     assert str(RowError(7, "", "has 3 fields")) == "line 7: has 3 fields"
     assert error == ("email", "missing") and error == (7, "email", "missing")
     assert error != ("email", "other") and error != (8, "email", "missing")
+
+
+def test_a_long_cell_made_of_short_lines_is_caught() -> None:
+    data = b'a,b\r\n1,"ab\r\ncd\r\nef"\r\n'
+    with pytest.raises(TabularError) as caught:
+        list(read_table(data, max_cell=8).rows())
+    assert (caught.value.code, caught.value.where) == ("cell_too_long", "line 2, b")
+    assert list(read_table(data, max_cell=10).rows()) == [(2, ["1", "ab\r\ncd\r\nef"])]
