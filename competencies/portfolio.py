@@ -47,9 +47,7 @@ MAX_NODES = MAX_ITEMS * 40 + 100
 class PortfolioError(ProblemsError):
     """The portfolio document is invalid; `.errors` lists every problem with its place."""
 
-    def summary(self) -> str:
-        """Return the first five problems."""
-        return "; ".join(str(e) for e in self.errors[:5])
+    shown = 5
 
 
 @dataclass(frozen=True)

@@ -39,11 +39,11 @@ _DUE = re.compile(r"^(\d\d)-(\d\d)$")
 class RuleSetError(ProblemsError):
     """A rule set document is invalid; `.errors` lists every problem found."""
 
+    shown = 5
+
     def summary(self) -> str:
         """Return the first five problems, and how many more there are."""
-        lines = "; ".join(str(e) for e in self.errors[:5])
-        more = f" (and {len(self.errors) - 5} more)" if len(self.errors) > 5 else ""
-        return f"invalid rule set: {lines}{more}"
+        return f"invalid rule set: {super().summary()}"
 
 
 @dataclass(frozen=True)

@@ -492,17 +492,9 @@ def _template_rows(
             if email and code and when is not None:
                 duplicates.check(line, email, code, when, errors, clinician, training)
 
+            found = _lined(line, errors)
             yield RowOutcome(
-                line,
-                email,
-                code,
-                when,
-                hours,
-                areas,
-                external_id,
-                clinician,
-                training,
-                _lined(line, errors),
+                line, email, code, when, hours, areas, external_id, clinician, training, found
             )
     except TabularError as err:
         raise _file_error(err) from None
@@ -589,18 +581,10 @@ def _moodle_rows(
                 email = raw_email.strip().lower()
             status = " ".join(raw_done.split()).lower()
             if status in _NOT_COMPLETED:
+                found = _lined(line, errors)
+                skipped = "not completed"
                 yield RowOutcome(
-                    line,
-                    email,
-                    code,
-                    None,
-                    None,
-                    areas,
-                    None,
-                    None,
-                    training,
-                    _lined(line, errors),
-                    "not completed",
+                    line, email, code, None, None, areas, None, None, training, found, skipped
                 )
                 continue
             if email:
@@ -621,17 +605,9 @@ def _moodle_rows(
                 when = _parse_moodle_date(raw_done, today, errors)
             if email and when is not None:
                 duplicates.check(line, email, code, when, errors, clinician, training)
+            found = _lined(line, errors)
             yield RowOutcome(
-                line,
-                email,
-                code,
-                when,
-                hours,
-                areas,
-                None,
-                clinician,
-                training,
-                _lined(line, errors),
+                line, email, code, when, hours, areas, None, clinician, training, found
             )
     except TabularError as err:
         raise _file_error(err) from None

@@ -34,7 +34,6 @@ from pydantic import (
     Field,
     ValidationError,
     ValidationInfo,
-    model_validator,
 )
 from pydantic_core import ErrorDetails, PydanticCustomError
 
@@ -218,7 +217,7 @@ def parse_statement(
 # --- the statement's parts, as pydantic models -------------------------------------------------
 # Each check raises `fail(message)` where the value is wrong, or `failures` naming a key of a
 # mapping; checks that stop at the first problem of a part (the Agent's type, then its single
-# identifier) do so in the part's "before" validator, as the xAPI specification orders them.
+# identifier) run on the raw part before its model, as the xAPI specification orders them.
 
 
 def _wording(error: ErrorDetails) -> str | None:
@@ -320,44 +319,42 @@ class _AgentModel(_Part):
     # Absent: None; given, even as null, it must be an object (the check runs before `| None`).
     account: Annotated[_AccountModel | None, BeforeValidator(_an_account)] = None
 
-    @model_validator(mode="before")
-    @classmethod
-    def _one_agent_one_identifier(cls, actor: Any) -> Any:
-        """The one identifier the Agent gives: type, then count, then which."""
-        if not isinstance(actor, Mapping):
-            raise fail("missing; give an Agent with mbox or account (or mbox_sha1sum)")
-        kind = actor.get("objectType", "Agent")
-        if kind != "Agent":
-            raise failures([(("objectType",), f"{kind!r} is not accepted; send one Agent")])
-        given = [k for k in _IDENTIFIERS if k in actor]
-        if not given:
-            raise fail("give mbox or account to identify the learner (or mbox_sha1sum)")
-        if len(given) > 1:
-            raise fail(f"give exactly one identifier, not {', '.join(given)}")
-        if given[0] == "openid":
-            message = "cannot be matched to a clinician; use mbox, mbox_sha1sum or account"
-            raise failures([(("openid",), message)])
-        return {given[0]: actor[given[0]]}
+
+def _one_agent_one_identifier(actor: Any) -> Any:
+    """Return the one identifier the Agent gives, checking its type, then count, then which."""
+    if not isinstance(actor, Mapping):
+        raise fail("missing; give an Agent with mbox or account (or mbox_sha1sum)")
+    kind = actor.get("objectType", "Agent")
+    if kind != "Agent":
+        raise failures([(("objectType",), f"{kind!r} is not accepted; send one Agent")])
+    given = [k for k in _IDENTIFIERS if k in actor]
+    if not given:
+        raise fail("give mbox or account to identify the learner (or mbox_sha1sum)")
+    if len(given) > 1:
+        raise fail(f"give exactly one identifier, not {', '.join(given)}")
+    if given[0] == "openid":
+        message = "cannot be matched to a clinician; use mbox, mbox_sha1sum or account"
+        raise failures([(("openid",), message)])
+    return {given[0]: actor[given[0]]}
 
 
 class _VerbModel(_Part):
     verb: str
 
-    @model_validator(mode="before")
-    @classmethod
-    def _accepted(cls, verb: Any) -> Any:
-        if not isinstance(verb, Mapping) or not isinstance(verb.get("id"), str):
-            raise fail("missing; give a verb with an id")
-        found: list[tuple[tuple[int | str, ...], str]] = []
-        if "display" in verb and not isinstance(verb["display"], Mapping):
-            found.append((("display",), "must be a language map"))
-        verb_id = verb["id"]
-        word = "voided" if verb_id == VOIDED else COMPLETION_VERBS.get(verb_id)
-        if word is None:
-            found.append(((), f"{verb_id} is not accepted; use completed, passed or voided"))
-        if found:
-            raise failures(found)
-        return {"verb": word}
+
+def _accepted_verb(verb: Any) -> Any:
+    if not isinstance(verb, Mapping) or not isinstance(verb.get("id"), str):
+        raise fail("missing; give a verb with an id")
+    found: list[tuple[tuple[int | str, ...], str]] = []
+    if "display" in verb and not isinstance(verb["display"], Mapping):
+        found.append((("display",), "must be a language map"))
+    verb_id = verb["id"]
+    word = "voided" if verb_id == VOIDED else COMPLETION_VERBS.get(verb_id)
+    if word is None:
+        found.append(((), f"{verb_id} is not accepted; use completed, passed or voided"))
+    if found:
+        raise failures(found)
+    return {"verb": word}
 
 
 class _ActivityModel(_Part):
@@ -365,26 +362,24 @@ class _ActivityModel(_Part):
         None, validate_default=True
     )
 
-    @model_validator(mode="before")
-    @classmethod
-    def _an_activity(cls, obj: Any) -> Any:
-        if not isinstance(obj, Mapping):
-            raise fail("missing; give the Activity that was completed")
-        kind = obj.get("objectType", "Activity")
-        if kind != "Activity":
-            raise failures([(("objectType",), f"{kind!r} is not accepted; send an Activity")])
-        return obj
+
+def _an_activity(obj: Any) -> Any:
+    if not isinstance(obj, Mapping):
+        raise fail("missing; give the Activity that was completed")
+    kind = obj.get("objectType", "Activity")
+    if kind != "Activity":
+        raise failures([(("objectType",), f"{kind!r} is not accepted; send an Activity")])
+    return obj
 
 
 class _StatementRefModel(_Part):
     id: Annotated[str, BeforeValidator(_uuid)] = Field(None, validate_default=True)
 
-    @model_validator(mode="before")
-    @classmethod
-    def _a_reference(cls, obj: Any) -> Any:
-        if not isinstance(obj, Mapping) or obj.get("objectType") != "StatementRef":
-            raise fail("a voiding statement's object must be a StatementRef")
-        return obj
+
+def _a_reference(obj: Any) -> Any:
+    if not isinstance(obj, Mapping) or obj.get("objectType") != "StatementRef":
+        raise fail("a voiding statement's object must be a StatementRef")
+    return obj
 
 
 def _flag(contradicts: str) -> Any:
@@ -411,12 +406,11 @@ class _ResultModel(_Part):
     success: Annotated[bool | None, _flag("passed")] = None
     duration: Annotated[float | None, BeforeValidator(_duration)] = None
 
-    @model_validator(mode="before")
-    @classmethod
-    def _an_object(cls, result: Any) -> Any:
-        if not isinstance(result, Mapping):
-            raise fail("must be an object")
-        return result
+
+def _a_result(result: Any) -> Any:
+    if result is not None and not isinstance(result, Mapping):
+        raise fail("must be an object")
+    return result
 
 
 def _timestamp(value: Any, info: ValidationInfo) -> datetime:
@@ -437,15 +431,23 @@ def _timestamp(value: Any, info: ValidationInfo) -> datetime:
 
 class _Statement(_Part):
     id: Annotated[str | None, BeforeValidator(_optional_uuid)] = None
-    actor: _AgentModel = Field(None, validate_default=True)
-    verb: _VerbModel = Field(None, validate_default=True)
+    actor: Annotated[_AgentModel, BeforeValidator(_one_agent_one_identifier)] = Field(
+        None, validate_default=True
+    )
+    verb: Annotated[_VerbModel, BeforeValidator(_accepted_verb)] = Field(
+        None, validate_default=True
+    )
 
 
 class _CompletionModel(_Statement):
-    object: _ActivityModel = Field(None, validate_default=True)
-    result: _ResultModel | None = None
+    object: Annotated[_ActivityModel, BeforeValidator(_an_activity)] = Field(
+        None, validate_default=True
+    )
+    result: Annotated[_ResultModel | None, BeforeValidator(_a_result)] = None
     timestamp: Annotated[datetime, BeforeValidator(_timestamp)] = Field(None, validate_default=True)
 
 
 class _VoidingModel(_Statement):
-    object: _StatementRefModel = Field(None, validate_default=True)
+    object: Annotated[_StatementRefModel, BeforeValidator(_a_reference)] = Field(
+        None, validate_default=True
+    )

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import ClassVar
 
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails, InitErrorDetails, PydanticCustomError
@@ -46,13 +47,18 @@ class ProblemsError(ValueError):
     """An input could not be read; ``errors`` lists every problem found (`Problem`s, or the
     `lms.tabular.RowError`s of a file's rows, which also have ``where`` and ``message``)."""
 
+    shown: ClassVar[int | None] = None  # how many problems the text lists (None: all)
+
     def __init__(self, errors: Iterable[Problem]) -> None:
         self.errors = list(errors)
         super().__init__(self.summary())
 
     def summary(self) -> str:
-        """Return the text of the exception: every problem, separated by "; "."""
-        return "; ".join(str(e) for e in self.errors)
+        """Return the text of the exception: the problems, separated by "; "."""
+        listed = self.errors if self.shown is None else self.errors[: self.shown]
+        text = "; ".join(str(e) for e in listed)
+        hidden = len(self.errors) - len(listed)
+        return f"{text} (and {hidden} more)" if hidden else text
 
 
 def fail(message: str) -> PydanticCustomError:

@@ -64,11 +64,11 @@ FieldError = Problem  # one problem in an imported document: `where` and `messag
 class FrameworkError(ProblemsError):
     """A framework document or CSV could not be read; `.errors` lists every problem found."""
 
+    shown = 5
+
     def summary(self) -> str:
         """Return the count and the first five problems."""
-        shown = "; ".join(str(e) for e in self.errors[:5])
-        more = f" (and {len(self.errors) - 5} more)" if len(self.errors) > 5 else ""
-        return f"{len(self.errors)} error(s): {shown}{more}"
+        return f"{len(self.errors)} error(s): {super().summary()}"
 
 
 # --------------------------------------------------------------------------- model
