@@ -25,6 +25,7 @@ domains:
         children: []                                # optional: deeper levels, same keys
         moodle: {rule_type: ..., rule_outcome: 1}   # optional: Moodle-only columns, verbatim
 ```
+The document is validated by the pydantic models of `schema.py`.
 Unknown keys, a missing id or name, and a duplicate id anywhere are errors; `where` is a path
 such as "domains[2].areas[0].id". A category or related id listed twice is an error, but a
 taxonomy word may repeat: Moodle's default names every level "competency".
