@@ -29,6 +29,9 @@ File-level problems raise :class:`CsvFileError`: header problems at call time, e
 and quoting problems while iterating (the import is all-or-nothing, so the caller discards
 the rows it already received). A row's problems are `lms.tabular.RowError`s (line, column,
 message).
+
+Why one module of ~600 lines: the two formats share every field check (email, dates, formula
+cells) and the duplicate finder, and the hot loop stays free of cross-module indirection.
 """
 
 from __future__ import annotations
