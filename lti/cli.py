@@ -20,7 +20,7 @@ def _association(code: str) -> Association:
 
 
 def _echo_urls(association: Association) -> None:
-    from lti.services import tool_urls
+    from lti.platforms import tool_urls
 
     urls = tool_urls(association)
     click.echo(f"Login initiation URL (OIDC):  {urls['login']}")
@@ -73,7 +73,7 @@ def register_command(
     trusted_email: bool,
 ) -> None:
     """Register a learning platform with an association and print the tool's URLs."""
-    from lti.services import LtiError, PlatformInput, register_platform
+    from lti.platforms import LtiError, PlatformInput, register_platform
 
     with connection():
         association = _association(code)

@@ -21,10 +21,10 @@ from pylti1p3.assignments_grades import AssignmentsGradesService
 from pylti1p3.exception import LtiException, LtiServiceException
 from pylti1p3.lineitem import LineItem
 from pylti1p3.service_connector import ServiceConnector
-from werkzeug.exceptions import Forbidden, NotFound
 
 from courses.models import Completion, Training
 from courses.services import CourseError, record_completion
+from lms.errors import Forbidden, NotFound
 from lms.models import User
 from lms.permissions import actor_for
 from lti.models import Context, Member, Platform

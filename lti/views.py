@@ -32,10 +32,11 @@ from lms.models import Association, User
 from lms.permissions import actor_for, current_actor, require
 from lms.security import check_password, limiter
 from lti import completions, grades, keys, services
+from lti import platforms as registry
 from lti.blueprint import bp
 from lti.forms import PlatformForm
 from lti.models import Context, Launch, Platform
-from lti.services import LtiError
+from lti.platforms import LtiError
 from lti.tool import ToolConf, ToolLaunch, ToolLogin, ToolSession, registration_of, requests_session
 
 CAP = "lti:manage_platforms"
@@ -81,14 +82,14 @@ def _refused(association: Association, message: str, status: int = 400):
 def platforms():
     actor = current_actor()
     ids = actor.association_ids(CAP)
-    rows = services.platforms_of(ids)
+    rows = registry.platforms_of(ids)
     query = Association.select().order_by(Association.name)
     associations = list(query if ids is None else query.where(Association.id.in_(ids or [0])))
     return render_template(
         "lti/platforms.html",
-        associations=[(a, services.tool_urls(a)) for a in associations],
+        associations=[(a, registry.tool_urls(a)) for a in associations],
         platforms=rows,
-        deployments=services.deployments_of(rows),
+        deployments=registry.deployments_of(rows),
     )
 
 
@@ -105,7 +106,7 @@ def new_platform():
         association = next((a for a in associations if a.id == form.association.data), None)
         if association is None:
             abort(404)
-        data = services.PlatformInput(
+        data = registry.PlatformInput(
             name=form.name.data or "",
             issuer=form.issuer.data,
             client_id=form.client_id.data,
@@ -118,7 +119,7 @@ def new_platform():
             trusted_email=bool(form.trusted_email.data),
         )
         try:
-            services.register_platform(association, data, actor.user)
+            registry.register_platform(association, data, actor.user)
         except LtiError as exc:
             field = exc.field if exc.field in form._fields else "issuer"
             if field == "deployment_id":
@@ -134,7 +135,7 @@ def new_platform():
 
 @bp.route("/<code>/jwks")
 def jwks(code: str):
-    association = services.association_by_code(code)
+    association = registry.association_by_code(code)
     response = jsonify(keys.jwks(association))
     response.headers["Cache-Control"] = "public, max-age=3600"
     return response
@@ -145,13 +146,13 @@ def jwks(code: str):
 @limiter.limit("120 per minute")
 def login(code: str):
     """OIDC third-party login initiation: check the platform, answer with its auth request."""
-    association = services.association_by_code(code)
+    association = registry.association_by_code(code)
     _frame_for(association)
     conf = ToolConf(association)
     try:
         oidc = ToolLogin(FlaskRequest(), conf)
         return oidc.pass_params_to_launch({"association": association.code}).redirect(
-            services.tool_urls(association)["launch"]
+            registry.tool_urls(association)["launch"]
         )
     except (OIDCException, LtiException) as exc:
         return _refused(association, f"This sign-in from a learning platform was refused: {exc}.")
@@ -169,7 +170,7 @@ def _unverified(token: str | None) -> dict:
 @csrf.exempt
 @limiter.limit("120 per minute")
 def launch(code: str):
-    association = services.association_by_code(code)
+    association = registry.association_by_code(code)
     _frame_for(association)
     token, state = request.form.get("id_token"), request.form.get("state")
     if not token:
@@ -318,7 +319,7 @@ def deep_link():
     if launch.kind != "deep_link":
         raise Forbidden()
     platform = launch.platform
-    urls = services.tool_urls(platform.association)
+    urls = registry.tool_urls(platform.association)
     choice = request.form.get("item", "")
     resource = DeepLinkResource().set_url(urls["launch"])
     training = None

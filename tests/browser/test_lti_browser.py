@@ -23,7 +23,7 @@ def lms_platform(live_app, base_url):
 def test_learner_launches_the_tool_inside_the_course_iframe(live_app, base_url, lms_platform, page):
     from lms.models import Association, User
     from lti.keys import jwks
-    from lti.services import PlatformInput, register_platform
+    from lti.platforms import PlatformInput, register_platform
 
     lms = lms_platform
     with live_app.app_context(), connection():
@@ -55,7 +55,7 @@ def test_platforms_page_fits_a_phone_and_is_accessible(browser, base_url, live_a
     from axe_playwright_python.sync_playwright import Axe
 
     from lms.models import Association
-    from lti.services import PlatformInput, register_platform
+    from lti.platforms import PlatformInput, register_platform
     from tests.browser.conftest import login
 
     long_host = "https://moodle.very-long-hospital-network-name.example.org"

@@ -22,7 +22,7 @@ def test_lms():
 def register(app, association, lms, **extra):
     """Register the test LMS with the association; tell the LMS the tool's URLs and keys."""
     from lti.keys import jwks
-    from lti.services import PlatformInput, register_platform, tool_urls
+    from lti.platforms import PlatformInput, register_platform, tool_urls
 
     data = PlatformInput(
         name="Test LMS",
