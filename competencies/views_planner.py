@@ -37,7 +37,7 @@ from competencies.vocabulary import EDUCATION_LABELS, TAG_WORDS
 from lms.forms import choices
 from lms.inputs import upload_limit
 from lms.models import Association
-from lms.permissions import current_actor, require
+from lms.permissions import acting_association, current_actor, require
 
 FORMAT_LABELS = {"individual": "One to one", "group": "In a group", "peer": "With peers"}
 
@@ -110,11 +110,7 @@ FORMS = {
 
 
 def _association() -> Association:
-    actor = current_actor()
-    association = Association.get_or_none(Association.id == actor.primary_association_id())
-    if association is None:
-        abort(404)
-    return association
+    return acting_association("competencies:plan")
 
 
 def _own_pathway(user, association, categories):
