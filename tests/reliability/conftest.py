@@ -108,3 +108,27 @@ def stop(process: subprocess.Popen, sig: int = signal.SIGTERM, timeout: float = 
     if process.poll() is None:
         process.send_signal(sig)
     return process.wait(timeout=timeout)
+
+
+def start_gunicorn(env: dict, log: Path, workers: int) -> tuple[subprocess.Popen, str]:
+    """Start the app under gunicorn on a free loopback port; return it and its base URL once
+    it answers (its output goes to `log`, shown if it dies while starting)."""
+    from bench.runner import _free_port, _wait_until_up
+
+    port = _free_port()
+    with log.open("wb") as handle:
+        server = subprocess.Popen(
+            [str(BIN / "gunicorn"), "-w", str(workers), "-b", f"127.0.0.1:{port}"]
+            + ["--timeout", "60", "lms:create_app()"],
+            cwd=ROOT,
+            env=env,
+            stdout=handle,
+            stderr=subprocess.STDOUT,
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait_until_up(f"{base}/healthz", server, log)
+    except RuntimeError:
+        stop(server)
+        raise
+    return server, base

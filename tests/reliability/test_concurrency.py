@@ -21,8 +21,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from bench.runner import _free_port, _wait_until_up
-from tests.reliability.conftest import BIN, PASSWORD, ROOT, Database, stop
+from tests.reliability.conftest import PASSWORD, Database, start_gunicorn, stop
 
 CLIENTS = 8
 GUNICORN_WORKERS = 4
@@ -165,36 +164,12 @@ def _plans(seeded: dict, base: str, start_at: float) -> tuple[list[dict], dict]:
 
 def _start_gunicorn(database: Database, log: Path) -> tuple[subprocess.Popen, str]:
     """Start gunicorn with four sync workers on a free loopback port; return it and its URL."""
-    port = _free_port()
     env = database.env(
         LMS_LOGIN_LIMIT_PER_IP="1000 per minute",
         LMS_LOGIN_LIMIT_PER_ACCOUNT="1000 per minute",
         LMS_SUPERVISION_SIGN_LIMIT="10000 per minute",  # the losers of a race count as failures
     )
-    with log.open("wb") as handle:
-        server = subprocess.Popen(
-            [
-                str(BIN / "gunicorn"),
-                "-w",
-                str(GUNICORN_WORKERS),
-                "-b",
-                f"127.0.0.1:{port}",
-                "--timeout",
-                "60",
-                "lms:create_app()",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=handle,
-            stderr=subprocess.STDOUT,
-        )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        _wait_until_up(f"{base}/healthz")
-    except RuntimeError:
-        stop(server)
-        raise
-    return server, base
+    return start_gunicorn(env, log, GUNICORN_WORKERS)
 
 
 def _run_clients(plans: list[dict], workdir: Path) -> list[dict]:

@@ -24,8 +24,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.runner import _free_port, _wait_until_up
-from tests.reliability.conftest import BIN, PASSWORD, ROOT, Database, stop
+from tests.reliability.conftest import PASSWORD, Database, start_gunicorn, stop
 
 TODAY = dt.date.today()
 CLINICIANS = 40
@@ -165,31 +164,7 @@ def _csv(download: Download, what: str) -> list[list[str]]:
 
 
 def _start_gunicorn(database: Database, log: Path) -> tuple[subprocess.Popen, str]:
-    port = _free_port()
-    with log.open("wb") as handle:
-        server = subprocess.Popen(
-            [
-                str(BIN / "gunicorn"),
-                "-w",
-                "2",
-                "-b",
-                f"127.0.0.1:{port}",
-                "--timeout",
-                "60",
-                "lms:create_app()",
-            ],
-            cwd=ROOT,
-            env=database.env(LMS_LOGIN_LIMIT_PER_IP="1000 per minute"),
-            stdout=handle,
-            stderr=subprocess.STDOUT,
-        )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        _wait_until_up(f"{base}/healthz")
-    except RuntimeError:
-        stop(server)
-        raise
-    return server, base
+    return start_gunicorn(database.env(LMS_LOGIN_LIMIT_PER_IP="1000 per minute"), log, 2)
 
 
 def test_every_csv_and_zip_export_downloads_whole_through_gunicorn(database: Database, tmp_path):
