@@ -364,6 +364,9 @@ MATRIX: tuple[Entry, ...] = (
           owners=SHARED3, args={"framework_id": "framework", "area_idnumber": "area"},
           reviewer=(400, 404, 403), coordinator=(400, 404, 403), admin=400),
     route("GET /competencies/frameworks/import", reviewer=200, coordinator=200, admin=200),
+    route("GET /competencies/frameworks/import/template.csv",
+          reviewer=200, coordinator=200, admin=200),
+    route("GET /competencies/documents/<code>", args={"code": "document"}, others=200),
     route("POST /competencies/frameworks/import", reviewer=400, coordinator=400, admin=400),
     route("GET /competencies/rules", coordinator=200, admin=200),
     route("GET /competencies/rules/<int:rule_set_id>", owners=SHARED3,
@@ -412,6 +415,10 @@ MATRIX: tuple[Entry, ...] = (
           args={"session_id": "course_session"}, form={"attendee": "{clinician}"},
           trainer=(302, 403, 404), coordinator=(302, 302, 404), admin=302),
     route("GET /courses/import", trainer=200, coordinator=200, admin=200),
+    route("GET /courses/import/template.csv", trainer=200, coordinator=200, admin=200),
+    # Only the person whose import started a job sees it; a job nobody started is 404 for all.
+    route("GET /courses/import/jobs/<job_id>", args={"job_id": "import_job"},
+          trainer=404, coordinator=404, admin=404),
     route("POST /courses/import", trainer=400, coordinator=400, admin=400),
     route("POST /courses/import/<token>", args={"token": "import_token"},
           trainer=302, coordinator=302, admin=302),
@@ -435,6 +442,7 @@ MATRIX: tuple[Entry, ...] = (
     route("POST /courses/completions/<int:completion_id>/void", owners=OWN3,
           trainer=(400, 403, 404), coordinator=(400, 400, 404), admin=400),
     route("GET /courses/my-lms-accounts", clinician=200),
+    route("GET /courses/lms-accounts/template.csv", coordinator=200, admin=200),
     route("GET /courses/lms-accounts", owners=ASSOC2, query="association={association}",
           coordinator=(200, 404), admin=200),
     route("POST /courses/lms-accounts", owners=ASSOC2, query="association={association}",
@@ -462,6 +470,8 @@ MATRIX: tuple[Entry, ...] = (
           args={"session_id": "rsc_session"}, clinician=(200, 404, 404)),
     route("POST /supervision/sessions/<int:session_id>", owners=OWN3,
           args={"session_id": "rsc_session"}, clinician=(400, 404, 404)),
+    route("POST /supervision/sessions/<int:session_id>/remind", owners=OWN3,
+          args={"session_id": "rsc_session"}, clinician=(302, 404, 404)),
     route("POST /supervision/sessions/<int:session_id>/withdraw", owners=OWN3,
           args={"session_id": "rsc_session"}, clinician=(302, 404, 404)),
     route("GET /supervision/provider", rsc_provider=200),
@@ -771,6 +781,8 @@ def _world(tag: str, association, agency, coordinator) -> dict[str, Any]:
     pathways = world.pop("pathway"), world.pop("exam_pathway")
     world.update(_workflow_records(tag, people, pathways, coordinator))
     world["pathway"] = pathways[0].id
+    world["document"] = "code_of_ethics"  # our own summary page of a document one signs
+    world["import_job"] = "0123456789abcdef01234567"  # a job id nobody started
     return world
 
 
