@@ -79,13 +79,17 @@ def test_an_unknown_type_names_every_registered_type_in_registry_order():
 
 def test_only_hours_types_add_a_series_to_the_hours_chart():
     rule_set = default_rule_sets()[-1]
-    code = next(iter(rule_set.categories))
+    code = "IMHS"  # a category that asks for RSC: its line is the sessions that count toward it
     areas = [AreaInfo("a1", "Area", "Domain", frozenset({code}))]
     rule_set = bind_areas(rule_set, areas)
     day = datetime.date(2025, 6, 1)
+    session = {
+        "provider_id": 7,
+        "details": {"format": "individual", "provider_credentials": ["IMHM-C"]},
+    }
     items = (
-        EvidenceItem(1, "rsc", datetime.date(2025, 5, 2), "attested", hours=2.0),
-        EvidenceItem(2, "rsc", datetime.date(2025, 5, 20), "pending", hours=5.0),
+        EvidenceItem(1, "rsc", datetime.date(2025, 5, 2), "attested", hours=2.0, **session),
+        EvidenceItem(2, "rsc", datetime.date(2025, 5, 20), "pending", hours=5.0, **session),
     )
     summary = Summary.from_items(1, items)
     result = evaluate(rule_set, code, summary, day)
