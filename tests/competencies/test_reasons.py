@@ -226,6 +226,21 @@ def _kind(kind: str, **extra):
     )
 
 
+rsc_sessions = _kind(
+    "rsc",
+    hours=st.sampled_from([0.5, 1.0, 1.5, 3.0]),
+    provider_id=st.sampled_from([1, 2, 3]),
+    details=st.fixed_dictionaries(
+        {
+            "format": st.sampled_from(["individual", "group", "peer"]),
+            "facilitated": st.booleans(),
+            "about_giving_rsc": st.booleans(),
+            "provider_credentials": st.lists(
+                st.sampled_from(["IMHS", "IFS", "ERS"]), min_size=1, max_size=2
+            ),
+        }
+    ),
+)
 evidence = st.one_of(
     _kind(
         "training",
@@ -233,21 +248,7 @@ evidence = st.one_of(
         areas=st.frozensets(st.sampled_from(AREA_IDS), max_size=2),
         tags=st.frozensets(st.sampled_from(["dei", "rsc-topic"]), max_size=2),
     ),
-    _kind(
-        "rsc",
-        hours=st.sampled_from([0.5, 1.0, 1.5, 3.0]),
-        provider_id=st.sampled_from([1, 2, 3]),
-        details=st.fixed_dictionaries(
-            {
-                "format": st.sampled_from(["individual", "group", "peer"]),
-                "facilitated": st.booleans(),
-                "about_giving_rsc": st.booleans(),
-                "provider_credentials": st.lists(
-                    st.sampled_from(["IMHS", "IFS", "ERS"]), min_size=1, max_size=2
-                ),
-            }
-        ),
-    ),
+    rsc_sessions,
     _kind("reference", details=st.fixed_dictionaries({"not_enough_info": st.integers(0, 8)})),
     _kind(
         "education",
@@ -421,7 +422,7 @@ def test_the_default_rules_lower_the_imhm_c_renewal_for_long_standing_mentors():
 
 @settings(max_examples=150, deadline=None)
 @given(
-    base=st.lists(evidence.filter(lambda it: it.kind == "rsc"), max_size=30),
+    base=st.lists(rsc_sessions, max_size=30),
     as_of=st.dates(D(2022, 1, 1), D(2026, 6, 1)),
     hi=st.sampled_from([1, 6, 12, 24]),
 )
