@@ -7,6 +7,7 @@ those backends mandatory: a missing server or browser fails the run instead of s
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 import sqlite3
@@ -183,6 +184,34 @@ def make_association(app):
 @pytest.fixture
 def association(make_association):
     return make_association("MI", "Michigan-style Association")
+
+
+@pytest.fixture
+def defaults(app):
+    """The shipped default rule sets, installed (what most tests of the plugins start from)."""
+    from competencies.rulesets import install_defaults
+
+    return install_defaults()
+
+
+@pytest.fixture
+def add_evidence(association):
+    """Record a ledger row for a clinician of the test's association: verified by default,
+    dated `days_ago` days back; keywords go to `competencies.ledger.record`."""
+    from competencies import ledger
+
+    def add(clinician, kind="training", days_ago=30, status="verified", **kw):
+        kw.setdefault("source", "test")
+        return ledger.record(
+            clinician=clinician,
+            association=association,
+            kind=kind,
+            occurred_on=dt.date.today() - dt.timedelta(days=days_ago),
+            status=status,
+            **kw,
+        )
+
+    return add
 
 
 @pytest.fixture

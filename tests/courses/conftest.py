@@ -10,13 +10,6 @@ TODAY = dt.date.today()
 
 
 @pytest.fixture
-def defaults(app):
-    from competencies.rulesets import install_defaults
-
-    return install_defaults()
-
-
-@pytest.fixture
 def coordinator(make_user, defaults):
     return make_user("coord@example.test", roles=("coordinator",))
 
@@ -40,7 +33,7 @@ def actor():
 
 @pytest.fixture
 def make_training(association, trainer, actor):
-    from courses import services
+    from courses import trainings
 
     def make(code="NBO-101", hours=3.0, areas=("TF-DEV", "TF-ATTACH"), owner=None, **kw):
         values = {
@@ -53,7 +46,7 @@ def make_training(association, trainer, actor):
             **kw,
         }
         prerequisites = values.pop("prerequisites", None)
-        return services.save_training(
+        return trainings.save_training(
             actor(owner or trainer), association, values, prerequisites=prerequisites
         )
 

@@ -14,13 +14,6 @@ TODAY = dt.date.today()
 
 
 @pytest.fixture
-def defaults(app):
-    from competencies.rulesets import install_defaults
-
-    return install_defaults()
-
-
-@pytest.fixture
 def coordinator(make_user, defaults):
     return make_user("coord@example.test", roles=("coordinator",), display_name="Cora Coordinator")
 
@@ -48,24 +41,6 @@ def pathway(clinician, association):
     from competencies.pathways import declare_goal
 
     return declare_goal(clinician, association, "IFA", TODAY - dt.timedelta(days=200))
-
-
-@pytest.fixture
-def add_evidence(association):
-    from competencies import ledger
-
-    def add(clinician, kind="training", days_ago=30, status="verified", **kw):
-        kw.setdefault("source", "test")
-        return ledger.record(
-            clinician=clinician,
-            association=association,
-            kind=kind,
-            occurred_on=TODAY - dt.timedelta(days=days_ago),
-            status=status,
-            **kw,
-        )
-
-    return add
 
 
 @pytest.fixture

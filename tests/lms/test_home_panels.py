@@ -12,13 +12,6 @@ TODAY = dt.date.today()
 
 
 @pytest.fixture
-def defaults(app):
-    from competencies.rulesets import install_defaults
-
-    return install_defaults()
-
-
-@pytest.fixture
 def coordinator(make_user, defaults):
     return make_user("coord@example.test", roles=("coordinator",), display_name="Cora Coord")
 

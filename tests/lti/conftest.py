@@ -48,13 +48,6 @@ def platform(app, association, test_lms, defaults):
 
 
 @pytest.fixture
-def defaults(app):
-    from competencies.rulesets import install_defaults
-
-    return install_defaults()
-
-
-@pytest.fixture
 def learner(make_user, association, defaults):
     from competencies.pathways import declare_goal
 

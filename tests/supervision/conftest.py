@@ -10,13 +10,6 @@ TODAY = dt.date.today()
 
 
 @pytest.fixture
-def defaults(app):
-    from competencies.rulesets import install_defaults
-
-    return install_defaults()
-
-
-@pytest.fixture
 def coordinator(make_user):
     return make_user("coord@example.test", roles=("coordinator",))
 
