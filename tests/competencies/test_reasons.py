@@ -16,49 +16,7 @@ from competencies.evaluator import add_months, evaluate, evaluate_renewal, missi
 from competencies.nodes import NODE_TYPES
 from competencies.rules import bind_areas, default_rule_sets, load_rule_set
 from competencies.types import AreaInfo, EvidenceItem, Summary
-
-D = datetime.date
-AS_OF = D(2025, 6, 1)
-_ids = iter(range(1, 10**6))
-
-
-def item(kind: str, date: D, status: str = "verified", **kw) -> EvidenceItem:
-    kw.setdefault("id", next(_ids))
-    return EvidenceItem(kind=kind, date=date, status=status, **kw)
-
-
-def rsc(date: D, hours: float = 1.0, provider: int = 7, creds=("IMHS",), **details) -> EvidenceItem:
-    details = {"format": "individual", "provider_credentials": list(creds), **details}
-    return item("rsc", date, "attested", hours=hours, provider_id=provider, details=details)
-
-
-def rules(node: dict, category: str = "IMHS", **extra):
-    filler = {"name": "Other", "family": "infant", "rank": 1, "requires": {"membership": {}}}
-    doc = {
-        "name": "Test rules",
-        "version": "9",
-        "effective": "2025-01-01",
-        "categories": {code: dict(filler) for code in ("IMHS", "IFS", "IMHM-C")},
-        "rsc_eligibility": {
-            "IMHS": ["IMHS", "IMHM-C", "ERS"],
-            "IMHM-C": ["IMHM-C"],
-            "IFS:bachelor": ["IFS:master", "IMHS", "ERS"],
-            "IFS:master": ["IMHS", "ERS"],
-        },
-        **extra,
-    }
-    doc["categories"][category] = {
-        "name": f"Category {category}",
-        "family": "infant",
-        "rank": 4,
-        "requires": node,
-    }
-    return load_rule_set(doc)
-
-
-def run(node: dict, items=(), category: str = "IMHS", as_of: D = AS_OF, **extra):
-    return evaluate(rules(node, category, **extra), category, Summary.from_items(1, items), as_of)
-
+from tests.competencies.rulekit import AS_OF, D, item, rsc, rules, run
 
 RSC24 = {"rsc_hours": {"min": 24, "window_months": [12, 24]}}
 RSC50 = {"rsc_hours": {"min": 50, "window_months": [12, 24]}}
