@@ -13,7 +13,7 @@ import pytest
 from tests.conftest import PASSWORD
 
 # The LTI fixtures (test_lms, defaults, learner), used as arguments: F401/F811 do not apply.
-from tests.lti.conftest import defaults, learner, person_of, post_launch, register, start, test_lms  # noqa: F401
+from tests.lti.conftest import learner, person_of, post_launch, register, start, test_lms  # noqa: F401
 
 WRONG = "not the right password"
 
