@@ -11,10 +11,10 @@ import peewee as pw
 from flask import jsonify, request
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from courses import services
+from courses import access, completions, corrections, trainings
 from courses.blueprint import api
+from courses.errors import CourseError
 from courses.models import Completion, IdempotencyKey, Session, Training
-from courses.services import CourseError
 from lms.api import ApiError, Id, operation
 from lms.db import transactional
 from lms.models import Membership, User, normalise_email
@@ -78,7 +78,7 @@ def _resolve(actor: Actor, association_id: int, index: int, item: CompletionItem
     training = Training.get_or_none(
         (Training.association == association_id) & (Training.code == item.training_code.strip())
     )
-    if training is None or not services.may_record(actor, training):
+    if training is None or not access.may_record(actor, training):
         raise Problem(index, "training_code", "unknown training, or not one you may record")
     session = None
     if item.session_id is not None:
@@ -88,7 +88,7 @@ def _resolve(actor: Actor, association_id: int, index: int, item: CompletionItem
         if session is None:
             raise Problem(index, "session_id", "not a session of this training")
     try:
-        services.check_completion_values(
+        completions.check_completion_values(
             training,
             item.completed_on,
             training.hours if item.hours is None else item.hours,
@@ -133,7 +133,7 @@ def record_batch(
             f"{first.message}.",
             field=f"items.{first.index}.{first.field}",
         )
-    flags = services.missing_prerequisites([(c.id, t.id) for c, t, _ in resolved])
+    flags = trainings.missing_prerequisites([(c.id, t.id) for c, t, _ in resolved])
     results = []
     for index, (item, (clinician, training, session)) in enumerate(
         zip(batch.items, resolved, strict=True)
@@ -196,7 +196,7 @@ def _record(
     SQLite never gets here: its IMMEDIATE transactions run one writer at a time.
     """
     try:
-        return services.record_completion(
+        return completions.record_completion(
             actor,
             clinician=clinician,
             training=training,
@@ -208,7 +208,7 @@ def _record(
             external_id=item.external_id,
         )
     except pw.IntegrityError:
-        winner = services.live_completion(clinician.id, training.id, item.completed_on)
+        winner = completions.live_completion(clinician.id, training.id, item.completed_on)
         if winner is None:
             raise
         return winner, False
@@ -297,7 +297,7 @@ def _by_external_id(actor: Actor, external_id: str) -> Completion:
             "No recorded completion has this external id in your association.",
             field="external_id",
         )
-    if not services.may_correct(actor, completion):
+    if not corrections.may_correct(actor, completion):
         raise ApiError(403, "This token may not correct completions of this training.")
     return completion
 
@@ -320,7 +320,7 @@ def patch_completion(external_id: str, body: CompletionCorrection):
     actor = current_actor()
     completion = _by_external_id(actor, external_id)
     try:
-        new = services.correct_completion(
+        new = corrections.correct_completion(
             actor,
             completion,
             reason=body.reason,
@@ -346,7 +346,7 @@ def delete_completion(external_id: str, body: CompletionVoid):
     actor = current_actor()
     completion = _by_external_id(actor, external_id)
     try:
-        services.void_recorded_completion(actor, completion, reason=body.reason)
+        corrections.void_recorded_completion(actor, completion, reason=body.reason)
     except CourseError as exc:
         raise _unprocessable(exc) from None
     return jsonify(_out(completion))

@@ -147,7 +147,7 @@ LMS_ACCOUNTS = (("clinician@demo.example", "1001"), ("clinician3@demo.example", 
 def on_demo(
     app: Flask, *, association: Association, users: dict[str, User], password: str, **_: object
 ) -> None:
-    from courses import lms_accounts, self_reports, services
+    from courses import completions, lms_accounts, self_reports, trainings
     from courses.models import Completion, Session, Training
     from lms.accounts import create_user
     from lms.permissions import actor_for
@@ -157,13 +157,13 @@ def on_demo(
         return
     today = dt.date.today()
     by_trainer = actor_for(trainer)
-    trainings: dict[str, Training] = {}
+    by_code: dict[str, Training] = {}
     for code, title, fmt, hours, areas, tags, prereq, iri in TRAININGS:
         found = Training.get_or_none(
             (Training.association == association) & (Training.code == code)
         )
         if found is None:
-            found = services.save_training(
+            found = trainings.save_training(
                 by_trainer,
                 association,
                 {
@@ -177,9 +177,9 @@ def on_demo(
                     "activity_iri": iri,
                     "hours_from_duration": iri is not None,
                 },
-                prerequisites=[trainings[prereq].id] if prereq else [],
+                prerequisites=[by_code[prereq].id] if prereq else [],
             )
-            services.add_session(
+            trainings.add_session(
                 by_trainer,
                 found,
                 starts_on=today - dt.timedelta(days=60),
@@ -187,7 +187,7 @@ def on_demo(
                 online=fmt == "online",
                 capacity=30,
             )
-            services.add_session(
+            trainings.add_session(
                 by_trainer,
                 found,
                 starts_on=today + dt.timedelta(days=30),
@@ -195,16 +195,16 @@ def on_demo(
                 online=fmt == "online",
                 capacity=25,
             )
-        trainings[code] = found
+        by_code[code] = found
 
     def complete(clinician: User, code: str, days_ago: int) -> None:
-        training = trainings[code]
+        training = by_code[code]
         session = (
             Session.select()
             .where((Session.training == training) & (Session.starts_on <= today))
             .first()
         )
-        services.record_completion(
+        completions.record_completion(
             by_trainer,
             clinician=clinician,
             training=training,
@@ -264,7 +264,7 @@ def on_demo(
             filename="retreat.pdf",
             content_type="application/pdf",
         )
-        services.decide(
+        completions.decide(
             actor_for(coordinator),
             row,
             accept=False,

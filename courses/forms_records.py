@@ -14,7 +14,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
-from courses.services import MAX_REASON
+from courses.corrections import MAX_REASON
 
 REASON_REQUIRED = "Say why; the clinician sees the reason."
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import BinaryIO
 
 from competencies import ledger
+from courses.access import MANAGERS, RECORD_OTHERS, RECORD_OWN, recordable_trainings
 from courses.csv_import import (
     ClinicianRef,
     CsvFileError,
@@ -22,13 +23,7 @@ from courses.csv_import import (
     parse_completions,
 )
 from courses.models import Completion, Training
-from courses.services import (
-    MANAGERS,
-    RECORD_OTHERS,
-    RECORD_OWN,
-    missing_prerequisites,
-    recordable_trainings,
-)
+from courses.trainings import missing_prerequisites
 from lms import audit, jobs
 from lms.db import db, insert_rows, transactional
 from lms.duties import own_refusal

@@ -21,8 +21,9 @@ from urllib.parse import urlsplit, urlunsplit
 
 import peewee as pw
 
+from courses.access import clinicians_of
+from courses.errors import CourseError
 from courses.models import LmsAccount
-from courses.services import CourseError, clinicians_of
 from courses.xapi import Account
 from lms import audit
 from lms.db import db, transactional

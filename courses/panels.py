@@ -16,8 +16,8 @@ from lms.permissions import Actor
 
 def self_reports_to_verify(actor: Actor) -> tuple[int, dt.datetime | None]:
     """Return how many self-reported trainings wait for the actor's decision, the oldest when."""
+    from courses.completions import pending_self_reports
     from courses.models import Completion
-    from courses.services import pending_self_reports
 
     count, oldest = (
         pending_self_reports(actor)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from courses.services import clinicians_of
+from courses.access import clinicians_of
 from lms.models import Association, User
 
 MAX_PASTED = 500

@@ -7,8 +7,9 @@ import hashlib
 from collections.abc import Iterable
 from typing import BinaryIO
 
+from courses.completions import check_completion_values, live_completion
+from courses.errors import CourseError
 from courses.models import CertificateFile, Completion, Training
-from courses.services import CourseError, check_completion_values, live_completion
 from lms import audit
 from lms.db import transactional
 from lms.permissions import Actor

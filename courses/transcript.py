@@ -12,8 +12,9 @@ from competencies.models import Evidence
 from competencies.pathways import evaluate_pathways, open_pathways
 from competencies.types import COUNTED
 from competencies.vocabulary import EVIDENCE_STATUS_LABELS
+from courses.corrections import correction_history
 from courses.models import Completion, Training
-from courses.services import correction_history, missing_prerequisites
+from courses.trainings import missing_prerequisites
 from lms.csvutil import csv_rows
 from lms.models import User
 

@@ -7,13 +7,13 @@ import datetime as dt
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 
 from competencies.frameworks import area_infos, framework_for
+from courses import access, completions, corrections, self_reports, trainings
 from courses import evidence_files as _evidence_files  # noqa: F401  (reviewers' file receiver)
 from courses import roster as rosters
-from courses import self_reports, services
 from courses.blueprint import bp
+from courses.errors import CourseError
 from courses.forms import DecisionForm, SelfReportForm, SessionForm, TrainingForm
 from courses.models import FORMATS, CertificateFile, Completion, Prerequisite, Session, Training
-from courses.services import CourseError
 from courses.transcript import (
     pathway_hours,
     recorded_elsewhere,
@@ -49,8 +49,8 @@ def catalogue():
             on_or_after = dt.date.fromisoformat(args["from"])
         except ValueError:
             date_error = "Give the date as YYYY-MM-DD."
-    trainings = list(
-        services.search_trainings(
+    found = list(
+        trainings.search_trainings(
             actor.association_ids("courses:view_catalogue"),
             text=args.get("q", "")[:100],
             area=args.get("area", "")[:100],
@@ -62,7 +62,7 @@ def catalogue():
     framework = framework_for(association)
     return render_template(
         "courses/catalogue.html",
-        trainings=trainings,
+        trainings=found,
         areas=_area_choices(association),
         area_names={a.id: a.name for a in (area_infos(framework) if framework else ())},
         formats=FORMATS,
@@ -76,14 +76,14 @@ def catalogue():
 @require("courses:view_catalogue")
 def training_detail(training_id: int):
     actor = current_actor()
-    training = services.get_training(actor, training_id)
+    training = access.get_training(actor, training_id)
     sessions = list(training.sessions.order_by(Session.starts_on.desc()))
     prerequisites = [
         p.required for p in Prerequisite.select().where(Prerequisite.training == training)
     ]
     can_manage = True
     try:
-        services.check_manage(actor, training)
+        access.check_manage(actor, training)
     except Exception:  # Forbidden: shown read-only
         can_manage = False
     return render_template(
@@ -92,7 +92,7 @@ def training_detail(training_id: int):
         sessions=sessions,
         prerequisites=prerequisites,
         can_manage=can_manage,
-        can_record=services.may_record(actor, training),
+        can_record=access.may_record(actor, training),
     )
 
 
@@ -113,14 +113,14 @@ def _training_form(association: Association, training: Training | None, formdata
             f"{a}={h:g}" for a, h in sorted(training.areas.items()) if h is not None
         )
         form.tags.data = ", ".join(training.tag_list)
-        form.prerequisites.data = services.prerequisite_ids(training)
+        form.prerequisites.data = trainings.prerequisite_ids(training)
     return form
 
 
 def _training_values(form) -> dict:
     areas = {a: None for a in form.areas.data or []}
     known = [c.value for c in form.areas.choices]
-    for area, hours in services.parse_area_hours(form.area_hours.data or "", known).items():
+    for area, hours in trainings.parse_area_hours(form.area_hours.data or "", known).items():
         areas[area] = hours
     return {
         "code": form.code.data,
@@ -143,15 +143,15 @@ def edit_training(training_id: int | None = None):
     actor = current_actor()
     training = None
     if training_id is not None:
-        training = services.get_training(actor, training_id)
-        services.check_manage(actor, training)
+        training = access.get_training(actor, training_id)
+        access.check_manage(actor, training)
         association = training.association
     else:
         association = acting_association("courses:manage_trainings", actor)
     form = _training_form(association, training, request.form if request.method == "POST" else None)
     if form.validate_on_submit():
         try:
-            saved = services.save_training(
+            saved = trainings.save_training(
                 actor,
                 association,
                 _training_values(form),
@@ -171,8 +171,8 @@ def edit_training(training_id: int | None = None):
 @require("courses:manage_trainings")
 def new_session(training_id: int):
     actor = current_actor()
-    training = services.get_training(actor, training_id)
-    services.check_manage(actor, training)
+    training = access.get_training(actor, training_id)
+    access.check_manage(actor, training)
     form = SessionForm()
     trainers = (
         User.select()
@@ -187,7 +187,7 @@ def new_session(training_id: int):
     form.trainers.choices = choices((u.id, u.display_name) for u in trainers)
     if form.validate_on_submit():
         try:
-            services.add_session(
+            trainings.add_session(
                 actor,
                 training,
                 starts_on=form.starts_on.data,
@@ -213,9 +213,9 @@ def new_session(training_id: int):
 @require("courses:record_completion")
 def roster(session_id: int):
     actor = current_actor()
-    session = services.get_session(actor, session_id)
+    session = access.get_session(actor, session_id)
     training = session.training
-    services.check_record(actor, training)
+    access.check_record(actor, training)
     errors: list[tuple[str, str]] = []  # (field id, message), all at once
     completed_on = session.ends_on
     query = request.args.get("q", "")[:100]
@@ -248,7 +248,7 @@ def roster(session_id: int):
                 errors.append(("attendees", "Tick at least one attendee, or paste their emails."))
             else:
                 try:
-                    results = services.record_roster(
+                    results = completions.record_roster(
                         actor, session, sorted(ticked), completed_on=completed_on
                     )
                 except CourseError as exc:
@@ -261,14 +261,14 @@ def roster(session_id: int):
                         "success",
                     )
                     return redirect(url_for("courses.roster", session_id=session.id))
-    people = services.search_clinicians(training.association, query, limit=100)
+    people = access.search_clinicians(training.association, query, limit=100)
     recorded = {  # clinician id -> the live completion, which the trainer may correct
         c.clinician_id: c.id
         for c in Completion.select(Completion.id, Completion.clinician).where(
             (Completion.session == session) & Completion.live.is_null(False)
         )
     }
-    flags = services.missing_prerequisites([(u.id, training.id) for u in people])
+    flags = trainings.missing_prerequisites([(u.id, training.id) for u in people])
     return render_template(
         "courses/roster.html",
         session=session,
@@ -307,12 +307,12 @@ def _tick_pasted(association: Association, text: str, ticked: set[int]) -> tuple
 
 def _self_report_form(association: Association, formdata=None) -> SelfReportForm:
     form = SelfReportForm(formdata=formdata) if formdata is not None else SelfReportForm()
-    trainings = Training.select().where(
+    active = Training.select().where(
         (Training.association == association) & (Training.active == True)  # noqa: E712
     )
     form.training.choices = choices(
         [(0, "Not in the catalogue")]
-        + [(t.id, f"{t.code} — {t.title}") for t in trainings.order_by(Training.title)]
+        + [(t.id, f"{t.code} — {t.title}") for t in active.order_by(Training.title)]
     )
     form.areas.choices = _area_choices(association)
     return form
@@ -359,7 +359,7 @@ def self_report():
 @require("courses:verify_self_reports")
 def verify_queue():
     actor = current_actor()
-    rows = list(services.pending_self_reports(actor).limit(200))
+    rows = list(completions.pending_self_reports(actor).limit(200))
     return render_template("courses/verify.html", rows=rows, form=DecisionForm())
 
 
@@ -367,11 +367,11 @@ def verify_queue():
 @require("courses:verify_self_reports")
 def decide(completion_id: int):
     actor = current_actor()
-    completion = services.get_completion(actor, completion_id, "courses:verify_self_reports")
+    completion = completions.get_completion(actor, completion_id, "courses:verify_self_reports")
     form = DecisionForm()
     if form.validate_on_submit():
         try:
-            services.decide(
+            completions.decide(
                 actor,
                 completion,
                 accept=form.decision.data == "verify",
@@ -393,7 +393,7 @@ def certificate(completion_id: int):
     completion = Completion.get_or_none(Completion.id == completion_id)
     if completion is None:
         abort(404)
-    if completion.clinician_id != actor.user.id and not services.may_verify(actor, completion):
+    if completion.clinician_id != actor.user.id and not completions.may_verify(actor, completion):
         abort(404)
     file = CertificateFile.select().where(CertificateFile.completion == completion).first()
     if file is None:
@@ -446,13 +446,13 @@ def transcript(clinician_id: int | None = None):
     user = _transcript_subject(clinician_id)
     scope = _transcript_scope(clinician_id)
     rows = transcript_rows(user, scope)
-    completions = [r.completion for r in rows]
+    recorded = [r.completion for r in rows]
     actor = current_actor()
     correctable = (
         set()
         if clinician_id is None or clinician_id == actor.user.id
         else {
-            c.id for c in completions if c.status == "verified" and services.may_correct(actor, c)
+            c.id for c in recorded if c.status == "verified" and corrections.may_correct(actor, c)
         }
     )
     return render_template(
@@ -460,7 +460,7 @@ def transcript(clinician_id: int | None = None):
         user=user,
         rows=rows,
         own=clinician_id is None,
-        by_id={c.id: c for c in completions},
+        by_id={c.id: c for c in recorded},
         correctable=correctable,
         pathway_hours=pathway_hours(user, scope, dt.date.today()),
         elsewhere=recorded_elsewhere(user, scope),

@@ -6,8 +6,8 @@ from flask import Response, flash, redirect, render_template, url_for
 
 from courses import lms_accounts
 from courses.blueprint import bp
+from courses.errors import CourseError
 from courses.forms_records import ClinicianLmsAccountForm, LmsAccountImportForm
-from courses.services import CourseError
 from lms.csvutil import csv_rows
 from lms.errors import form_error
 from lms.forms import ConfirmForm

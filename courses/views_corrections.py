@@ -7,11 +7,11 @@ from decimal import Decimal
 from flask import abort, flash, redirect, render_template, request, url_for
 
 from competencies.frameworks import area_infos, framework_for
-from courses import services
+from courses import completions, corrections
 from courses.blueprint import bp
+from courses.errors import CourseError
 from courses.forms_records import CorrectionForm, VoidForm
 from courses.models import Completion
-from courses.services import CourseError
 from lms.errors import form_error
 from lms.forms import choices
 from lms.permissions import Actor, current_actor, require
@@ -72,15 +72,15 @@ def _void_form(formdata=None) -> VoidForm:
 
 def _load(completion_id: int) -> tuple[Actor, Completion, str | None]:
     actor = current_actor()
-    completion = services.get_completion(actor, completion_id, "courses:record_completion")
-    if not services.may_correct(actor, completion):
+    completion = completions.get_completion(actor, completion_id, "courses:record_completion")
+    if not corrections.may_correct(actor, completion):
         abort(403)
     back = request.args.get("back")
     return actor, completion, back if back in BACK else None
 
 
 def _render(actor, completion, back, correction, void, status=200):
-    current = services.latest_version(completion) if completion.status == "void" else None
+    current = corrections.latest_version(completion) if completion.status == "void" else None
     return render_template(
         "courses/correct.html",
         completion=completion,
@@ -120,7 +120,7 @@ def correct_completion(completion_id: int):
     correction = _correction_form(completion, request.form)
     if correction.validate_on_submit():
         try:
-            new = services.correct_completion(
+            new = corrections.correct_completion(
                 actor,
                 completion,
                 reason=correction.reason.data or "",
@@ -147,7 +147,7 @@ def void_completion(completion_id: int):
     void = _void_form(request.form)
     if void.validate_on_submit():
         try:
-            services.void_recorded_completion(actor, completion, reason=void.reason.data or "")
+            corrections.void_recorded_completion(actor, completion, reason=void.reason.data or "")
         except CourseError as exc:
             form_error(void, exc)
         else:

@@ -20,10 +20,11 @@ from flask import (
 )
 from flask import session as browser_session
 
-from courses import importer, previews, services
+from courses import access, importer, previews
 from courses.blueprint import bp
 from courses.csv_import import OPTIONAL_COLUMNS, REQUIRED_COLUMNS
 from courses.forms import ImportForm
+from courses.models import Training
 from lms import jobs
 from lms.csvutil import csv_rows
 from lms.forms import ConfirmForm, choices
@@ -50,9 +51,7 @@ def _training_choices(actor, association):
         [("", "Not a Moodle report")]
         + [
             (t.code, f"{t.code} — {t.title}")
-            for t in services.recordable_trainings(actor, association).order_by(
-                services.Training.title
-            )
+            for t in access.recordable_trainings(actor, association).order_by(Training.title)
         ]
     )
 

@@ -13,11 +13,11 @@ from typing import Any
 from flask import Response, jsonify, request
 from pydantic import BaseModel
 
-from courses import services
+from courses import access, completions, corrections
 from courses.blueprint import xapi_bp
+from courses.errors import CourseError
 from courses.lms_accounts import LearnerFinder
 from courses.models import Completion, Training, XapiStatement
-from courses.services import CourseError
 from courses.xapi import (
     ACCEPTED_VERSIONS,
     VERSION_HEADER,
@@ -84,7 +84,7 @@ def _completion(
     training = Training.get_or_none(
         (Training.association == association_id) & (Training.activity_iri == s.activity_id)
     )
-    if training is None or not services.may_record(actor, training):
+    if training is None or not access.may_record(actor, training):
         raise _bad("object.id", f"{s.activity_id} is not mapped to a training you may record")
     hours = training.hours
     if training.hours_from_duration and s.hours is not None:
@@ -92,7 +92,7 @@ def _completion(
             raise _bad("result.duration", f"is longer than the training's {training.hours:g} hours")
         hours = s.hours
     try:
-        completion, _ = services.record_completion(
+        completion, _ = completions.record_completion(
             actor,
             clinician=clinician,
             training=training,
@@ -150,9 +150,9 @@ def receive(actor: Actor, bodies: list, *, statement_id: str | None = None) -> l
                 target.completion_id and target.completion.external_id == target.statement_id
             )
             # A coordinator may have corrected it since: void what stands for it now.
-            current = services.latest_version(target.completion) if created_here else None
+            current = corrections.latest_version(target.completion) if created_here else None
             if current is not None and current.status != "void":
-                services.void_completion(
+                completions.void_completion(
                     current,
                     reason=f"Voided by the LMS (statement {parsed.id}).",
                     actor=actor.user,

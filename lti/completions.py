@@ -22,8 +22,9 @@ from pylti1p3.exception import LtiException, LtiServiceException
 from pylti1p3.lineitem import LineItem
 from pylti1p3.service_connector import ServiceConnector
 
+from courses.completions import record_completion
+from courses.errors import CourseError
 from courses.models import Completion, Training
-from courses.services import CourseError, record_completion
 from lms.errors import Forbidden, NotFound
 from lms.models import User
 from lms.permissions import actor_for

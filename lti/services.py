@@ -10,9 +10,9 @@ from dataclasses import dataclass
 
 import peewee as pw
 
+from courses.errors import CourseError
 from courses.lms_accounts import canonical_home_page, link_from_lms
 from courses.models import LmsAccount, Training
-from courses.services import CourseError
 from lms import audit
 from lms.db import db, transactional
 from lms.errors import NotFound
@@ -306,7 +306,7 @@ def bind_training(launch: Launch, training: Training | None, actor: Actor) -> No
     if training is not None and training.association_id != launch.platform.association_id:
         raise NotFound()
     if training is not None:
-        from courses.services import check_record
+        from courses.access import check_record
 
         check_record(actor, training)
     Context.update(training=training, bound_by=actor.user if training else None).where(
@@ -337,7 +337,7 @@ def store_roster(context: Context, members: list[dict[str, t.Any]], actor: User)
             & LmsAccount.name.in_(subs or [""])
         )
     }
-    from courses.services import clinicians_of
+    from courses.access import clinicians_of
 
     clinician_ids = {
         u.id

@@ -21,9 +21,10 @@ from pylti1p3.names_roles import NamesRolesProvisioningService
 from pylti1p3.service_connector import ServiceConnector
 from requests import RequestException
 
+from courses.completions import record_roster
+from courses.errors import CourseError
 from courses.models import Session as CourseSession
 from courses.models import Training
-from courses.services import CourseError, record_roster
 from lms.auth import account_limit, reset_account_limit
 from lms.csrf import csrf
 from lms.errors import Forbidden, NotFound

@@ -73,7 +73,7 @@ def _arrange_clinician(app) -> None:
     """A clinician whose education, trainings (a verified self-report) and membership are in."""
     from competencies import ledger
     from competencies.rulesets import bound_rule_set, rule_set_in_force
-    from courses import self_reports, services
+    from courses import completions, self_reports
     from lms.accounts import create_user
     from lms.models import Association, User
     from lms.permissions import actor_for
@@ -125,7 +125,7 @@ def _arrange_clinician(app) -> None:
             content_type="application/pdf",
         )
         coordinator = User.by_email("coordinator@demo.example").get()
-        services.decide(actor_for(coordinator), completion, accept=True)
+        completions.decide(actor_for(coordinator), completion, accept=True)
 
 
 def _a_year_later(app) -> dt.date:
@@ -135,7 +135,7 @@ def _a_year_later(app) -> dt.date:
     """
     from competencies import ledger
     from competencies.models import Endorsement
-    from courses import services
+    from courses import completions
     from courses.models import Training
     from lms.models import User
     from lms.permissions import actor_for
@@ -152,7 +152,7 @@ def _a_year_later(app) -> dt.date:
             training = Training.get(
                 (Training.code == code) & (Training.association == endorsement.association)
             )
-            services.record_completion(
+            completions.record_completion(
                 trainer, clinician=clinician, training=training, completed_on=TODAY, source="roster"
             )
         ledger.record(

@@ -12,9 +12,9 @@ import jsonschema
 import pytest
 
 from competencies.models import Evidence
-from courses import importer, self_reports, services
+from courses import completions, corrections, importer, self_reports, trainings
+from courses.errors import CourseError
 from courses.models import Completion
-from courses.services import CourseError
 from lms.errors import Forbidden, NotFound
 from lms.models import AuditLog
 from tests.conftest import PASSWORD, csrf_token_from
@@ -31,13 +31,13 @@ def training(make_training):
 
 @pytest.fixture
 def session(training, trainer, actor):
-    return services.add_session(actor(trainer), training, starts_on=DAY, location="Room 2")
+    return trainings.add_session(actor(trainer), training, starts_on=DAY, location="Room 2")
 
 
 @pytest.fixture
 def recorded(session, trainer, clinician, actor):
     """A roster completion of Ana's, 3 hours on DAY, with its ledger row."""
-    ((completion, _),) = services.record_roster(actor(trainer), session, [clinician.id])
+    ((completion, _),) = completions.record_roster(actor(trainer), session, [clinician.id])
     return completion
 
 
@@ -46,7 +46,7 @@ def recorded(session, trainer, clinician, actor):
 
 def test_correction_voids_the_ledger_row_and_writes_its_replacement(recorded, coordinator, actor):
     old_evidence = Evidence.get_by_id(recorded.evidence_id)
-    new = services.correct_completion(
+    new = corrections.correct_completion(
         actor(coordinator),
         recorded,
         reason="Left after the second hour",
@@ -81,13 +81,13 @@ def test_correction_voids_the_ledger_row_and_writes_its_replacement(recorded, co
     assert Evidence.select().where(Evidence.status == "verified").count() == 1
     audit = AuditLog.get(AuditLog.action == "completion.correct")
     assert json.loads(audit.after)["replaces"] == old.id and audit.actor_id == coordinator.id
-    assert services.latest_version(old).id == new.id
+    assert corrections.latest_version(old).id == new.id
 
 
 def test_a_correction_of_a_correction_keeps_the_whole_chain(recorded, trainer, actor):
-    first = services.correct_completion(actor(trainer), recorded, reason="typo", hours=2)
-    second = services.correct_completion(actor(trainer), first, reason="typo again", hours=2.5)
-    assert services.latest_version(recorded).id == second.id
+    first = corrections.correct_completion(actor(trainer), recorded, reason="typo", hours=2)
+    second = corrections.correct_completion(actor(trainer), first, reason="typo again", hours=2.5)
+    assert corrections.latest_version(recorded).id == second.id
     chain = [c.status for c in Completion.select().order_by(Completion.id)]
     assert chain == ["void", "void", "verified"]
     live = Evidence.select().where(Evidence.status != "void")
@@ -103,7 +103,9 @@ def test_a_bulk_imported_completion_found_by_source_ref_is_corrected(
     # Bulk imports may leave the link to the ledger row to its source_ref only.
     Completion.update(evidence=None).where(Completion.id == completion.id).execute()
     completion = Completion.get_by_id(completion.id)
-    new = services.correct_completion(actor(coordinator), completion, reason="Half day", hours=1.5)
+    new = corrections.correct_completion(
+        actor(coordinator), completion, reason="Half day", hours=1.5
+    )
     rows = list(Evidence.select().order_by(Evidence.id))
     assert [r.status for r in rows] == ["void", "verified"]
     assert rows[1].replaces_id == rows[0].id and rows[1].source_ref == f"completion:{new.id}"
@@ -129,7 +131,7 @@ def test_bad_corrections_write_nothing(recorded, coordinator, actor, counts, cha
     before = counts()
     changes = {"reason": "Checked the sign-in sheet", **changes}
     with pytest.raises(CourseError) as caught:
-        services.correct_completion(actor(coordinator), recorded, **changes)
+        corrections.correct_completion(actor(coordinator), recorded, **changes)
     assert caught.value.field == field and words in str(caught.value)
     assert counts() == before
     assert Completion.get_by_id(recorded.id).status == "verified"
@@ -139,12 +141,12 @@ def test_a_correction_onto_another_recorded_date_is_refused(
     recorded, training, trainer, clinician, actor, counts
 ):
     other_day = DAY - dt.timedelta(days=7)
-    services.record_completion(
+    completions.record_completion(
         actor(trainer), clinician=clinician, training=training, completed_on=other_day, source="api"
     )
     before = counts()
     with pytest.raises(CourseError) as caught:
-        services.correct_completion(
+        corrections.correct_completion(
             actor(trainer), recorded, reason="wrong day", completed_on=other_day
         )
     assert caught.value.field == "completed_on" and "already recorded" in str(caught.value)
@@ -159,36 +161,36 @@ def test_who_may_correct(
     second_trainer = make_user("t2@example.test", roles=("trainer",))
     before = counts()
     with pytest.raises(NotFound):
-        services.correct_completion(actor(elsewhere), recorded, reason="x", hours=1)
+        corrections.correct_completion(actor(elsewhere), recorded, reason="x", hours=1)
     for stranger in (second_trainer, clinician):
         with pytest.raises(Forbidden):
-            services.void_recorded_completion(actor(stranger), recorded, reason="x")
+            corrections.void_recorded_completion(actor(stranger), recorded, reason="x")
     assert counts() == before
-    assert services.may_correct(actor(trainer), recorded)
-    assert services.may_correct(actor(coordinator), recorded)
-    assert not services.may_correct(actor(second_trainer), recorded)
+    assert corrections.may_correct(actor(trainer), recorded)
+    assert corrections.may_correct(actor(coordinator), recorded)
+    assert not corrections.may_correct(actor(second_trainer), recorded)
 
 
 def test_nobody_corrects_their_own_training(make_user, training, trainer, actor):
     both = make_user("both@example.test", roles=("coordinator", "clinician"))
-    completion, _ = services.record_completion(
+    completion, _ = completions.record_completion(
         actor(trainer), clinician=both, training=training, completed_on=DAY, source="api"
     )
     with pytest.raises(CourseError, match="your own"):
-        services.correct_completion(actor(both), completion, reason="mine", hours=1)
+        corrections.correct_completion(actor(both), completion, reason="mine", hours=1)
 
 
 def test_void_needs_a_reason_and_voids_the_ledger_row(recorded, trainer, actor, counts):
     before = counts()
     with pytest.raises(CourseError) as caught:
-        services.void_recorded_completion(actor(trainer), recorded, reason=" ")
+        corrections.void_recorded_completion(actor(trainer), recorded, reason=" ")
     assert caught.value.field == "reason" and counts() == before
-    services.void_recorded_completion(actor(trainer), recorded, reason="Did not attend")
+    corrections.void_recorded_completion(actor(trainer), recorded, reason="Did not attend")
     row = Completion.get_by_id(recorded.id)
     assert (row.status, row.reason) == ("void", "Did not attend")
     assert Evidence.get_by_id(recorded.evidence_id).status == "void"
     with pytest.raises(CourseError, match="void"):
-        services.correct_completion(actor(trainer), row, reason="again", hours=1)
+        corrections.correct_completion(actor(trainer), row, reason="again", hours=1)
 
 
 def test_a_verified_self_report_outside_the_catalogue(clinician, coordinator, trainer, actor):
@@ -204,14 +206,14 @@ def test_a_verified_self_report_outside_the_catalogue(clinician, coordinator, tr
         filename="cert.pdf",
         content_type="application/pdf",
     )
-    services.decide(actor(coordinator), completion, accept=True)
+    completions.decide(actor(coordinator), completion, accept=True)
     with pytest.raises(Forbidden):  # no trainer owns an external training
-        services.correct_completion(actor(trainer), completion, reason="x", hours=1)
+        corrections.correct_completion(actor(trainer), completion, reason="x", hours=1)
     with pytest.raises(CourseError, match="NOT-AN-AREA not in the competency framework"):
-        services.correct_completion(
+        corrections.correct_completion(
             actor(coordinator), completion, reason="x", areas=["NOT-AN-AREA"]
         )
-    new = services.correct_completion(
+    new = corrections.correct_completion(
         actor(coordinator), completion, reason="Certificate says 1.5 h", hours=1.5
     )
     assert (new.title, new.source, new.hours) == ("Infant massage", "self-report", 1.5)
@@ -324,13 +326,13 @@ def test_transcript_csv_tells_a_corrected_completion_from_a_withdrawn_one(
     client, auth, coordinator, clinician, training, recorded, trainer, actor
 ):
     other_day = DAY - dt.timedelta(days=3)
-    other, _ = services.record_completion(
+    other, _ = completions.record_completion(
         actor(trainer), clinician=clinician, training=training, completed_on=other_day, source="api"
     )
-    services.correct_completion(
+    corrections.correct_completion(
         actor(coordinator), recorded, reason="Left early", completed_on=DAY, hours=1.5
     )
-    services.void_completion(other, reason="Wrong person", actor=coordinator)
+    completions.void_completion(other, reason="Wrong person", actor=coordinator)
     auth.login(clinician.email)
     response = client.get("/courses/transcript.csv")
     assert response.status_code == 200 and response.mimetype == "text/csv"
@@ -357,15 +359,15 @@ def test_transcript_rows_find_successors_without_a_query_per_row(
     from courses.transcript import transcript_rows
 
     for days in (20, 21, 22):
-        done, _ = services.record_completion(
+        done, _ = completions.record_completion(
             actor(trainer),
             clinician=clinician,
             training=training,
             completed_on=DAY - dt.timedelta(days=days),
             source="api",
         )
-        services.correct_completion(actor(coordinator), done, reason="typo", hours=2)
-    services.correct_completion(actor(coordinator), recorded, reason="typo", hours=1)
+        corrections.correct_completion(actor(coordinator), done, reason="typo", hours=2)
+    corrections.correct_completion(actor(coordinator), recorded, reason="typo", hours=1)
     with count_queries() as counter:
         rows = transcript_rows(clinician)
     assert counter.count <= 3

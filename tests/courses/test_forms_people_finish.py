@@ -66,11 +66,11 @@ def test_multi_selects_are_searchable_checkbox_lists(client, auth, coordinator, 
 def test_roster_ticks_survive_a_search_and_paste_ticks_by_email(
     client, auth, trainer, clinician, make_user, make_training, actor
 ):
-    from courses import services
+    from courses import trainings
 
     other = make_user("zed@example.test", display_name="Zed Quill")
     training = make_training("ADV-2")
-    session = services.add_session(actor(trainer), training, starts_on=DAY, location="Room 1")
+    session = trainings.add_session(actor(trainer), training, starts_on=DAY, location="Room 1")
     url = f"/courses/sessions/{session.id}/roster"
     auth.login(trainer.email)
     token = csrf_token_from(client.get(url).get_data(as_text=True))
@@ -126,10 +126,10 @@ def test_roster_ticks_survive_a_search_and_paste_ticks_by_email(
 
 
 def test_roster_says_every_problem_at_once(client, auth, trainer, make_training, actor):
-    from courses import services
+    from courses import trainings
 
     training = make_training("ADV-3")
-    session = services.add_session(actor(trainer), training, starts_on=DAY, location="Room 1")
+    session = trainings.add_session(actor(trainer), training, starts_on=DAY, location="Room 1")
     url = f"/courses/sessions/{session.id}/roster"
     auth.login(trainer.email)
     token = csrf_token_from(client.get(url).get_data(as_text=True))

@@ -11,7 +11,7 @@ import pytest
 
 from competencies.models import Evidence
 from courses import importer
-from courses.models import Completion
+from courses.models import Completion, Training
 from tests.courses.conftest import TODAY
 
 HEADER = "email,training_code,date,hours\r\n"
@@ -59,14 +59,14 @@ def test_preview_writes_nothing_and_flags_prerequisites(setup, make_training, co
     actor, association = setup
     base = Completion.select().count()
     advanced = make_training("ADV-2", hours=3, prerequisites=[])
-    from courses import services
+    from courses import trainings
 
-    services.save_training(
+    trainings.save_training(
         actor,
         association,
         {"code": "ADV-2", "title": "Advanced", "format": "online", "hours": 3, "areas": {}},
         training=advanced,
-        prerequisites=[setup[1].id and services.Training.get(code="NBO-101").id],
+        prerequisites=[setup[1].id and Training.get(code="NBO-101").id],
     )
     before = counts()
     text = HEADER + f"ana@example.test,ADV-2,{DAY},3\r\nbo@example.test,NBO-101,{DAY},3\r\n"

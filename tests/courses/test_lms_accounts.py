@@ -8,9 +8,9 @@ import peewee as pw
 import pytest
 
 from courses import lms_accounts
+from courses.errors import CourseError
 from courses.lms_accounts import LearnerFinder
 from courses.models import LmsAccount
-from courses.services import CourseError
 from courses.xapi import Account
 from lms.db import db
 from lms.errors import NotFound

@@ -58,9 +58,9 @@ def test_catalogue_filters(client, auth, clinician, catalogue, query, codes):
 
 
 def test_catalogue_date_filter_and_bad_date(client, auth, trainer, catalogue, actor):
-    from courses import services
+    from courses import trainings
 
-    services.add_session(
+    trainings.add_session(
         actor(trainer), catalogue, starts_on=TODAY + dt.timedelta(days=5), online=True
     )
     auth.login(trainer.email)
@@ -112,11 +112,11 @@ def test_training_form_keeps_input_and_names_the_field(client, auth, trainer, ca
 def test_roster_flags_prerequisites_and_records_ticked(
     client, auth, trainer, clinician, make_training, actor
 ):
-    from courses import services
+    from courses import trainings
 
     base = make_training("BASE-1")
     training = make_training("ADV-1", prerequisites=[base.id])
-    session = services.add_session(actor(trainer), training, starts_on=DAY, location="Room 1")
+    session = trainings.add_session(actor(trainer), training, starts_on=DAY, location="Room 1")
     auth.login(trainer.email)
     html = client.get(f"/courses/sessions/{session.id}/roster?q=ortiz").get_data(as_text=True)
     assert "Ana Ortiz" in html and "Prerequisite missing: Training BASE-1" in html
@@ -230,10 +230,10 @@ def test_bad_certificates_are_refused_and_nothing_written(
 
 
 def test_transcript_csv_is_formula_safe(client, auth, clinician, make_training, trainer, actor):
-    from courses import services
+    from courses import completions
 
     training = make_training("F-1", title='=HYPERLINK("http://x")')
-    services.record_completion(
+    completions.record_completion(
         actor(trainer), clinician=clinician, training=training, completed_on=TODAY, source="api"
     )
     auth.login(clinician.email)
@@ -247,11 +247,11 @@ def test_transcript_csv_is_formula_safe(client, auth, clinician, make_training, 
 def test_home_panel_shows_missing_prerequisites(
     client, auth, clinician, make_training, trainer, actor
 ):
-    from courses import services
+    from courses import completions
 
     base = make_training("BASE-1")
     advanced = make_training("ADV-1", prerequisites=[base.id])
-    services.record_completion(
+    completions.record_completion(
         actor(trainer), clinician=clinician, training=advanced, completed_on=TODAY, source="api"
     )
     auth.login(clinician.email)

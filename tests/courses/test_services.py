@@ -7,9 +7,9 @@ import datetime as dt
 import pytest
 
 from competencies.models import Evidence
-from courses import self_reports, services
+from courses import access, completions, corrections, self_reports, trainings
+from courses.errors import CourseError
 from courses.models import Completion, Training
-from courses.services import CourseError
 from lms.errors import Forbidden, NotFound
 from tests.courses.conftest import TODAY
 
@@ -29,10 +29,10 @@ def test_prerequisite_cycles_are_refused(make_training, trainer, association, ac
     b = make_training("B-1", prerequisites=[a.id])
     values = {"code": "A-1", "title": "A", "format": "online", "hours": 3, "areas": {}}
     with pytest.raises(CourseError, match="cycle"):
-        services.save_training(
+        trainings.save_training(
             actor(trainer), association, values, training=a, prerequisites=[b.id]
         )
-    assert services.prerequisite_ids(a) == []
+    assert trainings.prerequisite_ids(a) == []
 
 
 def test_area_hours_cannot_exceed_the_training(make_training):
@@ -46,20 +46,20 @@ def test_trainers_manage_their_own_trainings_only(make_training, make_user, acto
     other = make_user("other.trainer@example.test", roles=("trainer",))
     coordinator = make_user("c@example.test", roles=("coordinator",))
     with pytest.raises(Forbidden):
-        services.check_manage(actor(other), training)
-    services.check_manage(actor(coordinator), training)  # coordinators manage any
+        access.check_manage(actor(other), training)
+    access.check_manage(actor(coordinator), training)  # coordinators manage any
 
 
 def test_another_association_sees_404(make_training, make_user, make_association, actor):
     training = make_training()
     far = make_user("far@example.test", roles=("coordinator",), assoc=make_association("FAR"))
     with pytest.raises(NotFound):
-        services.get_training(actor(far), training.id)
+        access.get_training(actor(far), training.id)
 
 
 def test_verified_completion_writes_its_ledger_row(make_training, trainer, clinician, actor):
     training = make_training(tags=("dei",))
-    completion, created = services.record_completion(
+    completion, created = completions.record_completion(
         actor(trainer),
         clinician=clinician,
         training=training,
@@ -77,10 +77,10 @@ def test_verified_completion_writes_its_ledger_row(make_training, trainer, clini
 def test_same_natural_key_is_recorded_once(make_training, trainer, clinician, actor):
     training = make_training()
     when = TODAY - dt.timedelta(days=1)
-    first, _ = services.record_completion(
+    first, _ = completions.record_completion(
         actor(trainer), clinician=clinician, training=training, completed_on=when, source="api"
     )
-    again, created = services.record_completion(
+    again, created = completions.record_completion(
         actor(trainer), clinician=clinician, training=training, completed_on=when, source="api"
     )
     assert not created and again.id == first.id
@@ -104,7 +104,7 @@ def test_bad_values_write_nothing(
     training = make_training()
     before = counts()
     with pytest.raises(CourseError) as caught:
-        services.record_completion(
+        completions.record_completion(
             actor(trainer),
             clinician=clinician,
             training=training,
@@ -123,7 +123,7 @@ def test_clinician_of_another_association_is_refused(
     far = make_user("far@example.test", assoc=make_association("FAR"))
     before = counts()
     with pytest.raises(CourseError, match="not a clinician of this association"):
-        services.record_completion(
+        completions.record_completion(
             actor(trainer), clinician=far, training=training, completed_on=TODAY, source="api"
         )
     assert counts() == before
@@ -133,13 +133,13 @@ def test_void_voids_the_ledger_row_and_frees_the_natural_key(
     make_training, trainer, clinician, actor
 ):
     training = make_training()
-    completion, _ = services.record_completion(
+    completion, _ = completions.record_completion(
         actor(trainer), clinician=clinician, training=training, completed_on=TODAY, source="api"
     )
-    services.void_completion(completion, reason="Wrong person", actor=trainer)
+    completions.void_completion(completion, reason="Wrong person", actor=trainer)
     assert Completion.get_by_id(completion.id).status == "void"
     assert Evidence.get_by_id(completion.evidence_id).status == "void"
-    again, created = services.record_completion(
+    again, created = completions.record_completion(
         actor(trainer), clinician=clinician, training=training, completed_on=TODAY, source="api"
     )
     assert created and again.id != completion.id
@@ -147,10 +147,10 @@ def test_void_voids_the_ledger_row_and_frees_the_natural_key(
 
 def test_correction_voids_and_replaces(make_training, trainer, clinician, actor):
     training = make_training()
-    completion, _ = services.record_completion(
+    completion, _ = completions.record_completion(
         actor(trainer), clinician=clinician, training=training, completed_on=TODAY, source="api"
     )
-    new = services.correct_completion(actor(trainer), completion, reason="Left early", hours=1.5)
+    new = corrections.correct_completion(actor(trainer), completion, reason="Left early", hours=1.5)
     assert new.replaces_id == completion.id and new.hours == 1.5
     assert Completion.get_by_id(completion.id).status == "void"
     assert Evidence.select().where(Evidence.status == "verified").count() == 1
@@ -161,14 +161,14 @@ def test_roster_records_ticked_attendees_with_capacity(
     make_training, trainer, clinician, make_user, actor
 ):
     training = make_training()
-    session = services.add_session(
+    session = trainings.add_session(
         actor(trainer), training, starts_on=TODAY, location="Room 2", capacity=1
     )
     second = make_user("bo@example.test")
     with pytest.raises(CourseError, match="capacity"):
-        services.record_roster(actor(trainer), session, [clinician.id, second.id])
+        completions.record_roster(actor(trainer), session, [clinician.id, second.id])
     assert Completion.select().count() == 0
-    results = services.record_roster(actor(trainer), session, [clinician.id])
+    results = completions.record_roster(actor(trainer), session, [clinician.id])
     assert [created for _, created in results] == [True]
     assert results[0][0].session_id == session.id and results[0][0].source == "roster"
 
@@ -176,15 +176,15 @@ def test_roster_records_ticked_attendees_with_capacity(
 def test_missing_prerequisites_are_flagged_not_refused(make_training, trainer, clinician, actor):
     base = make_training("BASE-1")
     advanced = make_training("ADV-1", prerequisites=[base.id])
-    services.record_completion(
+    completions.record_completion(
         actor(trainer), clinician=clinician, training=advanced, completed_on=TODAY, source="api"
     )
-    flags = services.missing_prerequisites([(clinician.id, advanced.id)])
+    flags = trainings.missing_prerequisites([(clinician.id, advanced.id)])
     assert [t.code for t in flags[(clinician.id, advanced.id)]] == ["BASE-1"]
-    services.record_completion(
+    completions.record_completion(
         actor(trainer), clinician=clinician, training=base, completed_on=TODAY, source="api"
     )
-    assert services.missing_prerequisites([(clinician.id, advanced.id)]) == {}
+    assert trainings.missing_prerequisites([(clinician.id, advanced.id)]) == {}
 
 
 def _report(actor, clinician, training=None, **kw):
@@ -205,7 +205,7 @@ def _report(actor, clinician, training=None, **kw):
 def test_self_report_stays_pending_until_verified(clinician, coordinator, actor):
     completion = _report(actor, clinician)
     assert completion.status == "pending" and Evidence.select().count() == 0
-    services.decide(actor(coordinator), completion, accept=True)
+    completions.decide(actor(coordinator), completion, accept=True)
     assert completion.status == "verified"
     assert Evidence.get_by_id(completion.evidence_id).label == "Infant massage"
 
@@ -213,9 +213,9 @@ def test_self_report_stays_pending_until_verified(clinician, coordinator, actor)
 def test_rejection_needs_a_reason_the_clinician_sees(clinician, coordinator, actor):
     completion = _report(actor, clinician)
     with pytest.raises(CourseError) as caught:
-        services.decide(actor(coordinator), completion, accept=False)
+        completions.decide(actor(coordinator), completion, accept=False)
     assert caught.value.field == "reason"
-    services.decide(actor(coordinator), completion, accept=False, reason="Not about infants")
+    completions.decide(actor(coordinator), completion, accept=False, reason="Not about infants")
     row = Completion.get_by_id(completion.id)
     assert (row.status, row.reason) == ("rejected", "Not about infants")
     assert Evidence.select().count() == 0
@@ -226,9 +226,9 @@ def test_trainer_verifies_only_their_trainings(make_training, clinician, trainer
     other = make_user("t2@example.test", roles=("trainer",))
     completion = _report(actor, clinician, training=training, hours=3)
     with pytest.raises(Forbidden):
-        services.decide(actor(other), completion, accept=True)
-    assert [c.id for c in services.pending_self_reports(actor(trainer))] == [completion.id]
-    assert list(services.pending_self_reports(actor(other))) == []
+        completions.decide(actor(other), completion, accept=True)
+    assert [c.id for c in completions.pending_self_reports(actor(trainer))] == [completion.id]
+    assert list(completions.pending_self_reports(actor(other))) == []
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,7 @@ import uuid
 import pytest
 
 from competencies.models import Evidence
-from courses import lms_accounts, services
+from courses import corrections, lms_accounts
 from courses.models import Completion, XapiStatement
 
 MOODLE = "https://moodle.example.org"
@@ -159,7 +159,7 @@ def test_voiding_after_a_correction_voids_the_corrected_completion(
     _link(clinician)
     body = moodle_statement()
     assert _post(client, headers, body).status_code == 200
-    corrected = services.correct_completion(
+    corrected = corrections.correct_completion(
         actor(coordinator), Completion.get(), reason="Half the course", hours=1.5
     )
     voiding = {

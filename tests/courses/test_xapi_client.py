@@ -23,7 +23,7 @@ from tincan import (
 )
 from werkzeug.serving import make_server
 
-from courses import services
+from courses import trainings
 from courses.models import Completion, XapiStatement
 from lms.models import Membership
 from lms.permissions import actor_for
@@ -67,7 +67,7 @@ def lrs(base_url, make_user, make_association, association, api_token):
         trainer = make_user(f"trainer.{name}@example.test", roles=("trainer",), assoc=assoc)
         values = {"code": "NBO-101", "title": "Newborn", "format": "online", "hours": 3}
         values |= {"areas": {}, "activity_iri": IRI, "hours_from_duration": True}
-        services.save_training(actor_for(trainer), assoc, values)
+        trainings.save_training(actor_for(trainer), assoc, values)
         membership = Membership.get(Membership.user == trainer)
         token = api_token(trainer, role="trainer", association=membership.association)
         clients[name] = RemoteLRS(

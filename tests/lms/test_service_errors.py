@@ -43,7 +43,7 @@ def test_service_error_is_json_on_api_paths_and_a_page_elsewhere(app, client):
 
 
 def test_plugin_errors_are_service_errors_with_their_constructor():
-    from courses.services import CourseError
+    from courses.errors import CourseError
     from lms.duties import own_error
 
     exc = CourseError("Choose a training.", "training")

@@ -41,7 +41,7 @@ def _session_hours(k: int) -> float:
 def _seed() -> dict:
     """Create the association, people, trainings, tokens and the pending sessions to sign."""
     from competencies.rulesets import install_defaults
-    from courses import services as courses
+    from courses import trainings
     from lms.accounts import create_api_token, create_user
     from lms.models import Association
     from lms.permissions import actor_for
@@ -67,7 +67,7 @@ def _seed() -> dict:
         for i in range(CLINICIANS)
     ]
     for code in ("REL-A", "REL-B"):
-        courses.save_training(
+        trainings.save_training(
             actor_for(coordinator),
             association,
             {"code": code, "title": f"Training {code}", "format": "in_service", "hours": 6.0},

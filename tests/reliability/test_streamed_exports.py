@@ -40,7 +40,7 @@ def _seed() -> dict:
     from competencies.models import Framework
     from competencies.pathways import declare_goal
     from competencies.rulesets import install_defaults
-    from courses import services as courses
+    from courses import completions, trainings
     from courses.models import Training
     from endorsement import applications
     from lms.accounts import create_user
@@ -88,14 +88,14 @@ def _seed() -> dict:
                 ).id
             )
     coordinating = actor_for(coordinator)
-    courses.save_training(
+    trainings.save_training(
         coordinating,
         association,
         {"code": "EXP-1", "title": "Exported training", "format": "in_service", "hours": 2.0},
     )
     training = Training.get(Training.code == "EXP-1")
     for n in range(COMPLETIONS):
-        courses.record_completion(
+        completions.record_completion(
             coordinating,
             clinician=clinicians[0],
             training=training,

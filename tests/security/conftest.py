@@ -73,7 +73,7 @@ def world(app, association, make_association, make_user, api_token) -> World:
     from certificates.issuing import issue_transcript
     from competencies.pathways import declare_goal
     from competencies.rulesets import install_defaults
-    from courses import services
+    from courses import trainings
     from lms.permissions import actor_for
     from supervision.services import record_credential
 
@@ -90,7 +90,7 @@ def world(app, association, make_association, make_user, api_token) -> World:
         provider, association, "IMHS", TODAY - dt.timedelta(days=2000), actor=coordinator
     )
     declare_goal(clinician, association, "IMHS", TODAY - dt.timedelta(days=400))
-    services.save_training(
+    trainings.save_training(
         actor_for(trainer),
         association,
         {

@@ -44,7 +44,7 @@ def hostile_world(world, association):
     from competencies.models import Pathway
     from competencies.rules import default_rule_sets
     from competencies.rulesets import save_rule_set
-    from courses import services
+    from courses import completions
     from endorsement.models import Application
     from lms.accounts import create_user
     from lms.models import Agency
@@ -73,7 +73,7 @@ def hostile_world(world, association):
         training.title = value
         training.provider = value
         training.save()
-        services.record_completion(
+        completions.record_completion(
             actor_for(world.users["trainer"]),
             clinician=clinician,
             training=training,

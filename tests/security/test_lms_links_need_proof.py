@@ -15,9 +15,9 @@ import uuid
 import pytest
 
 from courses import lms_accounts
+from courses.errors import CourseError
 from courses.lms_accounts import LearnerFinder
 from courses.models import LmsAccount, XapiStatement
-from courses.services import CourseError
 from courses.xapi import Account
 from lms.permissions import actor_for
 from tests.courses.test_pages import multipart
@@ -190,12 +190,12 @@ def _statement(sid: str, email: str, duration: str) -> dict:
 
 
 def test_the_same_statement_id_in_two_associations_stays_separate(client, people, api_token):
-    from courses import services
+    from courses import trainings
 
     for assoc, trainer in (("a", "trainer_a"), ("b", "trainer_b")):
         values = {"code": "NBO-101", "title": "Newborn", "format": "online", "hours": 3}
         values |= {"areas": {}, "activity_iri": IRI, "hours_from_duration": True}
-        services.save_training(actor_for(people[trainer]), people[assoc], values)
+        trainings.save_training(actor_for(people[trainer]), people[assoc], values)
     sid = str(uuid.uuid4())
     token_a = {**api_token(people["trainer_a"]), **XAPI}
     token_b = {**api_token(people["trainer_b"]), **XAPI}

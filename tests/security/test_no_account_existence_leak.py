@@ -154,7 +154,7 @@ BY_ID = {
 def elsewhere(world, make_user):
     """Someone who is a clinician and an RSC provider of another association only (and a
     session of the training NBO-101 for the roster)."""
-    from courses import services
+    from courses import trainings
     from courses.models import Training
     from lms.accounts import set_roles
     from lms.models import Association
@@ -166,7 +166,7 @@ def elsewhere(world, make_user):
     )
     set_roles(person, other, ["clinician", "rsc_provider"])
     training = Training.get(Training.code == "NBO-101")
-    session = services.add_session(
+    session = trainings.add_session(
         actor_for(world.users["trainer"]), training, starts_on=TODAY, location="Room 1"
     )
     world.values["course_session"] = str(session.id)

@@ -649,8 +649,7 @@ def _course_records(tag: str, people: dict[str, Any], association) -> dict[str, 
     """The trainer's training and session, completions recorded and reported, their files."""
     from certificates import issuing
     from competencies.models import Evidence
-    from courses import lms_accounts
-    from courses import services as courses
+    from courses import completions, lms_accounts, trainings
     from lms.permissions import actor_for
 
     clinician, trainer = people["clinician"], actor_for(people["trainer"])
@@ -662,9 +661,9 @@ def _course_records(tag: str, people: dict[str, Any], association) -> dict[str, 
         "areas": {"TF-DEV": None},
         "activity_iri": f"https://lms.matrix.test/{tag}",
     }
-    training = courses.save_training(trainer, association, values)
-    session = courses.add_session(trainer, training, starts_on=TODAY - DAYS(10), location="Hall")
-    completion, _ = courses.record_completion(
+    training = trainings.save_training(trainer, association, values)
+    session = trainings.add_session(trainer, training, starts_on=TODAY - DAYS(10), location="Hall")
+    completion, _ = completions.record_completion(
         trainer,
         clinician=clinician,
         training=training,
@@ -672,7 +671,7 @@ def _course_records(tag: str, people: dict[str, Any], association) -> dict[str, 
         source="roster",
         session=session,
     )
-    courses.record_completion(
+    completions.record_completion(
         trainer,
         clinician=clinician,
         training=training,
@@ -681,7 +680,7 @@ def _course_records(tag: str, people: dict[str, Any], association) -> dict[str, 
         external_id=f"ext-{tag}",
     )
     verified = _report(clinician, training, 40, "verified")
-    courses.decide(trainer, verified, accept=True)  # its file is behind the application
+    completions.decide(trainer, verified, accept=True)  # its file is behind the application
     account, _ = lms_accounts.link_from_lms(
         association, clinician, "https://lms.matrix.test", f"learner-{tag}"
     )
@@ -903,7 +902,7 @@ def _actors(own: dict[str, Any], coordinator, admin) -> dict[str, Any]:
 def _dual(a, agency, b, other: dict[str, Any]) -> dict[str, Any]:
     """A clinician of both associations (A's own agency) with a pathway and a training in B."""
     from competencies.pathways import declare_goal
-    from courses import services as courses
+    from courses import completions
     from courses.models import Training
     from lms.accounts import create_user, set_roles
     from lms.permissions import actor_for
@@ -912,7 +911,7 @@ def _dual(a, agency, b, other: dict[str, Any]) -> dict[str, Any]:
     set_roles(dual, b, ["clinician"])
     declare_goal(dual, a, "IFA", TODAY - DAYS(100))
     declare_goal(dual, b, "IFS", TODAY - DAYS(100))
-    courses.record_completion(
+    completions.record_completion(
         actor_for(other["people"]["trainer"]),
         clinician=dual,
         training=Training.get_by_id(other["training"]),

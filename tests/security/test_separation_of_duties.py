@@ -89,9 +89,9 @@ def _actor(user):
 @pytest.fixture
 def training(people):
     """A training of the trainer (who is also a clinician), with one past session."""
-    from courses import services
+    from courses import trainings
 
-    training = services.save_training(
+    training = trainings.save_training(
         _actor(people.trainer),
         people.association,
         {
@@ -104,7 +104,7 @@ def training(people):
             "activity_iri": ACTIVITY,
         },
     )
-    services.add_session(
+    trainings.add_session(
         _actor(people.trainer), training, starts_on=DAY, location="Room 1", capacity=10
     )
     return training
@@ -152,12 +152,12 @@ def test_trainer_cannot_tick_themselves_on_the_roster(people, training):
 
 
 def test_trainer_cannot_record_their_own_completion_through_the_service(people, training):
-    from courses import services
-    from courses.services import CourseError
+    from courses import completions
+    from courses.errors import CourseError
     from lms.duties import OwnRecord
 
     with pytest.raises(CourseError, match="You cannot record your own training") as refused:
-        services.record_completion(
+        completions.record_completion(
             _actor(people.trainer),
             clinician=people.trainer,
             training=training,
@@ -166,7 +166,7 @@ def test_trainer_cannot_record_their_own_completion_through_the_service(people, 
         )
     assert isinstance(refused.value, OwnRecord) and refused.value.field == "clinician"
     assert _completions(people.trainer) == 0
-    services.record_completion(
+    completions.record_completion(
         _actor(people.colleague),
         clinician=people.trainer,
         training=training,
@@ -299,10 +299,10 @@ def test_xapi_statement_about_the_caller_is_refused_and_writes_nothing(people, t
 
 
 def test_trainer_cannot_correct_their_own_completion(people, training):
-    from courses import services
-    from courses.services import CourseError
+    from courses import completions, corrections
+    from courses.errors import CourseError
 
-    completion, _ = services.record_completion(
+    completion, _ = completions.record_completion(
         _actor(people.colleague),
         clinician=people.trainer,
         training=training,
@@ -310,7 +310,7 @@ def test_trainer_cannot_correct_their_own_completion(people, training):
         source="roster",
     )
     with pytest.raises(CourseError, match="You cannot correct your own training"):
-        services.correct_completion(_actor(people.trainer), completion, reason="typo", hours=2)
+        corrections.correct_completion(_actor(people.trainer), completion, reason="typo", hours=2)
     assert type(completion).get_by_id(completion.id).status == "verified"
 
 
