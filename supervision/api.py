@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from lms.api import ApiError, Id, operation
 from lms.models import Association, User
 from lms.permissions import acting_association, current_actor
-from supervision import services
+from supervision import rules, services
 from supervision.blueprint import api
 from supervision.models import RscSession
 
@@ -101,15 +101,15 @@ def _mine():
 
 def _provider(provider_id: int, association: Association) -> User:
     provider = User.get_or_none(User.id == provider_id)
-    if provider is None or not services.has_role(provider, association, "rsc_provider"):
+    if provider is None or not rules.has_role(provider, association, "rsc_provider"):
         raise ApiError(422, "Choose an RSC provider of your association.", field="provider_id")
     return provider
 
 
-def _fail(exc: services.SupervisionError):
+def _fail(exc: rules.SupervisionError):
     from lms.duties import OwnRecord  # one's own provider: refused (403), not a bad value
 
-    status = 409 if isinstance(exc, services.SupervisionConflict) else 422
+    status = 409 if isinstance(exc, rules.SupervisionConflict) else 422
     status = 403 if isinstance(exc, OwnRecord) else status
     field = {"provider": "provider_id"}.get(exc.field or "", exc.field)
     raise ApiError(status, str(exc), field=field) from exc
@@ -140,7 +140,7 @@ def list_sessions():
 def log_session(body: SessionIn):
     association = acting_association("supervision:log_own")
     provider = _provider(body.provider_id, association)
-    data = services.SessionInput(
+    data = rules.SessionInput(
         body.occurred_on,
         body.hours,
         body.format,
@@ -151,7 +151,7 @@ def log_session(body: SessionIn):
     )
     try:
         row = services.log_session(current_actor().user, association, provider, data)
-    except services.SupervisionError as exc:
+    except rules.SupervisionError as exc:
         _fail(exc)
     return jsonify(_out(row)), 201
 
@@ -173,7 +173,7 @@ def patch_session(session_id: int, body: SessionPatch):
     provider = (
         _provider(changes["provider_id"], row.association) if "provider_id" in changes else None
     )
-    data = services.SessionInput(
+    data = rules.SessionInput(
         changes.get("occurred_on", row.occurred_on),
         changes.get("hours", row.hours),
         changes.get("format", row.format),
@@ -186,6 +186,6 @@ def patch_session(session_id: int, body: SessionPatch):
         row = services.update_session(
             row, data, actor=current_actor().user, provider=provider, allow_attested=False
         )
-    except services.SupervisionError as exc:
+    except rules.SupervisionError as exc:
         _fail(exc)
     return jsonify(_out(row))

@@ -31,7 +31,7 @@ def remind_command(today: dt.datetime | None) -> None:
 @cli.command("signatures")
 def signatures_command() -> None:
     """Check every attestation against its content; void those that no longer match."""
-    from supervision.services import check_signatures
+    from supervision.attestation import check_signatures
 
     with connection():
         broken = check_signatures()

@@ -20,7 +20,7 @@ def on_demo(
 ) -> None:
     from competencies.rulesets import install_defaults
     from lms.accounts import create_user
-    from supervision import services
+    from supervision.credentials import record_credential
     from supervision.models import ProviderCredential
 
     provider = users.get("rsc_provider")
@@ -30,7 +30,7 @@ def on_demo(
     install_defaults()
     today = dt.date.today()
     if not ProviderCredential.select().where(ProviderCredential.provider == provider).exists():
-        services.record_credential(
+        record_credential(
             provider,
             association,
             "IMHS",
@@ -74,7 +74,8 @@ def _goal(user: User, association: Association, started: dt.date) -> None:
 
 
 def _log(user, association, provider, day, hours, fmt="individual", **kw):
-    from supervision.services import SessionInput, log_session
+    from supervision.rules import SessionInput
+    from supervision.services import log_session
 
     group = kw.pop("group_size", None)
     return log_session(

@@ -22,8 +22,8 @@ from competencies.rulesets import bound_rule_set
 from competencies.summaries import build_summaries, empty_summary
 from competencies.types import EvidenceItem, Summary
 from lms.models import User
+from supervision.credentials import credentials_of
 from supervision.models import RscSession
-from supervision.services import credentials_of
 
 
 @dataclass(frozen=True)

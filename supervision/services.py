@@ -1,370 +1,30 @@
-"""Supervision services: credentials, sessions, attestation (an e-signature), edits and checks.
+"""Supervision sessions: log, enter for attendees, attest, reject, change and withdraw.
 
 Each public write is one transaction with its audit rows; attested sessions write their
-evidence through the competencies ledger in that same transaction.
+evidence through the competencies ledger in that same transaction. The shared checks live in
+`supervision.rules`, credentials in `supervision.credentials` and the e-signature in
+`supervision.attestation`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import json
-import math
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
-import peewee as pw
-
-from competencies import ledger
-from competencies.endorsements import active_credentials, category_names
-from competencies.models import Evidence
 from lms import audit
 from lms.db import transactional
 from lms.duties import refuse_own
-from lms.errors import ServiceError
-from lms.models import Association, Membership, User, utcnow
-from lms.security import check_password
-from supervision.models import FORMATS, MEANING, ProviderCredential, RscSession
-
-EARLIEST = dt.date(1990, 1, 1)
-MAX_HOURS = 24.0
-MAX_NOTE = 2000
-EXTRA_CODES = {"IFS:master": "Infant Family Specialist with a master's degree"}
-
-
-class SupervisionError(ServiceError, ValueError):
-    """A request cannot be done as asked; `field` names the input at fault."""
-
-
-class SupervisionConflict(SupervisionError):
-    """The record's state forbids the change (e.g. editing an attested session by API)."""
-
-    status = 409
-
-
-@dataclass(frozen=True)
-class SessionInput:
-    """What a session says, as typed: validated by `check_input`."""
-
-    occurred_on: dt.date | None
-    hours: float | None
-    format: str = "individual"
-    facilitated: bool = False
-    group_size: int | None = None
-    about_giving_rsc: bool = False
-    private_note: str = ""
-
-
-# --- checks ---------------------------------------------------------------------------------
-
-
-def check_hours(hours: object) -> float:
-    """Return the hours if they are quarter-hour steps from 0.25 to 24, else raise."""
-    bad = SupervisionError(
-        "Enter the duration in quarter hours from 0.25 to 24 (for example 1.5).", "hours"
-    )
-    if isinstance(hours, bool) or not isinstance(hours, int | float):
-        raise bad
-    value = float(hours)
-    if not math.isfinite(value) or value < 0.25 or value > MAX_HOURS:
-        raise bad
-    if abs(value * 4 - round(value * 4)) > 1e-9:
-        raise bad
-    return round(value * 4) / 4
-
-
-def check_input(data: SessionInput, today: dt.date) -> SessionInput:
-    """Return the input normalised, or raise SupervisionError naming the field at fault."""
-    if data.occurred_on is None:
-        raise SupervisionError("Enter the date of the session.", "occurred_on")
-    if data.occurred_on > today:
-        raise SupervisionError("The date is in the future; log sessions once held.", "occurred_on")
-    if data.occurred_on < EARLIEST:
-        raise SupervisionError("The date is before 1990; check the year.", "occurred_on")
-    hours = check_hours(data.hours)
-    if data.format not in FORMATS:
-        raise SupervisionError("Choose individual, group or peer group.", "format")
-    group_size = data.group_size
-    facilitated = bool(data.facilitated)
-    if data.format == "individual":
-        group_size, facilitated = None, False
-    else:
-        if group_size is None or isinstance(group_size, bool) or not isinstance(group_size, int):
-            raise SupervisionError("Enter how many people took part (2 or more).", "group_size")
-        if group_size < 2:
-            raise SupervisionError("A group has at least 2 people.", "group_size")
-        if group_size > 100:
-            raise SupervisionError("A group of more than 100 cannot be right.", "group_size")
-        if data.format == "peer":
-            facilitated = False
-    note = (data.private_note or "").strip()
-    if len(note) > MAX_NOTE:
-        raise SupervisionError(f"Keep the note under {MAX_NOTE} characters.", "private_note")
-    return SessionInput(
-        data.occurred_on, hours, data.format, facilitated, group_size, data.about_giving_rsc, note
-    )
-
-
-def has_role(user: User, association: Association | int, role: str) -> bool:
-    """Tell whether the user holds a role in the association."""
-    return (
-        Membership.select()
-        .where(
-            (Membership.user == user)
-            & (Membership.association == association)
-            & (Membership.role == role)
-        )
-        .exists()
-    )
-
-
-def providers_of(association: Association | int) -> pw.ModelSelect:
-    """Return the association's RSC providers, by name."""
-    return (
-        User.select()
-        .join(Membership)
-        .where(
-            (Membership.association == association)
-            & (Membership.role == "rsc_provider")
-            & (User.active == True)  # noqa: E712
-        )
-        .order_by(User.display_name)
-    )
-
-
-def clinicians_of(association: Association | int) -> pw.ModelSelect:
-    """Return the association's clinicians, by name."""
-    return (
-        User.select()
-        .join(Membership)
-        .where(
-            (Membership.association == association)
-            & (Membership.role == "clinician")
-            & (User.active == True)  # noqa: E712
-        )
-        .order_by(User.display_name)
-    )
-
-
-# --- credentials ----------------------------------------------------------------------------
-
-
-def credential_names(association: Association, today: dt.date | None = None) -> dict[str, str]:
-    """Return the credential codes a provider may hold, with their names."""
-    names = category_names(association, today or dt.date.today())
-    names.update(EXTRA_CODES)
-    return names
-
-
-def credentials_of(provider: User, association: Association | int) -> list[str]:
-    """Return the provider's credentials now: recorded ones plus active endorsements."""
-    recorded = ProviderCredential.select(ProviderCredential.code).where(
-        (ProviderCredential.provider == provider)
-        & (ProviderCredential.association == association)
-        & ProviderCredential.revoked_at.is_null()
-        & (ProviderCredential.valid_from <= dt.date.today())
-    )
-    codes = {row.code for row in recorded}
-    codes.update(active_credentials(provider, association))
-    return sorted(codes)
-
-
-@transactional
-def record_credential(
-    provider: User,
-    association: Association,
-    code: str,
-    valid_from: dt.date,
-    *,
-    actor: User,
-    today: dt.date | None = None,
-) -> ProviderCredential:
-    """Record that a provider holds a credential (an endorsement category or add-on)."""
-    today = today or dt.date.today()
-    refuse_own(
-        actor,
-        provider,
-        "record your own credential",
-        error=SupervisionError,
-        field="provider",
-        then="another coordinator of your association records it",
-    )
-    if not has_role(provider, association, "rsc_provider"):
-        raise SupervisionError("This person is not an RSC provider of the association.", "provider")
-    code = (code or "").strip()
-    if code not in credential_names(association, today):
-        raise SupervisionError(f"Unknown credential {code!r}.", "code")
-    if valid_from is None or valid_from > today or valid_from < EARLIEST:
-        raise SupervisionError("Enter a date between 1990 and today.", "valid_from")
-    if (
-        ProviderCredential.select()
-        .where(
-            (ProviderCredential.provider == provider)
-            & (ProviderCredential.association == association)
-            & (ProviderCredential.code == code)
-            & ProviderCredential.revoked_at.is_null()
-        )
-        .exists()
-    ):
-        raise SupervisionError("The provider already holds this credential.", "code")
-    row = ProviderCredential.create(
-        provider=provider,
-        association=association,
-        code=code,
-        valid_from=valid_from,
-        recorded_by=actor,
-    )
-    audit.record(
-        "rsc_credential.record",
-        row,
-        actor=actor,
-        association_id=association.id,
-        after={"provider": provider.id, "code": code, "valid_from": valid_from},
-    )
-    return row
-
-
-@transactional
-def revoke_credential(row: ProviderCredential, *, actor: User) -> ProviderCredential:
-    """Revoke a recorded credential; sessions attested before keep what they recorded."""
-    now = utcnow()
-    updated = (
-        ProviderCredential.update(revoked_at=now)
-        .where((ProviderCredential.id == row.id) & ProviderCredential.revoked_at.is_null())
-        .execute()
-    )
-    if not updated:
-        raise SupervisionError("This credential is already revoked.", "code")
-    row.revoked_at = now
-    audit.record(
-        "rsc_credential.revoke",
-        row,
-        actor=actor,
-        association_id=row.association_id,
-        after={"revoked_at": now},
-    )
-    return row
-
-
-# --- the signature --------------------------------------------------------------------------
-
-
-def attested_content(session: RscSession) -> dict:
-    """Return the canonical content an attestation signs."""
-    return {
-        "session": session.id,
-        "clinician": session.clinician_id,
-        "provider": session.provider_id,
-        "association": session.association_id,
-        "date": session.occurred_on.isoformat(),
-        "hours": f"{float(session.hours):.2f}",
-        "format": session.format,
-        "facilitated": bool(session.facilitated),
-        "group_size": session.group_size,
-        "about_giving_rsc": bool(session.about_giving_rsc),
-        "meaning": MEANING,
-    }
-
-
-def content_hash(session: RscSession) -> str:
-    """Return the SHA-256 of the canonical attested content."""
-    payload = json.dumps(attested_content(session), sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
-
-
-def signature_valid(session: RscSession) -> bool:
-    """Tell whether an attested session still matches what its provider signed."""
-    return (
-        session.status == "attested"
-        and session.signed_at is not None
-        and session.meaning == MEANING
-        and bool(session.content_hash)
-        and session.content_hash == content_hash(session)
-    )
-
-
-def _session_details(session: RscSession, credentials: list[str], provider: User) -> dict:
-    return {
-        "format": session.format,
-        "facilitated": bool(session.facilitated),
-        "group_size": session.group_size,
-        "about_giving_rsc": bool(session.about_giving_rsc),
-        "provider_credentials": list(credentials),
-        "provider_name": provider.display_name,
-    }
-
-
-def _sign(session: RscSession, provider: User) -> RscSession:
-    """Sign a pending session and write its evidence (inside the caller's transaction)."""
-    now = utcnow()
-    digest = content_hash(session)
-    updated = (
-        RscSession.update(
-            status="attested",
-            signed_name=provider.display_name,
-            signed_at=now,
-            meaning=MEANING,
-            content_hash=digest,
-            reject_reason="",
-            updated_at=now,
-        )
-        .where((RscSession.id == session.id) & (RscSession.status == "pending"))
-        .execute()
-    )
-    if not updated:
-        raise SupervisionConflict("Someone decided on this session in the meantime.", "session")
-    credentials = credentials_of(provider, session.association_id)
-    evidence = ledger.record(
-        clinician=session.clinician,
-        association=session.association,
-        kind="rsc",
-        occurred_on=session.occurred_on,
-        status="attested",
-        source="supervision",
-        hours=session.hours,
-        provider=provider,
-        details=_session_details(session, credentials, provider),
-        label=f"Reflective supervision with {provider.display_name}",
-        source_ref=f"session:{session.id}",
-        actor=provider,
-    )
-    RscSession.update(evidence=evidence).where(RscSession.id == session.id).execute()
-    session.status, session.signed_name, session.signed_at = "attested", provider.display_name, now
-    session.meaning, session.content_hash, session.evidence = MEANING, digest, evidence
-    session.reject_reason = ""
-    audit.record(
-        "rsc_session.attest",
-        session,
-        actor=provider,
-        association_id=session.association_id,
-        before={"status": "pending"},
-        after={
-            "status": "attested",
-            "signed_name": provider.display_name,
-            "signed_at": now,
-            "meaning": MEANING,
-            "content_hash": digest,
-            "provider_credentials": credentials,
-        },
-    )
-    return session
-
-
-def _check_signer(provider: User, password: str) -> None:
-    if not check_password(provider.password_hash, password or ""):
-        raise SupervisionError("The password is not correct; nothing was signed.", "password")
-
-
-def _unsign(session: RscSession, *, reason: str, actor: User, new_status: str) -> None:
-    """Void the attestation and its evidence (inside the caller's transaction)."""
-    if session.evidence_id is not None:
-        row = Evidence.get_by_id(session.evidence_id)
-        if row.status != "void":
-            ledger.void(row, reason=reason, actor=actor)
-    session.status = new_status
-    session.signed_name, session.signed_at, session.meaning, session.content_hash = "", None, "", ""
-    session.evidence = None
-
+from lms.models import Association, User, utcnow
+from supervision.attestation import check_signer, sign, unsign
+from supervision.models import RscSession
+from supervision.rules import (
+    SessionInput,
+    SupervisionConflict,
+    SupervisionError,
+    check_input,
+    has_role,
+)
 
 # --- sessions -------------------------------------------------------------------------------
 
@@ -469,7 +129,7 @@ def enter_for_attendees(
         )
     for clinician in attendees:
         _check_pair(clinician, provider, association)
-    _check_signer(provider, password)
+    check_signer(provider, password)
     sessions = []
     for clinician in attendees:
         # A private note is the clinician's own; a provider's entry never carries one.
@@ -477,7 +137,7 @@ def enter_for_attendees(
         session = _create(
             clinician, provider, association, shared, entered_by=provider, action="enter"
         )
-        sessions.append(_sign(session, provider))
+        sessions.append(sign(session, provider))
     return sessions
 
 
@@ -513,8 +173,8 @@ def attest(sessions: Iterable[RscSession], *, provider: User, password: str) -> 
         raise SupervisionError("Choose at least one session to attest.", "session")
     for session in sessions:
         _check_attestable(session, provider)
-    _check_signer(provider, password)
-    return [_sign(session, provider) for session in sessions]
+    check_signer(provider, password)
+    return [sign(session, provider) for session in sessions]
 
 
 @transactional
@@ -574,7 +234,7 @@ def update_session(
     _check_pair(actor, provider, session.association)
     before = _snapshot(session)
     if session.status == "attested":
-        _unsign(session, reason="session changed after attestation", actor=actor, new_status="")
+        unsign(session, reason="session changed after attestation", actor=actor, new_status="")
     session.provider = provider
     session.occurred_on, session.hours, session.format = data.occurred_on, data.hours, data.format
     session.facilitated, session.group_size = data.facilitated, data.group_size
@@ -600,7 +260,7 @@ def withdraw(session: RscSession, *, actor: User) -> RscSession:
     if session.status == "void":
         raise SupervisionConflict("This session is already withdrawn.", "session")
     before = {"status": session.status}
-    _unsign(session, reason="session withdrawn by the clinician", actor=actor, new_status="void")
+    unsign(session, reason="session withdrawn by the clinician", actor=actor, new_status="void")
     session.status, session.updated_at = "void", utcnow()
     session.save()
     audit.record(
@@ -612,34 +272,3 @@ def withdraw(session: RscSession, *, actor: User) -> RscSession:
         after={"status": "void"},
     )
     return session
-
-
-@transactional
-def check_signatures(*, actor: User | None = None) -> list[RscSession]:
-    """Find attested sessions whose content no longer matches the signature and void them.
-
-    Their evidence is voided and they go back to pending, for the provider to sign again.
-    """
-    broken = []
-    for session in RscSession.select().where(RscSession.status == "attested").iterator():
-        if signature_valid(session):
-            continue
-        stored = session.content_hash
-        _unsign(
-            session,
-            reason="content changed after the provider signed it",
-            actor=actor,
-            new_status="pending",
-        )
-        session.status, session.updated_at = "pending", utcnow()
-        session.save()
-        audit.record(
-            "rsc_session.signature_invalid",
-            session,
-            actor=actor,
-            association_id=session.association_id,
-            before={"status": "attested", "content_hash": stored},
-            after={"status": "pending", "content_hash": content_hash(session)},
-        )
-        broken.append(session)
-    return broken

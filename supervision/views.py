@@ -18,7 +18,7 @@ from lms.forms import ConfirmForm, choices
 from lms.models import Association, User
 from lms.permissions import acting_association, current_actor, ensure_in_association, require
 from lms.security import limiter
-from supervision import explain, reminders, services
+from supervision import attestation, credentials, explain, reminders, rules, services
 from supervision.blueprint import bp
 from supervision.forms import (
     FORMAT_LABELS,
@@ -47,9 +47,9 @@ def _failed(response) -> bool:
 sign_limit = limiter.limit(_sign_limit, key_func=_signer_key, methods=["POST"], deduct_when=_failed)
 
 
-def _input(form) -> services.SessionInput:
+def _input(form) -> rules.SessionInput:
     hours = form.hours.data
-    return services.SessionInput(
+    return rules.SessionInput(
         occurred_on=form.occurred_on.data,
         hours=float(hours) if isinstance(hours, Decimal) else hours,
         format=form.format.data,
@@ -90,9 +90,7 @@ def my_rsc():
 
 def _session_form(association: Association, obj=None) -> SessionForm:
     form = SessionForm(obj=obj)
-    form.provider.choices = choices(
-        (p.id, p.display_name) for p in services.providers_of(association)
-    )
+    form.provider.choices = choices((p.id, p.display_name) for p in rules.providers_of(association))
     return form
 
 
@@ -100,15 +98,15 @@ def _session_form(association: Association, obj=None) -> SessionForm:
 _PASSING = {"occurred_on": None, "hours": 1.0, "format": "individual", "private_note": ""}
 
 
-def _every_problem(data: services.SessionInput) -> list[services.SupervisionError]:
+def _every_problem(data: rules.SessionInput) -> list[rules.SupervisionError]:
     """Return every problem of the typed session at once (the check stops at the first: each
     field found at fault is replaced by a passing value and the check runs again)."""
     today = dt.date.today()
-    found: list[services.SupervisionError] = []
+    found: list[rules.SupervisionError] = []
     for _ in range(len(_PASSING) + 2):  # each field at most once, then a clean pass
         try:
-            services.check_input(data, today)
-        except services.SupervisionError as exc:
+            rules.check_input(data, today)
+        except rules.SupervisionError as exc:
             if exc.field in {e.field for e in found}:
                 break
             found.append(exc)
@@ -135,7 +133,7 @@ def _check_or_save(form: SessionForm, association: Association, session=None):
     if provider is None or problems:
         return None, None
     try:
-        data = services.check_input(_input(form), dt.date.today())
+        data = rules.check_input(_input(form), dt.date.today())
         if form.check.data:
             draft = explain.Draft(
                 key=-session.id if session else -1,
@@ -145,7 +143,7 @@ def _check_or_save(form: SessionForm, association: Association, session=None):
                 facilitated=data.facilitated,
                 about_giving_rsc=data.about_giving_rsc,
                 provider=provider,
-                credentials=services.credentials_of(provider, association),
+                credentials=credentials.credentials_of(provider, association),
                 evidence_id=session.evidence_id if session else None,
             )
             return None, explain.verdicts(user, [draft])[draft.key]
@@ -153,7 +151,7 @@ def _check_or_save(form: SessionForm, association: Association, session=None):
             saved = services.log_session(user, association, provider, data)
         else:
             saved = services.update_session(session, data, actor=user, provider=provider)
-    except services.SupervisionError as exc:
+    except rules.SupervisionError as exc:
         _field_error(form, exc, "occurred_on")
         return None, None
     return saved, None
@@ -210,7 +208,7 @@ def session(session_id: int):
         form=form,
         verdicts=verdicts,
         session=row,
-        signature_ok=services.signature_valid(row),
+        signature_ok=attestation.signature_valid(row),
         meaning=MEANING,
         withdraw_form=ConfirmForm(),
         formats=FORMAT_LABELS,
@@ -225,7 +223,7 @@ def withdraw(session_id: int):
         abort(400)
     try:
         services.withdraw(row, actor=current_actor().user)
-    except services.SupervisionError as exc:
+    except rules.SupervisionError as exc:
         flash(str(exc), "danger")
     else:
         flash("Session withdrawn.", "success")
@@ -328,7 +326,9 @@ def _provider_page(attest_form=None, error=None, status=200):
         error=error,
         fmt=explain.hours_text,
         formats=FORMAT_LABELS,
-        credentials=services.credentials_of(actor.user, acting_association("supervision:attest")),
+        credentials=credentials.credentials_of(
+            actor.user, acting_association("supervision:attest")
+        ),
         **overview,
     ), status
 
@@ -359,7 +359,7 @@ def attest():
     rows = _sessions_for_provider(form.sessions.data or [])
     try:
         signed = services.attest(rows, provider=current_actor().user, password=form.password.data)
-    except services.SupervisionError as exc:
+    except rules.SupervisionError as exc:
         if exc.field == "password":
             form.password.errors.append(str(exc))
         return _provider_page(form, str(exc), 400)
@@ -378,7 +378,7 @@ def reject(session_id: int):
         )
     try:
         services.reject(row, provider=current_actor().user, reason=form.reason.data)
-    except services.SupervisionError as exc:
+    except rules.SupervisionError as exc:
         return _provider_page(error=str(exc), status=400)
     flash("Rejected; the clinician sees your reason.", "success")
     return redirect(url_for("supervision.provider"))
@@ -392,9 +392,7 @@ def enter():
     provider_user = current_actor().user
     form = GroupEntryForm()
     form.attendees.choices = choices(
-        (c.id, c.display_name)
-        for c in services.clinicians_of(association)
-        if c.id != provider_user.id
+        (c.id, c.display_name) for c in rules.clinicians_of(association) if c.id != provider_user.id
     )
     if request.method == "GET":
         form.occurred_on.data = dt.date.today()
@@ -404,7 +402,7 @@ def enter():
             rows = services.enter_for_attendees(
                 provider_user, association, attendees, _input(form), password=form.password.data
             )
-        except services.SupervisionError as exc:
+        except rules.SupervisionError as exc:
             _field_error(form, exc, "occurred_on")
         else:
             flash(f"Entered and signed for {len(rows)} attendee(s).", "success")
@@ -419,8 +417,8 @@ def enter():
 @require("supervision:manage_providers")
 def providers():
     association = acting_association("supervision:manage_providers")
-    people = list(services.providers_of(association))
-    held = {p.id: services.credentials_of(p, association) for p in people}
+    people = list(rules.providers_of(association))
+    held = {p.id: credentials.credentials_of(p, association) for p in people}
     return render_template(
         "supervision/providers.html", association=association, people=people, held=held
     )
@@ -431,22 +429,22 @@ def providers():
 def provider_credentials(user_id: int):
     association = acting_association("supervision:manage_providers")
     person = User.get_or_none(User.id == user_id)
-    if person is None or not services.has_role(person, association, "rsc_provider"):
+    if person is None or not rules.has_role(person, association, "rsc_provider"):
         abort(404)
     form = CredentialForm()
-    form.code.choices = choices(services.credential_names(association).items())
+    form.code.choices = choices(credentials.credential_names(association).items())
     if request.method == "GET":
         form.valid_from.data = dt.date.today()
     if form.validate_on_submit():
         try:
-            services.record_credential(
+            credentials.record_credential(
                 person,
                 association,
                 form.code.data,
                 form.valid_from.data,
                 actor=current_actor().user,
             )
-        except services.SupervisionError as exc:
+        except rules.SupervisionError as exc:
             _field_error(form, exc, "code")
         else:
             flash("Credential recorded.", "success")
@@ -465,7 +463,7 @@ def provider_credentials(user_id: int):
         association=association,
         rows=rows,
         form=form,
-        current=services.credentials_of(person, association),
+        current=credentials.credentials_of(person, association),
     ), (400 if form.errors else 200)
 
 
@@ -479,8 +477,8 @@ def revoke_credential(credential_id: int):
     if not ConfirmForm().validate_on_submit():
         abort(400)
     try:
-        services.revoke_credential(row, actor=current_actor().user)
-    except services.SupervisionError as exc:
+        credentials.revoke_credential(row, actor=current_actor().user)
+    except rules.SupervisionError as exc:
         flash(str(exc), "danger")
     else:
         flash("Credential revoked.", "success")

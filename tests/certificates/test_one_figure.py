@@ -22,6 +22,7 @@ from competencies.figures import headline, percent
 from competencies.pathways import evaluate_pathways, open_pathways
 from lms.demo import DEV_PASSWORD
 from lms.models import Association, User
+from supervision import rules
 from supervision import services as rsc
 from supervision.models import RscSession
 
@@ -53,7 +54,7 @@ def demo(runner):
         clinician,
         association,
         provider,
-        rsc.SessionInput(occurred_on=dt.date.today() - dt.timedelta(days=3), hours=1.0),
+        rules.SessionInput(occurred_on=dt.date.today() - dt.timedelta(days=3), hours=1.0),
     )
     # A reference asked for and not yet rated: requested, not received.
     from competencies.pathways import open_pathways as pathways_of

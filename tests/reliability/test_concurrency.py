@@ -45,6 +45,7 @@ def _seed() -> dict:
     from lms.accounts import create_api_token, create_user
     from lms.models import Association
     from lms.permissions import actor_for
+    from supervision import credentials, rules
     from supervision import services as supervision
 
     install_defaults()
@@ -59,7 +60,7 @@ def _seed() -> dict:
         association=association,
         password=PASSWORD,
     )
-    supervision.record_credential(
+    credentials.record_credential(
         provider, association, "IMHS", TODAY - dt.timedelta(days=2000), actor=coordinator
     )
     clinicians = [
@@ -77,7 +78,7 @@ def _seed() -> dict:
             clinicians[k % CLINICIANS],
             association,
             provider,
-            supervision.SessionInput(TODAY - dt.timedelta(days=1 + k % 300), _session_hours(k)),
+            rules.SessionInput(TODAY - dt.timedelta(days=1 + k % 300), _session_hours(k)),
         ).id
         for k in range(SESSIONS - LOGGED)
     ]
@@ -250,8 +251,8 @@ def _check_completions(results: list[dict], expected: dict) -> None:
 
 def _check_sessions(results: list[dict], expected: dict) -> None:
     from competencies.models import Evidence
+    from supervision.attestation import signature_valid
     from supervision.models import RscSession
-    from supervision.services import signature_valid
 
     sessions = list(RscSession.select())
     assert len(sessions) == SESSIONS

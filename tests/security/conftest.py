@@ -75,7 +75,7 @@ def world(app, association, make_association, make_user, api_token) -> World:
     from competencies.rulesets import install_defaults
     from courses import trainings
     from lms.permissions import actor_for
-    from supervision.services import record_credential
+    from supervision.credentials import record_credential
 
     install_defaults()
     other = make_association("OH", "Ohio-style Association")

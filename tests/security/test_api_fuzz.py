@@ -55,7 +55,8 @@ def fuzzed(world: World) -> World:
     """The world, plus one pending RSC session and one API completion to find by id."""
     from courses.api_views import CompletionBatch, record_batch
     from lms.permissions import actor_for
-    from supervision.services import SessionInput, log_session
+    from supervision.rules import SessionInput
+    from supervision.services import log_session
 
     clinician, provider = world.users["clinician"], world.users["provider"]
     session = log_session(

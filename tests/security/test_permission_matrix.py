@@ -702,17 +702,18 @@ def _course_records(tag: str, people: dict[str, Any], association) -> dict[str, 
 
 def _supervision_records(people: dict[str, Any], association, coordinator) -> dict[str, Any]:
     """The provider's credential and a pending session the clinician logged with them."""
+    from supervision import credentials, rules
     from supervision import services as supervision
 
     provider = people["rsc_provider"]
-    credential = supervision.record_credential(
+    credential = credentials.record_credential(
         provider, association, "IMHS", TODAY - DAYS(2000), actor=coordinator
     )
     session = supervision.log_session(
         people["clinician"],
         association,
         provider,
-        supervision.SessionInput(TODAY - DAYS(10), 1.5, "individual"),
+        rules.SessionInput(TODAY - DAYS(10), 1.5, "individual"),
     )
     return {"credential": credential.id, "rsc_session": session.id}
 

@@ -451,18 +451,18 @@ def test_coordinator_cannot_endorse_themselves(people):
 
 
 def _session_input():
-    from supervision.services import SessionInput
+    from supervision.rules import SessionInput
 
     return SessionInput(occurred_on=DAY, hours=1.5)
 
 
 def test_provider_cannot_log_or_enter_a_session_with_themselves(people):
-    from supervision import services
+    from supervision import rules, services
     from supervision.models import RscSession
 
-    with pytest.raises(services.SupervisionError, match="You cannot be your own RSC provider"):
+    with pytest.raises(rules.SupervisionError, match="You cannot be your own RSC provider"):
         services.log_session(people.provider, people.association, people.provider, _session_input())
-    with pytest.raises(services.SupervisionError, match="You cannot be your own RSC provider"):
+    with pytest.raises(rules.SupervisionError, match="You cannot be your own RSC provider"):
         services.enter_for_attendees(
             people.provider,
             people.association,
@@ -539,16 +539,16 @@ def test_rsc_api_refuses_the_caller_as_their_own_provider(people, api_token):
 
 
 def test_coordinator_cannot_record_their_own_provider_credential(make_user, people):
-    from supervision import services
+    from supervision import credentials, rules
     from supervision.models import ProviderCredential
 
     both = make_user(
         "cleo@example.test", roles=("coordinator", "rsc_provider"), display_name="Cleo Both"
     )
-    with pytest.raises(services.SupervisionError, match="You cannot record your own credential"):
-        services.record_credential(both, people.association, "IMHS", DAY, actor=both)
+    with pytest.raises(rules.SupervisionError, match="You cannot record your own credential"):
+        credentials.record_credential(both, people.association, "IMHS", DAY, actor=both)
     assert ProviderCredential.select().count() == 0
-    services.record_credential(both, people.association, "IMHS", DAY, actor=people.colleague)
+    credentials.record_credential(both, people.association, "IMHS", DAY, actor=people.colleague)
     assert ProviderCredential.select().count() == 1
 
 

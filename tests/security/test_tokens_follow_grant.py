@@ -230,7 +230,7 @@ def sessions(app, people):
     """Olga's pending session in A and one in B (with a private note), each with its provider."""
     from competencies.rulesets import install_defaults
     from lms.accounts import create_user
-    from supervision import services
+    from supervision import credentials, rules, services
 
     install_defaults()
     made = {}
@@ -243,14 +243,14 @@ def sessions(app, people):
             association=association,
             password=PASSWORD,
         )
-        services.record_credential(
+        credentials.record_credential(
             provider, association, "IMHS", TODAY - dt.timedelta(days=2000), actor=people["admin"]
         )
         made[key] = services.log_session(
             people["olga"],
             association,
             provider,
-            services.SessionInput(
+            rules.SessionInput(
                 TODAY - dt.timedelta(days=5), 1.5, private_note=f"private note {key}"
             ),
         )

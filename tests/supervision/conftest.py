@@ -25,7 +25,7 @@ def clinician(make_user, defaults, association):
 
 @pytest.fixture
 def provider(make_user, association, coordinator, defaults):
-    from supervision.services import record_credential
+    from supervision.credentials import record_credential
 
     user = make_user("provider@example.test", roles=("rsc_provider",), display_name="Pat Provider")
     record_credential(user, association, "IMHS", TODAY - dt.timedelta(days=2000), actor=coordinator)
@@ -34,7 +34,7 @@ def provider(make_user, association, coordinator, defaults):
 
 @pytest.fixture
 def session_input():
-    from supervision.services import SessionInput
+    from supervision.rules import SessionInput
 
     def make(days_ago=10, hours=1.5, fmt="individual", **kw):
         return SessionInput(TODAY - dt.timedelta(days=days_ago), hours, fmt, **kw)

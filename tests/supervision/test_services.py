@@ -8,7 +8,7 @@ import pytest
 
 from competencies.models import Evidence
 from lms.models import AuditLog
-from supervision import services
+from supervision import attestation, credentials, rules, services
 from supervision.models import MEANING, RscSession
 from tests.conftest import PASSWORD
 
@@ -36,7 +36,7 @@ def _counts():
 )
 def test_bad_input_is_refused_and_nothing_written(log, change, field):
     before = _counts()
-    with pytest.raises(services.SupervisionError) as err:
+    with pytest.raises(rules.SupervisionError) as err:
         log(**change)
     assert err.value.field == field
     assert _counts() == before
@@ -52,7 +52,7 @@ def test_clinician_cannot_be_own_provider(clinician, association, session_input)
     from lms.accounts import set_roles
 
     set_roles(clinician, association, ["clinician", "rsc_provider"])
-    with pytest.raises(services.SupervisionError, match="own RSC provider"):
+    with pytest.raises(rules.SupervisionError, match="own RSC provider"):
         services.log_session(clinician, association, clinician, session_input())
 
 
@@ -62,7 +62,7 @@ def test_attest_signs_and_writes_evidence_in_one_go(log, provider, clinician):
     row = RscSession.get_by_id(signed.id)
     assert row.status == "attested"
     assert row.signed_name == "Pat Provider" and row.meaning == MEANING
-    assert row.signed_at is not None and services.signature_valid(row)
+    assert row.signed_at is not None and attestation.signature_valid(row)
     ev = Evidence.get_by_id(row.evidence_id)
     assert (ev.kind, ev.status, ev.hours, ev.provider_id) == ("rsc", "attested", 1.5, provider.id)
     assert ev.source == "supervision" and ev.source_ref == f"session:{row.id}"
@@ -78,7 +78,7 @@ def test_bulk_attest_is_all_or_nothing(log, provider, make_user, association):
     mine = log()
     theirs = log(with_=other)
     before = _counts()
-    with pytest.raises(services.SupervisionError, match="another provider"):
+    with pytest.raises(rules.SupervisionError, match="another provider"):
         services.attest([mine, theirs], provider=provider, password=PASSWORD)
     assert _counts() == before
     assert RscSession.get_by_id(mine.id).status == "pending"
@@ -87,7 +87,7 @@ def test_bulk_attest_is_all_or_nothing(log, provider, make_user, association):
 def test_wrong_password_signs_nothing(log, provider):
     session = log()
     before = _counts()
-    with pytest.raises(services.SupervisionError) as err:
+    with pytest.raises(rules.SupervisionError) as err:
         services.attest([session], provider=provider, password="not the password at all")
     assert err.value.field == "password"
     assert _counts() == before
@@ -96,7 +96,7 @@ def test_wrong_password_signs_nothing(log, provider):
 
 def test_clinician_cannot_attest_own_session(log, clinician):
     session = log()
-    with pytest.raises(services.SupervisionError, match="your own session"):
+    with pytest.raises(rules.SupervisionError, match="your own session"):
         services.attest([session], provider=clinician, password=PASSWORD)
 
 
@@ -105,14 +105,14 @@ def test_provider_of_another_association_cannot_attest(log, make_user, make_asso
     stranger = make_user("b-provider@example.test", roles=("rsc_provider",), assoc=elsewhere)
     session = log()
     RscSession.update(provider=stranger).where(RscSession.id == session.id).execute()
-    with pytest.raises(services.SupervisionError, match="not an RSC provider of this"):
+    with pytest.raises(rules.SupervisionError, match="not an RSC provider of this"):
         services.attest([RscSession.get_by_id(session.id)], provider=stranger, password=PASSWORD)
     assert Evidence.select().count() == 0
 
 
 def test_reject_needs_a_reason_and_keeps_it(log, provider):
     session = log()
-    with pytest.raises(services.SupervisionError) as err:
+    with pytest.raises(rules.SupervisionError) as err:
         services.reject(session, provider=provider, reason="  ")
     assert err.value.field == "reason"
     services.reject(session, provider=provider, reason="We met for one hour.")
@@ -134,7 +134,7 @@ def test_editing_an_attested_session_voids_attestation_and_evidence(
 
 def test_api_style_edit_of_attested_session_is_a_conflict(log, provider, clinician, session_input):
     (session,) = services.attest([log()], provider=provider, password=PASSWORD)
-    with pytest.raises(services.SupervisionConflict):
+    with pytest.raises(rules.SupervisionConflict):
         services.update_session(
             session, session_input(hours=2), actor=clinician, allow_attested=False
         )
@@ -145,13 +145,13 @@ def test_tampered_content_invalidates_the_signature(log, provider):
     session, _ = services.attest([log(), log(days_ago=40)], provider=provider, password=PASSWORD)
     RscSession.update(hours=8).where(RscSession.id == session.id).execute()
     tampered = RscSession.get_by_id(session.id)
-    assert not services.signature_valid(tampered)
-    broken = services.check_signatures()
+    assert not attestation.signature_valid(tampered)
+    broken = attestation.check_signatures()
     assert [s.id for s in broken] == [session.id]
     row = RscSession.get_by_id(session.id)
     assert row.status == "pending" and row.evidence_id is None
     assert Evidence.get_by_id(session.evidence_id).status == "void"
-    assert services.check_signatures() == []  # the untouched one stays valid
+    assert attestation.check_signatures() == []  # the untouched one stays valid
 
 
 def test_provider_enters_group_for_many_attendees(
@@ -167,7 +167,7 @@ def test_provider_enters_group_for_many_attendees(
     )
     assert {r.status for r in rows} == {"attested"}
     assert Evidence.select().where(Evidence.source == "supervision").count() == 2
-    with pytest.raises(services.SupervisionError) as err:
+    with pytest.raises(rules.SupervisionError) as err:
         services.enter_for_attendees(
             provider,
             association,
@@ -181,9 +181,9 @@ def test_provider_enters_group_for_many_attendees(
 def test_credentials_come_from_records_and_endorsements(provider, association, coordinator):
     from competencies.endorsements import record_endorsement
 
-    assert services.credentials_of(provider, association) == ["IMHS"]
+    assert credentials.credentials_of(provider, association) == ["IMHS"]
     record_endorsement(provider, association, "ERS", TODAY, actor=coordinator)
-    assert services.credentials_of(provider, association) == ["ERS", "IMHS"]
+    assert credentials.credentials_of(provider, association) == ["ERS", "IMHS"]
 
 
 def test_rules_at_entry_use_the_evaluator(log, clinician, make_user, provider):

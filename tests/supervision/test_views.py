@@ -8,7 +8,7 @@ import re
 import pytest
 
 from competencies.models import Evidence
-from supervision import services
+from supervision import credentials, services
 from supervision.models import RscSession
 from tests.conftest import PASSWORD
 
@@ -227,7 +227,7 @@ def test_coordinator_records_and_revokes_credentials(client, auth, coordinator, 
     url = f"/supervision/providers/{provider.id}"
     ok = client.post(url, data={"code": "ERS", "valid_from": TODAY.isoformat()})
     assert ok.status_code == 302
-    assert services.credentials_of(provider, provider.memberships[0].association) == [
+    assert credentials.credentials_of(provider, provider.memberships[0].association) == [
         "ERS",
         "IMHS",
     ]
