@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from certificates import issuing
+from certificates import issuing, revocation
 from certificates.blueprint import cli
 from certificates.codes import display
 from competencies.models import Endorsement
@@ -81,7 +81,7 @@ def revoke_command(code: str, reason: str) -> None:
         if cert is None:
             raise click.ClickException(f"No certificate has the code {code!r}.")
         try:
-            issuing.revoke(cert, reason=reason)
+            revocation.revoke(cert, reason=reason)
         except issuing.CertificateError as exc:
             raise click.ClickException(str(exc)) from exc
         click.echo(f"Revoked {display(cert.code)}.")

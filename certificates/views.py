@@ -15,7 +15,7 @@ from flask import (
     url_for,
 )
 
-from certificates import archive, badges, issuing
+from certificates import archive, badges, issuing, revocation
 from certificates.blueprint import bp
 from certificates.codes import display
 from certificates.forms import NoteForm, ProgressForm, RevokeForm, SuspendForm, ZipForm
@@ -309,7 +309,7 @@ def revoke(cert_id: int):
     if request.method == "POST":
         if form.validate_on_submit():
             try:
-                issuing.revoke(cert, reason=form.reason.data, actor=actor)
+                revocation.revoke(cert, reason=form.reason.data, actor=actor)
             except issuing.CertificateError as exc:
                 form.reason.errors.append(str(exc))
             else:
@@ -338,7 +338,7 @@ def suspend(cert_id: int):
     if request.method == "POST":
         if form.validate_on_submit():
             try:
-                issuing.suspend(cert, reason=form.reason.data, actor=current_actor())
+                revocation.suspend(cert, reason=form.reason.data, actor=current_actor())
             except issuing.CertificateError as exc:
                 form.reason.errors.append(str(exc))
             else:
@@ -357,7 +357,7 @@ def reinstate(cert_id: int):
     if not ConfirmForm().validate_on_submit():
         abort(400)
     try:
-        issuing.reinstate(cert, actor=current_actor())
+        revocation.reinstate(cert, actor=current_actor())
     except issuing.CertificateError as exc:
         flash(str(exc), "danger")
     else:

@@ -8,7 +8,7 @@ import json
 import jsonschema
 import pytest
 
-from certificates import badges, issuing, keys
+from certificates import badges, keys, revocation
 from certificates.codes import display
 from certificates.models import IssuedCertificate, SigningKey
 from tests.certificates.conftest import NAME, pdf_text
@@ -101,7 +101,7 @@ def test_revocation_shows_in_the_1edtech_revocation_list(
     path = badges.revocation_list_id(association).removeprefix("http://localhost")
 
     assert client.get(path).get_json()["revokedCredentials"] == []
-    issuing.revoke(cert, reason="Endorsement withdrawn", revoker=coordinator)
+    revocation.revoke(cert, reason="Endorsement withdrawn", revoker=coordinator)
     listed = client.get(path).get_json()["revokedCredentials"]
     assert listed == [{"id": doc["id"], "revocationReason": "Endorsement withdrawn"}]
 

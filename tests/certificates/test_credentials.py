@@ -26,7 +26,7 @@ from joserfc.errors import SecurityWarning
 from joserfc.jwk import OKPKey
 from pyld import jsonld
 
-from certificates import issuing
+from certificates import issuing, revocation
 from certificates.codes import display
 from certificates.models import IssuedCertificate, SigningKey
 from tests.certificates.conftest import NAME, TODAY, pdf_text
@@ -248,7 +248,7 @@ def test_revoking_flips_the_credentials_bit_and_the_verify_answers(
     api = f"/api/v1/verify/{display(cert.code)}"
     assert client.get(api).get_json()["credential_status"] == "active"
 
-    issuing.revoke(cert, reason="Endorsement withdrawn", revoker=coordinator)
+    revocation.revoke(cert, reason="Endorsement withdrawn", revoker=coordinator)
 
     published = client.get(path).get_json()
     assert _bit(published, index) == 1
@@ -270,7 +270,7 @@ def test_a_failed_revocation_changes_neither_list(endorsement, client, coordinat
 
     monkeypatch.setattr(status, "write", broken)
     with pytest.raises(RuntimeError):
-        issuing.revoke(cert, reason="Endorsement withdrawn", revoker=coordinator)
+        revocation.revoke(cert, reason="Endorsement withdrawn", revoker=coordinator)
     assert IssuedCertificate.get_by_id(cert.id).status == "valid"
     assert client.get(path).get_data() == before
 

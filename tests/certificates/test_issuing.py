@@ -10,7 +10,7 @@ import json
 import pytest
 from pypdf import PdfReader
 
-from certificates import issuing
+from certificates import issuing, revocation
 from certificates.codes import display
 from certificates.models import IssuedCertificate
 from certificates.render import qr_matrix
@@ -99,16 +99,16 @@ def test_revoke_needs_a_reason_and_is_audited(on_pathway, association, coordinat
     cert = issuing.issue_transcript(on_pathway, association)
 
     with pytest.raises(issuing.CertificateError) as caught:
-        issuing.revoke(cert, reason="   ", revoker=coordinator)
+        revocation.revoke(cert, reason="   ", revoker=coordinator)
     assert caught.value.field == "reason"
     assert IssuedCertificate.get_by_id(cert.id).status == "valid"
 
-    issuing.revoke(cert, reason="Issued to the wrong person", revoker=coordinator)
+    revocation.revoke(cert, reason="Issued to the wrong person", revoker=coordinator)
     stored = IssuedCertificate.get_by_id(cert.id)
     assert stored.status == "revoked" and stored.revoked_by_id == coordinator.id
     assert AuditLog.select().where(AuditLog.action == "certificate.revoke").count() == 1
     with pytest.raises(issuing.CertificateError):
-        issuing.revoke(stored, reason="again", revoker=coordinator)
+        revocation.revoke(stored, reason="again", revoker=coordinator)
 
 
 def test_page_size_comes_from_config(on_pathway, association, app):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from certificates import issuing
+from certificates import issuing, revocation
 from certificates.codes import display
 from certificates.models import IssuedCertificate
 from tests.certificates.conftest import TODAY
@@ -33,7 +33,7 @@ def test_registry_links_the_current_certificate_and_nothing_without_one(
     renewed = issuing.issue_endorsement(endorsement, issuer=coordinator)  # supersedes `first`
     other = make_user("other@example.test", display_name="Odette Without-Certificate")
     bare = record_endorsement(other, association, "IMHS", TODAY, actor=coordinator)
-    issuing.revoke(_cert(bare), reason="Issued in error", revoker=coordinator)
+    revocation.revoke(_cert(bare), reason="Issued in error", revoker=coordinator)
 
     page = client.get("/endorsement/registry").get_data(as_text=True)
 

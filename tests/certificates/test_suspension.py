@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 from certificates import issuing
 from certificates.codes import display
 from certificates.models import IssuedCertificate
+from certificates.revocation import reinstate, revoke, suspend
 from lms.models import AuditLog, utcnow
 from tests.certificates.test_credentials import _bit, verify_data_integrity
 
@@ -90,14 +91,14 @@ def test_suspension_needs_a_reason_and_an_endorsement_certificate(
 def test_revocation_is_final(client, endorsement, coordinator):
     cert = _cert(endorsement)
     revocation, suspension = _lists(client, cert)
-    issuing.suspend(cert, reason=REASON, suspender=coordinator)
-    issuing.revoke(cert, reason="Ethics board decision", revoker=coordinator)
+    suspend(cert, reason=REASON, suspender=coordinator)
+    revoke(cert, reason="Ethics board decision", revoker=coordinator)
 
     cert = IssuedCertificate.get_by_id(cert.id)
     page = client.get(f"/verify/{display(cert.code)}").get_data(as_text=True)
     assert "REVOKED" in page and "Ethics board decision" in page and "SUSPENDED" not in page
     assert _bit(client.get(revocation).get_json(), cert.status_index) == 1
-    for call in (issuing.reinstate, issuing.suspend):
+    for call in (reinstate, suspend):
         try:
             call(cert, reason=REASON, actor=None)
         except issuing.CertificateError as exc:
@@ -109,7 +110,7 @@ def test_revocation_is_final(client, endorsement, coordinator):
 
 def test_no_new_certificate_while_one_is_suspended(client, auth, endorsement, coordinator):
     cert = _cert(endorsement)
-    issuing.suspend(cert, reason=REASON, suspender=coordinator)
+    suspend(cert, reason=REASON, suspender=coordinator)
     auth.login("coordinator@example.test")
 
     response = client.post(f"/certificates/endorsements/{endorsement.id}", follow_redirects=True)
@@ -167,16 +168,16 @@ def test_nobody_suspends_or_reinstates_their_own_certificate(
     own = record_endorsement(holder, association, "IMHS", TODAY_, actor=coordinator)
     cert = _cert(own)
 
-    for call in (issuing.suspend, issuing.reinstate):
+    for call in (suspend, reinstate):
         try:
             call(cert, reason=REASON, actor=actor_for(holder))
         except issuing.CertificateError as exc:
             assert "your own" in str(exc)
         else:
             raise AssertionError(f"{call.__name__} of one's own certificate was accepted")
-    issuing.suspend(cert, reason=REASON, actor=actor_for(coordinator))
+    suspend(cert, reason=REASON, actor=actor_for(coordinator))
     try:
-        issuing.reinstate(cert, actor=actor_for(holder))
+        reinstate(cert, actor=actor_for(holder))
     except issuing.CertificateError as exc:
         assert "your own" in str(exc)
     else:

@@ -69,10 +69,10 @@ def test_vc_jwt_verifies_with_openbadgeslib(endorsement, client):
 
 
 def test_openbadgeslib_sees_a_revocation(endorsement, client, coordinator):
-    from certificates import issuing
+    from certificates import revocation
 
     cert = _cert(endorsement)
-    issuing.revoke(cert, reason="Issued in error", revoker=coordinator)
+    revocation.revoke(cert, reason="Issued in error", revoker=coordinator)
     credential = json.loads(IssuedCertificate.get_by_id(cert.id).credential)
     fetch = _download(client)
     verifier = OB3LdpVerifier.for_issuer_did(_issuer(credential), download=fetch)

@@ -6,7 +6,7 @@ import io
 
 import pytest
 
-from certificates import issuing
+from certificates import issuing, revocation
 from certificates.codes import display
 from certificates.models import IssuedCertificate
 from tests.certificates.conftest import NAME
@@ -92,7 +92,7 @@ def test_superseded_certificate_verifies_as_superseded(client, cert, on_pathway,
 
 
 def test_revoked_certificate_verifies_as_revoked_with_date_and_reason(client, cert, coordinator):
-    issuing.revoke(cert, reason="Issued in error", revoker=coordinator)
+    revocation.revoke(cert, reason="Issued in error", revoker=coordinator)
     html = client.get(f"/verify/{display(cert.code)}").get_data(as_text=True)
     body = client.get(f"/api/v1/verify/{cert.code}").get_json()
 
