@@ -5,7 +5,9 @@ span at least the shortest and fit in the longest); ``eligible`` (a key of rsc_e
 a list of credentials; by default the category's entry); ``max_providers``;
 ``majority_one_provider``; ``facilitated_groups_only``; ``about_giving_min`` hours about the
 supervision the clinician gives. The window and provider search (`rsc_best`) is the hot loop
-of an evaluation. About 500 lines: the search, its wording and its projection belong together.
+of an evaluation. It stays one module of about 700 lines because it is one node type: its
+windows, eligibility, forecast and explanation share its private helpers, so the search, its
+wording and its projection belong together.
 """
 
 from __future__ import annotations
