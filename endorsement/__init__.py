@@ -6,7 +6,7 @@ adds what happens between "ready" and "endorsed", and every year after.
 """
 
 from endorsement import cli as _cli  # noqa: F401
-from endorsement import demo, panels, task_links, views, views_moved  # noqa: F401
+from endorsement import demo, panels, task_links, views, views_desk, views_moved  # noqa: F401
 from endorsement.blueprint import bp, cli, moved
 from endorsement.capabilities import CAPABILITIES
 from endorsement.models import MODELS
