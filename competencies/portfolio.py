@@ -22,6 +22,10 @@ The older form, a `date` with ``details.years`` of work up to it, still loads.
 
 Every item may also carry `status` (default: attested for rsc, verified otherwise). Providers
 are named freely; the same name is the same provider.
+
+The document is validated by pydantic models (`_Document`, `_Item`, `_WorkPeriod`) whose
+validators raise `lms.validation.fail` with the messages below; problems are listed as they
+always were: unknown keys first (sorted), then each field in turn, each item's together.
 """
 
 from __future__ import annotations
@@ -33,15 +37,30 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ModelWrapValidatorHandler,
+    TypeAdapter,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import ErrorDetails
+
 from competencies.types import KINDS, STATUSES, WORK_KINDS, EvidenceItem, Problem
 from lms.documents import DocumentError, load_json, load_yaml
-from lms.validation import ProblemsError
+from lms.validation import PROBLEM, ProblemsError, fail, failures, location
 
 ITEM_KEYS = {"kind", "date", "hours", "areas", "tags", "provider", "details", "label", "status"}
 # A what-if portfolio is one person's record: a few hundred items at most in practice.
 MAX_ITEMS = 2_000
 # Values of a document of MAX_ITEMS items with every key and a few areas, tags and details.
 MAX_NODES = MAX_ITEMS * 40 + 100
+_NEEDS_START = "a work period needs a start date (YYYY-MM-DD)"
+_DEFAULT = object()  # an item without `status`: attested for rsc, verified otherwise
 
 
 class PortfolioError(ProblemsError):
@@ -59,155 +78,292 @@ class Portfolio:
     as_of: dt.date | None
 
 
-def _date(value: Any, where: str, errors: list[Problem]) -> dt.date | None:
+def _date(value: Any) -> dt.date:
     if isinstance(value, dt.date):
         return value
     if not isinstance(value, str):
-        errors.append(Problem(where, "write the date as YYYY-MM-DD"))
-        return None
+        raise fail("write the date as YYYY-MM-DD")
     try:
         return dt.date.fromisoformat(value)
     except ValueError:
-        errors.append(Problem(where, f"{value} is not a real date; write YYYY-MM-DD"))
-        return None
+        raise fail(f"{value} is not a real date; write YYYY-MM-DD") from None
 
 
-def _hours(value: Any, where: str, errors: list[Problem]) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        if isinstance(value, str):
-            try:
-                value = float(value)
-            except ValueError:
-                errors.append(Problem(where, f"{value!r} is not a number"))
-                return 0.0
-        else:
-            errors.append(Problem(where, "hours must be a number"))
-            return 0.0
-    if math.isnan(value):
-        errors.append(Problem(where, "NaN is not a number of hours"))
-    elif math.isinf(value):
-        errors.append(Problem(where, f"{value} is not a finite number"))
-    elif value < 0:
-        errors.append(Problem(where, f"{value:g} is negative; hours are zero or more"))
-    elif value > 10_000:
-        errors.append(Problem(where, f"{value:g} hours cannot be right"))
-    else:
-        return float(value)
-    return 0.0
-
-
-def _work(
-    details: Mapping[str, Any], where: str, errors: list[Problem], *, needs: bool
-) -> tuple[dict[str, Any], dt.date | None]:
-    """Check a work item's details; return them with ISO dates, and the start (or None)."""
-    out = dict(details)
-    kind = out.get("kind")
-    if kind is not None and kind not in WORK_KINDS:
-        errors.append(Problem(f"{where}.kind", f"{kind!r} is not one of {', '.join(WORK_KINDS)}"))
-    start = end = None
-    if out.get("start") is not None:
-        start = _date(out["start"], f"{where}.start", errors)
-        out["start"] = start.isoformat() if start else out["start"]
-    elif needs:
-        errors.append(Problem(f"{where}.start", "a work period needs a start date (YYYY-MM-DD)"))
-    if "start" in out or "end" in out:
-        if out.get("end") is not None:
-            end = _date(out["end"], f"{where}.end", errors)
-            out["end"] = end.isoformat() if end else out["end"]
-        else:
-            out["end"] = None  # still going on
-    if start and end and end < start:
-        errors.append(Problem(f"{where}.end", f"{end} is before the start {start}"))
-    for key in ("paid", "post_degree"):
-        if key in out and not isinstance(out[key], bool):
-            errors.append(Problem(f"{where}.{key}", "write true or false"))
-    if kind == "unpaid_infant_family" and out.get("paid") is True:
-        errors.append(Problem(f"{where}.paid", "unpaid work cannot be paid; choose another kind"))
-    return out, start
-
-
-def _strings(value: Any, where: str, errors: list[Problem]) -> frozenset[str]:
+def _strings(value: Any) -> frozenset[str]:
     if value is None:
         return frozenset()
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        errors.append(Problem(where, "write a list of text values"))
-        return frozenset()
+        raise fail("write a list of text values")
     return frozenset(v.strip() for v in value if v.strip())
+
+
+class _WorkPeriod(BaseModel):
+    """A work item's details: the period and its kind (other details are kept as they are).
+
+    ``context["needs"]``: the item has no date, so the period must give its start.
+    """
+
+    model_config = ConfigDict(extra="allow")
+
+    kind: Any = None
+    start: Any = Field(default=None, validate_default=True)
+    end: Any = None
+    paid: Any = None
+    post_degree: Any = None
+
+    @field_validator("kind")
+    @classmethod
+    def _kind(cls, value: Any) -> Any:
+        if value is not None and value not in WORK_KINDS:
+            raise fail(f"{value!r} is not one of {', '.join(WORK_KINDS)}")
+        return value
+
+    @field_validator("start")
+    @classmethod
+    def _start(cls, value: Any, info: ValidationInfo) -> dt.date | None:
+        if value is not None:
+            return _date(value)
+        if (info.context or {}).get("needs"):
+            raise fail(_NEEDS_START)
+        return None
+
+    @field_validator("end")
+    @classmethod
+    def _end(cls, value: Any, info: ValidationInfo) -> dt.date | None:
+        if value is None:
+            return None  # still going on
+        end = _date(value)
+        start = info.data.get("start")
+        if start and end < start:
+            raise fail(f"{end} is before the start {start}")
+        return end
+
+    @field_validator("paid", "post_degree")
+    @classmethod
+    def _flag(cls, value: Any) -> bool:
+        if not isinstance(value, bool):
+            raise fail("write true or false")
+        return value
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _unpaid(cls, data: Any, handler: ModelWrapValidatorHandler[_WorkPeriod]) -> _WorkPeriod:
+        """Unpaid work is not paid (listed after the period's other problems)."""
+        found = []
+        try:
+            period = handler(data)
+        except ValidationError as exc:
+            found = [(tuple(e["loc"]), _message(e)) for e in exc.errors(include_url=False)]
+        if data.get("kind") == "unpaid_infant_family" and data.get("paid") is True:
+            found.append((("paid",), "unpaid work cannot be paid; choose another kind"))
+        if found:
+            raise failures(found)
+        return period
+
+
+class _Item(BaseModel):
+    """One evidence item; fields in the order their problems are listed."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: str
+    date: Any = Field(default=None, validate_default=True)
+    hours: Any = 0
+    status: Any = _DEFAULT
+    details: Any = Field(default_factory=dict, validate_default=True)
+    areas: Any = Field(default=None, validate_default=True)
+    tags: Any = Field(default=None, validate_default=True)
+    provider: Any = None
+    label: Any = ""
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _item(cls, data: Any, handler: ModelWrapValidatorHandler[_Item]) -> _Item:
+        """An item is an object of a known kind (else nothing more of it is checked); a work
+        item without a date takes the start of its period, and needs one."""
+        if not isinstance(data, Mapping):
+            raise fail("each item is an object")
+        found = [((key,), "unknown key") for key in sorted(set(data) - ITEM_KEYS)]
+        kind = data.get("kind")
+        if kind not in KINDS:
+            found.append((("kind",), f"{kind!r} is not one of {', '.join(sorted(KINDS))}"))
+            raise failures(found)
+        try:
+            item = handler({key: value for key, value in data.items() if key in ITEM_KEYS})
+        except ValidationError as exc:
+            found += [(tuple(e["loc"]), _message(e)) for e in exc.errors(include_url=False)]
+        else:
+            if not found:
+                return item
+        places = {loc for loc, _ in found}
+        if kind == "work":
+            # A period that cannot be read has no start; without a date, it needs one.
+            dateless = data.get("date") is None or ("date",) in places
+            if dateless and ("details",) in places and ("details", "start") not in places:
+                found.append((("details", "start"), _NEEDS_START))
+                places.add(("details", "start"))
+            if data.get("date") is None and ("details", "start") in places:
+                found.append((("date",), "write the date as YYYY-MM-DD"))
+                places.add(("date",))
+        if ("date",) in places:  # an item without a date: its areas and tags are not read
+            found = [(loc, message) for loc, message in found if loc[0] not in ("areas", "tags")]
+        raise failures(found)
+
+    @field_validator("kind")
+    @classmethod
+    def _kind(cls, value: str) -> str:
+        return value  # checked by _item before anything else
+
+    @field_validator("date")
+    @classmethod
+    def _day(cls, value: Any, info: ValidationInfo) -> dt.date | None:
+        if value is None and info.data.get("kind") == "work":
+            return None  # the start of the period (see `details`)
+        return _date(value)
+
+    @field_validator("hours")
+    @classmethod
+    def _hours(cls, value: Any) -> float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            if not isinstance(value, str):
+                raise fail("hours must be a number")
+            try:
+                value = float(value)
+            except ValueError:
+                raise fail(f"{value!r} is not a number") from None
+        if math.isnan(value):
+            raise fail("NaN is not a number of hours")
+        if math.isinf(value):
+            raise fail(f"{value} is not a finite number")
+        if value < 0:
+            raise fail(f"{value:g} is negative; hours are zero or more")
+        if value > 10_000:
+            raise fail(f"{value:g} hours cannot be right")
+        return float(value)
+
+    @field_validator("status")
+    @classmethod
+    def _status(cls, value: Any) -> Any:
+        if value not in STATUSES:
+            raise fail(f"{value!r} is not a ledger status")
+        return value
+
+    @field_validator("details")
+    @classmethod
+    def _details(cls, value: Any, info: ValidationInfo) -> dict[str, Any]:
+        if not isinstance(value, Mapping):
+            raise fail("details is an object")
+        out = dict(value)
+        if info.data.get("kind") != "work":
+            return out
+        period = _WorkPeriod.model_validate(out, context={"needs": info.data.get("date") is None})
+        if period.start is not None:
+            out["start"] = period.start.isoformat()
+        if "start" in out or "end" in out:
+            out["end"] = period.end.isoformat() if period.end else None
+        return out
+
+    @field_validator("areas", "tags")
+    @classmethod
+    def _texts(cls, value: Any) -> frozenset[str]:
+        return _strings(value)
+
+    def day(self) -> dt.date:
+        """The item's date: its own, or the start of a work period."""
+        return self.date or dt.date.fromisoformat(self.details["start"])
+
+
+class _Document(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    category: Any = None
+    as_of: Any = None
+    evidence: Any = Field(default=None, validate_default=True)
+
+    @field_validator("category")
+    @classmethod
+    def _category(cls, value: Any) -> str | None:
+        if value is not None and not isinstance(value, str):
+            raise fail("write the category code as text, e.g. IMHS")
+        return value
+
+    @field_validator("as_of")
+    @classmethod
+    def _as_of(cls, value: Any) -> dt.date | None:
+        return None if value is None else _date(value)
+
+    @field_validator("evidence")
+    @classmethod
+    def _evidence(cls, value: Any) -> list[_Item]:
+        if not isinstance(value, list):
+            raise fail("a list of evidence items is required")
+        return _ITEMS.validate_python(value)
+
+
+_ITEMS = TypeAdapter(list[_Item])
+_FIELDS = {name: n for n, name in enumerate(_Document.model_fields)}
+_ITEM_FIELDS = {name: n for n, name in enumerate(_Item.model_fields)}
+
+
+def _message(error: ErrorDetails) -> str:
+    if error["type"] == PROBLEM:
+        return str((error.get("ctx") or {})["message"])
+    if error["type"] == "extra_forbidden":
+        return "unknown key"
+    return error["msg"]
+
+
+def _order(error: ErrorDetails) -> tuple[Any, ...]:
+    """Unknown keys first, then each field in turn; each item's problems together, in order."""
+    loc = error["loc"]
+    unknown = error["type"] == "extra_forbidden"
+    if loc[0] != "evidence" or len(loc) < 2:
+        return (0, str(loc[0])) if unknown else (1, _FIELDS.get(str(loc[0]), 0))
+    if len(loc) == 2:
+        return (2, loc[1], -2)
+    return (2, loc[1], _ITEM_FIELDS.get(str(loc[2]), -1))  # unknown keys come sorted
 
 
 def parse_portfolio(doc: Any) -> Portfolio:
     """Validate a portfolio document; raise PortfolioError naming every bad place."""
-    errors: list[Problem] = []
     if not isinstance(doc, Mapping):
         raise PortfolioError([Problem("(document)", "a portfolio is an object with `evidence`")])
-    unknown = set(doc) - {"category", "as_of", "evidence"}
-    for key in sorted(unknown):
-        errors.append(Problem(key, "unknown key"))
-    category = doc.get("category")
-    if category is not None and not isinstance(category, str):
-        errors.append(Problem("category", "write the category code as text, e.g. IMHS"))
-    as_of = _date(doc["as_of"], "as_of", errors) if doc.get("as_of") is not None else None
     raw = doc.get("evidence")
-    if not isinstance(raw, list):
-        errors.append(Problem("evidence", "a list of evidence items is required"))
-        raw = []
-    if len(raw) > MAX_ITEMS:
+    if isinstance(raw, list) and len(raw) > MAX_ITEMS:
         raise PortfolioError(
             [Problem("evidence", f"{len(raw):,} items; a portfolio holds at most {MAX_ITEMS:,}")]
         )
+    try:
+        parsed = _Document.model_validate(doc)
+    except ValidationError as exc:
+        errors = sorted(exc.errors(include_url=False), key=_order)
+        raise PortfolioError(Problem(location(e["loc"]), _message(e)) for e in errors) from None
     providers: dict[str, int] = {}
     items = []
-    for i, entry in enumerate(raw):
-        where = f"evidence[{i}]"
-        if not isinstance(entry, Mapping):
-            errors.append(Problem(where, "each item is an object"))
-            continue
-        for key in sorted(set(entry) - ITEM_KEYS):
-            errors.append(Problem(f"{where}.{key}", "unknown key"))
-        kind = entry.get("kind")
-        if kind not in KINDS:
-            errors.append(
-                Problem(f"{where}.kind", f"{kind!r} is not one of {', '.join(sorted(KINDS))}")
-            )
-            continue
-        day = _date(entry.get("date"), f"{where}.date", errors)
-        hours = _hours(entry.get("hours", 0), f"{where}.hours", errors)
-        status = entry.get("status", "attested" if kind == "rsc" else "verified")
-        if status not in STATUSES:
-            errors.append(Problem(f"{where}.status", f"{status!r} is not a ledger status"))
-        details = entry.get("details", {})
-        if not isinstance(details, Mapping):
-            errors.append(Problem(f"{where}.details", "details is an object"))
-            details = {}
+    for i, item in enumerate(parsed.evidence):
+        details = item.details
         provider_id = None
-        provider = entry.get("provider")
-        if provider is not None:
-            provider_id = providers.setdefault(str(provider), len(providers) + 1)
-            details = {"provider_name": str(provider), **details}
-        if kind == "work":
-            details, start = _work(details, f"{where}.details", errors, needs=day is None)
-            if entry.get("date") is None and start is not None:
-                errors[:] = [e for e in errors if e.where != f"{where}.date"]
-                day = start
-        if day is None:
-            continue
+        if item.provider is not None:
+            provider_id = providers.setdefault(str(item.provider), len(providers) + 1)
+            details = {"provider_name": str(item.provider), **details}
+        status = item.status
+        if status is _DEFAULT:
+            status = "attested" if item.kind == "rsc" else "verified"
         items.append(
             EvidenceItem(
                 id=i + 1,
-                kind=kind,
-                date=day,
+                kind=item.kind,
+                date=item.day(),
                 status=status,
-                hours=hours,
-                areas=_strings(entry.get("areas"), f"{where}.areas", errors),
-                tags=_strings(entry.get("tags"), f"{where}.tags", errors),
+                hours=item.hours,
+                areas=item.areas,
+                tags=item.tags,
                 provider_id=provider_id,
-                details=dict(details),
-                label=str(entry.get("label", "")),
+                details=details,
+                label=str(item.label),
             )
         )
-    if errors:
-        raise PortfolioError(errors)
-    return Portfolio(tuple(items), category, as_of)
+    return Portfolio(tuple(items), parsed.category, parsed.as_of)
 
 
 def parse_portfolio_text(text: str) -> Portfolio:
