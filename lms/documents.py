@@ -46,7 +46,14 @@ def _at(mark: Any) -> str:
 
 
 class _BoundedLoader(yaml.SafeLoader):
-    """SafeLoader that refuses anchors, aliases and oversized documents while composing."""
+    """SafeLoader that refuses anchors, aliases and oversized documents while composing, and
+    names an impossible date (2025-02-30) at its place instead of failing."""
+
+    def construct_real_timestamp(self, node: Any) -> Any:
+        try:
+            return self.construct_yaml_timestamp(node)
+        except ValueError:
+            raise DocumentError(_at(node.start_mark), f"{node.value} is not a real date.") from None
 
     def __init__(self, text: str, max_nodes: int, max_depth: int, max_text: int) -> None:
         super().__init__(text)
@@ -90,6 +97,11 @@ class _BoundedLoader(yaml.SafeLoader):
             return super().compose_node(parent, index)
         finally:
             self._depth -= 1
+
+
+_BoundedLoader.add_constructor(
+    "tag:yaml.org,2002:timestamp", _BoundedLoader.construct_real_timestamp
+)
 
 
 def load_yaml(

@@ -5,6 +5,7 @@ lms.documents, so each entry point refuses the same documents."""
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 
 import pytest
@@ -165,3 +166,27 @@ def test_moodle_csv_json_cell_too_deep_is_a_line_error_not_a_crash():
         load_moodle_csv(io.BytesIO(out.getvalue().encode()))
     assert "line 2, Scale configuration" in str(caught.value)
     assert "deeper than" in str(caught.value)
+
+
+def test_an_impossible_yaml_date_is_a_problem_at_its_line_not_a_crash():
+    from lms.documents import DocumentError, load_yaml
+
+    with pytest.raises(DocumentError) as caught:
+        load_yaml("name: Rules\neffective: 2025-13-01\n")
+    assert caught.value.where == "line 2, column 12"
+    assert "2025-13-01 is not a real date" in caught.value.message
+    assert load_yaml("effective: 2025-12-01\n") == {"effective": dt.date(2025, 12, 1)}
+
+
+def test_the_planner_refuses_a_yaml_portfolio_with_an_impossible_date(app, client, make_user, auth):
+    from competencies.rulesets import install_defaults
+
+    install_defaults()
+    make_user("planner@example.test")
+    auth.login("planner@example.test")
+    portfolio = "evidence:\n  - kind: training\n    date: 2025-02-30\n    hours: 3\n"
+    response = client.post(
+        "/competencies/planner", data={"category": "IMHS", "portfolio": portfolio}
+    )
+    assert response.status_code == 400
+    assert "2025-02-30 is not a real date" in response.get_data(as_text=True)
