@@ -8,7 +8,7 @@ from typing import Any, Literal
 from flask import jsonify, request
 from pydantic import BaseModel, Field, ValidationError
 
-from competencies import figures, readiness
+from competencies import figures, readiness, readiness_access
 from competencies.blueprint import api
 from competencies.pathways import evaluate_pathways
 from lms.api import ApiError, operation
@@ -109,7 +109,7 @@ def _query() -> ReadinessQuery:
     tags=("competencies",),
 )
 def clinician_readiness(user_id: int):
-    found = readiness.viewable_pathways(current_actor(), user_id)
+    found = readiness_access.viewable_pathways(current_actor(), user_id)
     if found is None:
         raise ApiError(404, "There is no clinician with this id you may see.")
     clinician, pathways = found

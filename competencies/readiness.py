@@ -1,4 +1,4 @@
-"""Readiness of many clinicians at once: the association report, its buckets and who may see it.
+"""Readiness of many clinicians at once: the association report and keeping its rows current.
 
 The report loads every open pathway of an association with names, agencies and its kept row
 (`competencies.standing`) in one query, plus one for their rule sets. Rows still current are used
@@ -8,7 +8,9 @@ the next reports until the first day the row could change with no ledger write (
 `valid_until`: what `competencies.holds` finds in the evaluation, the day the row would turn
 stalled or due within 3 months, a clinician's evidence dated ahead, the association's next
 rule-set edition). A fixed number of queries per chunk, whatever the number of clinicians.
-Nothing here touches the request.
+Nothing here touches the request. What one row says (its bucket, flags, projected date and how
+long it holds) is `competencies.readiness_rows`; who may see whose readiness,
+`competencies.readiness_access`.
 """
 
 from __future__ import annotations
@@ -18,32 +20,21 @@ import json
 import math
 import time
 from dataclasses import dataclass, field
-from typing import NamedTuple
 
 import peewee as pw
 
-from competencies import figures, holds, standing
-from competencies.evaluator import Result, add_months, missing_tasks
+from competencies import standing
 from competencies.models import Evidence, Pathway, RuleSet, Standing
-from competencies.pathways import OPEN_STATUSES, Evaluation, evaluate_pathways
+from competencies.pathways import OPEN_STATUSES, evaluate_pathways
 from competencies.phrasing import YOU as _YOU
 from competencies.phrasing import about
-from competencies.rulesets import LIGHT, bound_rule_set
+from competencies.readiness_rows import BUCKETS, Row, row_values
+from competencies.rulesets import LIGHT
 from lms import jobs
 from lms.db import db
 from lms.errors import ServiceError
 from lms.models import Agency, Association, Membership, User
-from lms.permissions import Actor
 
-READY, SOON, ON_TRACK, AT_RISK, STALLED = (
-    "ready",
-    "within 3 months",
-    "on track",
-    "at risk",
-    "stalled",
-)
-BUCKETS = (READY, SOON, ON_TRACK, AT_RISK, STALLED)
-BUCKET_LABELS = {b: b[0].upper() + b[1:] for b in BUCKETS}
 SORTS = {
     "name": "Name (A–Z)",
     "-name": "Name (Z–A)",
@@ -55,41 +46,10 @@ SORTS = {
     "-category": "Category (Z–A)",
 }
 MAX_PER_PAGE = 200
-SOON_MONTHS = 3  # "within 3 months" of the report date
-PLAN_MONTHS = 24  # a pathway is planned to take two years from its start
-IDLE_MONTHS = 6  # no evidence dated in this many months: stalled
-# Forecast warnings of a requirement with nothing recent to set a pace: the row is stalled.
-NO_PACE_WARNINGS = ("No training", "No recent", "No eligible")
 
 
 class ReportError(ServiceError, ValueError):
     """A report cannot be built as asked; `field` names the parameter at fault."""
-
-
-class Row(NamedTuple):
-    """One open pathway in the report: who, where, how far, when, and what to watch (a named
-    tuple: a report of 10,000 rows builds them all)."""
-
-    pathway_id: int
-    clinician_id: int
-    name: str
-    email: str
-    agency_id: int | None
-    agency: str
-    category: str
-    category_name: str
-    started_on: dt.date
-    progress: float
-    ready: bool
-    projected: dt.date | None
-    status: str
-    flags: tuple[str, ...]
-    last_evidence_on: dt.date | None
-
-    @property
-    def percent(self) -> int:
-        """Return the progress as a whole percentage, never 100 before every rule is met."""
-        return figures.percent(self.progress, self.ready)
 
 
 @dataclass(frozen=True)
@@ -107,101 +67,6 @@ class Report:
     per_page: int
     sort: str
     categories: list[tuple[str, str]] = field(default_factory=list)  # (code, name) in scope
-
-
-def bucket(
-    *,
-    ready: bool,
-    projected: dt.date | None,
-    started_on: dt.date,
-    warnings: tuple[str, ...],
-    last_evidence_on: dt.date | None,
-    as_of: dt.date,
-) -> str:
-    """Return the status bucket of one pathway.
-
-    Precedence: ready; stalled (no evidence dated in the last 6 months, or a requirement with
-    no recent pace at all); at risk when the forecast warns (a pace too slow to make it gives
-    no date, and its warning says so); within 3 months; on track (projected within two years
-    of the start); otherwise at risk (the flag gives the projected date).
-    """
-    if ready:
-        return READY
-    idle = last_evidence_on is None or last_evidence_on <= add_months(as_of, -IDLE_MONTHS)
-    no_pace = any(w.startswith(NO_PACE_WARNINGS) for w in warnings)
-    if idle or (projected is None and (no_pace or not warnings)):
-        return STALLED
-    if warnings:
-        return AT_RISK
-    if projected <= add_months(as_of, SOON_MONTHS):
-        return SOON
-    if projected <= add_months(started_on, PLAN_MONTHS):
-        return ON_TRACK
-    return AT_RISK
-
-
-def paced_date(result: Result, as_of: dt.date) -> dt.date | None:
-    """Return when the paced requirements will be met, leaving out steps that only need an
-    action (sign, ask for a reference, sit the exam): those show as a flag instead, so a
-    clinician who is moving is not counted as stalled for a missing signature."""
-    fc = result.forecast
-    if fc is None:
-        return None
-    if fc.ready_date is not None:
-        return fc.ready_date
-    open_paths = set(_open_leaf_paths(result))
-    dates = []
-    for leaf in fc.leaves:
-        if leaf.path not in open_paths or leaf.status in ("met", "needs_action"):
-            continue
-        if leaf.date is None:
-            return None  # a requirement with no pace at all
-        dates.append(leaf.date)
-    return max(dates, default=as_of)
-
-
-def _open_leaf_paths(result: Result):
-    """Yield the paths of unmet leaves that still matter (not under a met alternative)."""
-    if result.met:
-        return
-    if not result.children:
-        yield result.path
-        return
-    kids = result.children
-    if result.type == "any_of":  # the evaluator follows its best alternative
-        kids = (max(kids, key=lambda k: (k.met, k.progress)),)
-    for child in kids:
-        yield from _open_leaf_paths(child)
-
-
-def _flags(result: Result, status: str, last_evidence_on: dt.date | None, as_of: dt.date):
-    """Return short flags: forecast warnings up to their first colon, and why a row stalls."""
-    if status == READY:
-        return ()
-    fc = result.forecast
-    flags = [w.split(": ", 1)[0] for w in (fc.warnings if fc else ())]
-    if fc is not None and fc.ready_date is None:
-        open_paths = set(_open_leaf_paths(result))
-        acts = [f.label for f in fc.leaves if f.status == "needs_action" and f.path in open_paths]
-        if acts:
-            flags.append("Needs action: " + ", ".join(dict.fromkeys(acts)))
-    if last_evidence_on is None:
-        flags.append("No evidence yet")
-    elif last_evidence_on <= add_months(as_of, -IDLE_MONTHS):
-        flags.append(f"No evidence since {last_evidence_on.isoformat()}")
-    return tuple(dict.fromkeys(flags))
-
-
-def why_flags(
-    status: str, *, projected: dt.date | None, started_on: dt.date, flags: tuple[str, ...]
-) -> tuple[str, ...]:
-    """Return the flag that says why a row is at risk or stalled when no other flag does."""
-    if status == AT_RISK and not flags and projected is not None:
-        plan = add_months(started_on, PLAN_MONTHS)
-        return (f"Projected {projected.isoformat()}, after the two-year plan ({plan.isoformat()})",)
-    if status == STALLED and not flags:
-        return ("No pace to project a date from",)
-    return ()
 
 
 def _scope(
@@ -307,105 +172,6 @@ def _next_edition(association: Association, as_of: dt.date) -> dt.date | None:
     return _date(day)
 
 
-ONE_DAY = dt.timedelta(days=1)
-
-
-def _first_day(turns, guess: dt.date, as_of: dt.date) -> dt.date:
-    """Return the first day after `as_of` on which `turns(day)` holds, searching from a week
-    before `guess` (`turns` is false before it and stays true once true)."""
-    day = max(as_of + ONE_DAY, guess - dt.timedelta(days=7))
-    while not turns(day):
-        day += ONE_DAY
-    return day
-
-
-def row_holds_until(
-    *,
-    evaluation_holds: dt.date,
-    ready: bool,
-    projected: dt.date | None,
-    last_evidence_on: dt.date | None,
-    evidence_ahead: dt.date | None,
-    next_edition: dt.date | None,
-    as_of: dt.date,
-    status: str,
-) -> dt.date:
-    """Return the first day after `as_of` on which a report row could change with no ledger
-    write: the evaluation's own (`holds.holds_until`), the day it would turn stalled (and
-    flagged "no evidence since") or due within 3 months, evidence dated ahead coming into the
-    count, the next rule-set edition. A stalled row's projected date changes nothing."""
-    days = [evaluation_holds, evidence_ahead, next_edition]
-    if ready:
-        return min(d for d in days if d is not None and d > as_of)
-    last = last_evidence_on
-    if last is not None and last > add_months(as_of, -IDLE_MONTHS):
-        days.append(
-            _first_day(
-                lambda d: last <= add_months(d, -IDLE_MONTHS), add_months(last, IDLE_MONTHS), as_of
-            )
-        )
-    if projected is not None and status != STALLED:
-        if projected <= as_of:
-            days.append(as_of + ONE_DAY)  # "projected today" must not show a day gone by
-        elif projected > add_months(as_of, SOON_MONTHS):
-            days.append(
-                _first_day(
-                    lambda d: projected <= add_months(d, SOON_MONTHS),
-                    add_months(projected, -SOON_MONTHS),
-                    as_of,
-                )
-            )
-    return min(d for d in days if d is not None and d > as_of)
-
-
-def _evaluated(
-    ev: Evaluation,
-    dates: tuple[dt.date | None, dt.date | None],
-    next_edition: dt.date | None,
-    as_of: dt.date,
-) -> dict:
-    """Return the values of a report row that come from evaluating the pathway, with the first
-    day they no longer hold; `dates` are the clinician's latest evidence date and the earliest
-    one dated ahead."""
-    p, result = ev.pathway, ev.result
-    last, ahead = dates
-    fc = result.forecast
-    projected = paced_date(result, as_of)
-    ready = bool(result.ready)
-    status = bucket(
-        ready=ready,
-        projected=projected,
-        started_on=p.started_on,
-        warnings=fc.warnings if fc else (),
-        last_evidence_on=last,
-        as_of=as_of,
-    )
-    projected = None if ready else projected
-    evaluation_holds = holds.holds_until(
-        bound_rule_set(p.rule_set), p.category, ev.summary, result, as_of
-    )
-    return {
-        "valid_until": row_holds_until(
-            evaluation_holds=evaluation_holds,
-            ready=ready,
-            projected=projected,
-            last_evidence_on=last,
-            evidence_ahead=ahead,
-            next_edition=next_edition,
-            as_of=as_of,
-            status=status,
-        ),
-        "progress": result.progress,
-        "ready": ready,
-        "projected": projected,
-        "status": status,
-        "flags": (flags := _flags(result, status, last, as_of))
-        + why_flags(status, projected=projected, started_on=p.started_on, flags=flags),
-        "category_name": result.category_name or p.category,
-        "last_evidence_on": last,
-    }
-
-
 def _row(raw: tuple, progress, ready, projected, status, flags, category_name, last) -> Row:
     """Return the report row of a scope row, given the values kept or evaluated for it (in the
     order of `standing.KEPT_COLUMNS[standing.VALUES:]`)."""
@@ -490,7 +256,7 @@ def _evaluate(
         fresh = []
         for (raw, expected), ev in zip(chunk, evaluate_pathways(pathways, as_of), strict=True):
             p = ev.pathway
-            values = _evaluated(ev, dates.get(p.clinician_id, (None, None)), edition, as_of)
+            values = row_values(ev, dates.get(p.clinician_id, (None, None)), edition, as_of)
             rows.append(_row(raw, *(values[name] for name in values_of)))
             if p.id in generations:
                 fresh.append((p.id, generations[p.id], expected, values))
@@ -661,107 +427,3 @@ def association_report(
         sort=sort,
         categories=sorted(names.items()),
     )
-
-
-def agencies_of(association: Association) -> list[tuple[int, str]]:
-    """Return the association's agencies as (id, name), by name."""
-    return list(
-        Agency.select(Agency.id, Agency.name)
-        .where(Agency.association == association.id)
-        .order_by(Agency.name)
-        .tuples()
-    )
-
-
-def managed_agencies(user: User, association_id: int | None = None) -> list[Agency]:
-    """Return the agencies a user manages (agency_manager memberships with an agency)."""
-    query = (
-        Agency.select(Agency, Association)
-        .join(Membership, on=(Membership.agency == Agency.id))
-        .switch(Agency)
-        .join(Association)
-        .where(
-            (Membership.user == user.id)
-            & (Membership.role == "agency_manager")
-            & (Membership.association == Agency.association)
-        )
-        .order_by(Association.name, Agency.name)
-    )
-    if association_id is not None:
-        query = query.where(Agency.association == association_id)
-    return list(query)
-
-
-def viewable_pathways(actor: Actor, clinician_id: int) -> tuple[User, list[Pathway]] | None:
-    """Return a clinician and the open pathways the actor may see, or None (answer 404).
-
-    Allowed: the clinician themself; a holder of competencies:view_readiness in the
-    pathway's association (reviewer, coordinator, admin); the manager of the clinician's
-    agency. An API token sees only its own association.
-    """
-    clinician = User.get_or_none(User.id == clinician_id)
-    if clinician is None:
-        return None
-    memberships = list(
-        Membership.select(Membership.association, Membership.agency)
-        .where((Membership.user == clinician.id) & (Membership.role == "clinician"))
-        .tuples()
-    )
-    allowed = set()
-    for association_id, agency_id in memberships:
-        token = actor.token
-        if token is not None and token.association_id not in (None, association_id):
-            continue  # an association's token sees that association only; an admin's, all
-        if actor.user.id == clinician.id:
-            allowed.add(association_id)
-        elif actor.can("competencies:view_readiness", association_id):
-            allowed.add(association_id)
-        elif (
-            agency_id is not None
-            and actor.can("competencies:view_staff", association_id)
-            and agency_id in {a.id for a in managed_agencies(actor.user, association_id)}
-        ):
-            allowed.add(association_id)
-    if not allowed:
-        return None
-    pathways = list(
-        Pathway.select(Pathway, *LIGHT, Association)
-        .join(RuleSet)
-        .switch(Pathway)
-        .join(Association)
-        .where(
-            (Pathway.clinician == clinician.id)
-            & Pathway.status.in_(OPEN_STATUSES)
-            & Pathway.association.in_(sorted(allowed))
-        )
-        .order_by(Pathway.started_on, Pathway.id)
-    )
-    return clinician, pathways
-
-
-def evaluation_detail(ev: Evaluation) -> dict:
-    """Return what the read-only clinician page shows for one evaluated pathway."""
-    items = {item.id: item for item in ev.summary.items}
-    open_paths = set(_open_leaf_paths(ev.result))
-    not_counted = []
-    for nc in ev.result.all_not_counted():
-        item = items.get(nc.evidence_id)
-        not_counted.append(
-            {
-                "reason": nc.reason,
-                "label": item.label if item else "",
-                "date": item.date if item else None,
-            }
-        )
-    return {
-        "pathway": ev.pathway,
-        "result": ev.result,
-        "missing": list(missing_tasks(ev.result)),
-        "not_counted": not_counted,
-        "forecast": ev.result.forecast,
-        "forecast_leaves": [
-            f
-            for f in (ev.result.forecast.leaves if ev.result.forecast else ())
-            if f.path in open_paths
-        ],
-    }

@@ -9,7 +9,7 @@ from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField
 from wtforms.validators import Length, Optional
 
-from competencies import readiness
+from competencies import readiness, readiness_access, readiness_rows
 from competencies.blueprint import bp
 from competencies.pathways import evaluate_pathways
 from competencies.rulesets import bound_rule_set, rule_sets_for
@@ -58,7 +58,10 @@ def _filter_form(report_categories, agencies, with_agency: bool) -> FilterForm:
         [("", "All agencies"), *((str(i), n) for i, n in agencies)] if with_agency else [("", "")]
     )
     form.status.choices = choices(
-        [("", "Any status"), *((b, readiness.BUCKET_LABELS[b]) for b in readiness.BUCKETS)]
+        [
+            ("", "Any status"),
+            *((b, readiness_rows.BUCKET_LABELS[b]) for b in readiness_rows.BUCKETS),
+        ]
     )
     form.sort.choices = choices(readiness.SORTS.items())
     return form
@@ -130,7 +133,7 @@ def _params(form: FilterForm, association: Association | None, **extra) -> dict:
 @require(VIEW)
 def readiness_page():
     association, options = _report_association()
-    form = _filter_form(_categories(association), readiness.agencies_of(association), True)
+    form = _filter_form(_categories(association), readiness_access.agencies_of(association), True)
     report = _build(association, form)
     keep = association if len(options) > 1 else None
     return render_template(
@@ -144,7 +147,7 @@ def readiness_page():
         csv_endpoint="competencies.readiness_csv",
         title=f"Readiness · {association.name}",
         agency=None,
-        labels=readiness.BUCKET_LABELS,
+        labels=readiness_rows.BUCKET_LABELS,
         sorts=readiness.SORTS,
     ), (400 if form.errors else 200)
 
@@ -160,7 +163,7 @@ def _csv(report: readiness.Report, stem: str) -> Response:
             r.percent,
             "yes" if r.ready else "no",
             r.projected.isoformat() if r.projected else "",
-            readiness.BUCKET_LABELS[r.status],
+            readiness_rows.BUCKET_LABELS[r.status],
             "; ".join(r.flags),
             r.last_evidence_on.isoformat() if r.last_evidence_on else "",
         )
@@ -178,7 +181,7 @@ def _csv(report: readiness.Report, stem: str) -> Response:
 @require(VIEW)
 def readiness_csv():
     association, _ = _report_association()
-    form = _filter_form(_categories(association), readiness.agencies_of(association), True)
+    form = _filter_form(_categories(association), readiness_access.agencies_of(association), True)
     report = _build(association, form, per_page=readiness.MAX_PER_PAGE)
     if form.errors:
         abort(400)
@@ -189,7 +192,9 @@ def _managed_agency():
     """Return the agency the current manager follows (query `association` picks among several)."""
     user = current_actor().user
     agencies = [
-        a for a in readiness.managed_agencies(user) if current_actor().can(STAFF, a.association_id)
+        a
+        for a in readiness_access.managed_agencies(user)
+        if current_actor().can(STAFF, a.association_id)
     ]
     if request.args.get("association"):
         chosen = acting_association(STAFF).id
@@ -220,7 +225,7 @@ def staff():
         csv_endpoint="competencies.staff_csv",
         title=f"Staff readiness · {agency.name}",
         agency=agency,
-        labels=readiness.BUCKET_LABELS,
+        labels=readiness_rows.BUCKET_LABELS,
         sorts=readiness.SORTS,
     ), (400 if form.errors else 200)
 
@@ -241,12 +246,12 @@ def staff_csv():
 @bp.route("/clinicians/<int:user_id>/readiness")
 @require()
 def clinician_readiness(user_id: int):
-    found = readiness.viewable_pathways(current_actor(), user_id)
+    found = readiness_access.viewable_pathways(current_actor(), user_id)
     if found is None:
         abort(404)
     clinician, pathways = found
     today = dt.date.today()
-    views = [readiness.evaluation_detail(ev) for ev in evaluate_pathways(pathways, today)]
+    views = [readiness_rows.evaluation_detail(ev) for ev in evaluate_pathways(pathways, today)]
     back = None
     actor = current_actor()
     if actor.can(VIEW):

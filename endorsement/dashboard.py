@@ -11,7 +11,8 @@ import peewee as pw
 
 from competencies.charts import StackedChart, stacked_bars
 from competencies.models import Endorsement
-from competencies.readiness import BUCKET_LABELS, BUCKETS, association_report
+from competencies.readiness import association_report
+from competencies.readiness_rows import BUCKET_LABELS, BUCKETS
 from endorsement.applications import STATUS_WORDS
 from endorsement.models import Application, Renewal, Review
 from lms.models import Association, User

@@ -62,7 +62,7 @@ def test_each_clinician_lands_in_the_right_bucket(cohort, association):
     ],
 )
 def test_bucket_rules(projected_days, started_days, warnings, last_days, expected):
-    from competencies.readiness import bucket
+    from competencies.readiness_rows import bucket
 
     as_of = dt.date(2026, 6, 15)
     assert (
@@ -87,7 +87,7 @@ def test_bucket_rules(projected_days, started_days, warnings, last_days, expecte
 
 
 def test_bucket_boundary_three_months_is_within():
-    from competencies.readiness import bucket
+    from competencies.readiness_rows import bucket
 
     as_of = dt.date(2026, 1, 31)
     args = dict(ready=False, started_on=as_of, warnings=(), last_evidence_on=as_of, as_of=as_of)

@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from competencies import readiness
+from competencies import readiness, readiness_rows
 from competencies.phrasing import about
 from lms.models import Association
 
@@ -25,16 +25,18 @@ def report(runner):
 
 
 def test_every_row_at_risk_or_stalled_says_why_in_its_flags(report):
-    assert any(r.status in (readiness.AT_RISK, readiness.STALLED) for r in report.matching)
+    assert any(
+        r.status in (readiness_rows.AT_RISK, readiness_rows.STALLED) for r in report.matching
+    )
     for row in report.matching:
-        if row.status == readiness.READY:
+        if row.status == readiness_rows.READY:
             assert row.flags == ()
             continue
-        if row.status in (readiness.AT_RISK, readiness.STALLED):
+        if row.status in (readiness_rows.AT_RISK, readiness_rows.STALLED):
             assert row.flags, f"{row.name} is {row.status} without a flag saying why"
-        if row.status == readiness.STALLED:
+        if row.status == readiness_rows.STALLED:
             assert any(STALLED_FLAGS.match(f) for f in row.flags), (row.name, row.flags)
-        if row.status == readiness.AT_RISK:
+        if row.status == readiness_rows.AT_RISK:
             assert not any(f.startswith("No evidence") for f in row.flags), row.flags
 
 
@@ -51,7 +53,7 @@ def test_flags_name_the_clinician_not_you(report):
 
 def test_a_row_past_the_two_year_plan_is_at_risk_and_says_so():
     as_of = dt.date(2026, 6, 1)
-    status = readiness.bucket(
+    status = readiness_rows.bucket(
         ready=False,
         projected=dt.date(2028, 3, 1),
         started_on=dt.date(2025, 1, 1),
@@ -59,8 +61,8 @@ def test_a_row_past_the_two_year_plan_is_at_risk_and_says_so():
         last_evidence_on=dt.date(2026, 5, 1),
         as_of=as_of,
     )
-    assert status == readiness.AT_RISK
-    why = readiness.why_flags(
+    assert status == readiness_rows.AT_RISK
+    why = readiness_rows.why_flags(
         status, projected=dt.date(2028, 3, 1), started_on=dt.date(2025, 1, 1), flags=()
     )
     assert why == ("Projected 2028-03-01, after the two-year plan (2027-01-01)",)
@@ -94,7 +96,7 @@ def test_phrasing_for_the_coordinator():
 )
 def test_no_projected_date_is_stalled_only_without_a_pace(warnings, expected):
     as_of = dt.date(2026, 6, 1)
-    status = readiness.bucket(
+    status = readiness_rows.bucket(
         ready=False,
         projected=None,
         started_on=dt.date(2025, 1, 1),

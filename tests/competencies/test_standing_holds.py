@@ -97,7 +97,7 @@ def test_a_node_type_may_answer_for_itself(rules, monkeypatch):
 
 
 def test_the_report_thresholds_stale_the_row_when_its_bucket_turns():
-    from competencies.readiness import row_holds_until
+    from competencies.readiness_rows import row_holds_until
 
     common = {"evidence_ahead": None, "next_edition": None, "as_of": D, "status": "on track"}
     far = dt.date(2026, 4, 1)
