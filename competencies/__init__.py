@@ -8,6 +8,7 @@ from competencies import (  # noqa: F401
     views_frameworks,
     views_planner,
     views_readiness,
+    views_rules,
 )
 from competencies import cli as _cli  # noqa: F401
 from competencies import cli_frameworks as _cli_frameworks  # noqa: F401

@@ -7,12 +7,12 @@ from pathlib import Path
 import click
 
 from competencies.blueprint import cli
+from competencies.framework_files import FORMATS, detect_format, read_framework, read_rule_set
 from competencies.frameworks import framework_doc, framework_for, save_framework
 from competencies.frameworks_io import FrameworkError, dump_framework, dump_moodle_csv
 from competencies.models import Framework
 from competencies.rules import RuleSetError
 from competencies.rulesets import RuleSetConflict, install_defaults, save_rule_set
-from competencies.views_frameworks import FORMATS, detect_format, read_framework, read_rule_set
 from lms.db import connection
 from lms.models import Association
 

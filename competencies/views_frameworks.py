@@ -1,22 +1,18 @@
-"""Pages of frameworks and rule sets: browse, export, import with a preview, edit, upload."""
+"""Pages of frameworks: browse, export, import with a preview, a CSV template, edit an area.
+
+Rule-set pages are `views_rules`; reading the files, `framework_files`.
+"""
 
 from __future__ import annotations
 
 import base64
 import binascii
-import html
-import json
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from io import BytesIO
-from pathlib import PurePath
 from typing import Any
 
-import nh3
 import peewee as pw
-import yaml
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import HiddenField, SelectField, SelectMultipleField, StringField, SubmitField
@@ -25,7 +21,18 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from competencies import rules
 from competencies.blueprint import bp
-from competencies.frameworks import area_infos, framework_doc, save_framework, visible_frameworks
+from competencies.framework_files import (
+    FORM_FIELD_BYTES,
+    FORMAT_LABELS,
+    FORMATS,
+    MAX_UPLOAD_BYTES,
+    detect_format,
+    download,
+    plain_text,
+    read_framework,
+    read_upload,
+)
+from competencies.frameworks import framework_doc, save_framework, visible_frameworks
 from competencies.frameworks_io import (
     MAX_TEXT_LENGTH,
     AreaDoc,
@@ -37,121 +44,17 @@ from competencies.frameworks_io import (
     dump_moodle_csv,
     framework_to_dict,
     load_framework,
-    load_moodle_csv,
 )
-from competencies.models import Area, Framework, RuleSet
-from competencies.nodes import NODE_TYPES
-from competencies.rulesets import RuleSetConflict, rule_sets_for, save_rule_set
-from competencies.types import Problem
+from competencies.models import Area, Framework
+from competencies.rulesets import rule_sets_for
 from lms.forms import choices
-from lms.inputs import control_line, describe, find_control, upload_limit
+from lms.inputs import upload_limit
 from lms.models import Association
 from lms.permissions import ALL, Actor, current_actor, ensure_in_association, require
 
-MAX_UPLOAD_BYTES = 2 * 1024 * 1024
-# The preview carries the upload back as base64 (4/3 of its size) in one multipart field.
-_FORM_FIELD_BYTES = MAX_UPLOAD_BYTES * 4 // 3 + 4096
 SHARED = "shared"
-FORMATS = ("json", "yaml", "moodle-csv")
-FORMAT_LABELS = {
-    "auto": "Detect from the file",
-    "json": "JSON (our format)",
-    "yaml": "YAML (our format)",
-    "moodle-csv": "Moodle CSV (tool_lpimportcsv)",
-}
 VIEW = "competencies:view_frameworks"
 MANAGE = "competencies:manage_frameworks"
-RULES = "competencies:manage_rules"
-
-
-# --------------------------------------------------------------------------- reading files
-
-
-def detect_format(filename: str, data: bytes) -> str:
-    """Return "json", "yaml" or "moodle-csv" from the file's extension, else its content."""
-    suffix = PurePath(filename or "").suffix.lower()
-    if suffix == ".json":
-        return "json"
-    if suffix in (".yaml", ".yml"):
-        return "yaml"
-    if suffix == ".csv":
-        return "moodle-csv"
-    head = data[:4096].lstrip(b"\xef\xbb\xbf \t\r\n")
-    if head.startswith((b"{", b"[")):
-        return "json"
-    first_line = head.split(b"\n", 1)[0].lower()
-    if b"," in first_line and b"parent" in first_line and b"number" in first_line:
-        return "moodle-csv"
-    return "yaml"
-
-
-def _control_characters(text: str, parsed: Any) -> tuple[str, str] | None:
-    """Return (where, message) for a control character in a document, or None.
-
-    No name, id or description means one, and PostgreSQL cannot store NUL: a literal one is
-    named by its line, one written as an escape (JSON "\\u0000") by its path.
-    """
-    found = control_line(text)
-    if found is not None:
-        return f"line {found[0]}", describe(found[1])
-    escaped = find_control(parsed, brackets=True)
-    if escaped is not None:
-        return escaped[0], describe(escaped[1])
-    return None
-
-
-def read_framework(data: bytes, fmt: str) -> FrameworkDoc:
-    """Parse a framework file of the given format; raise FrameworkError naming every problem."""
-    if len(data) > MAX_UPLOAD_BYTES:
-        raise FrameworkError(
-            [FieldError("(file)", f"is {len(data):,} bytes; at most {MAX_UPLOAD_BYTES:,}")]
-        )
-    if fmt == "moodle-csv":
-        doc = load_moodle_csv(BytesIO(data))
-    elif fmt in ("json", "yaml"):
-        doc = load_framework(data, fmt=fmt)
-    else:
-        raise ValueError(f"unknown framework format {fmt!r}")
-    text = data.decode("utf-8", errors="replace")
-    problem = _control_characters(text, framework_to_dict(doc))
-    if problem is not None:
-        raise FrameworkError([FieldError(*problem)])
-    return doc
-
-
-def read_rule_set(data: bytes, filename: str) -> rules.RuleSet:
-    """Parse a JSON or YAML rule-set file; raise RuleSetError naming every problem."""
-    if len(data) > MAX_UPLOAD_BYTES:
-        raise rules.RuleSetError(
-            [Problem("(file)", f"is {len(data):,} bytes; at most {MAX_UPLOAD_BYTES:,}")]
-        )
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise rules.RuleSetError([Problem(f"byte {exc.start + 1}", "not valid UTF-8")]) from None
-    fmt = detect_format(filename, data)
-    if fmt == "moodle-csv":
-        raise rules.RuleSetError([Problem("(file)", "a rule set is a JSON or YAML document")])
-    parsed = rules.parse_rule_set_text(text, fmt)
-    problem = _control_characters(text, parsed.to_dict())
-    if problem is not None:
-        raise rules.RuleSetError([Problem(*problem)])
-    return parsed
-
-
-def plain_text(fragment: str) -> str:
-    """Return an HTML fragment as plain text (tags dropped); the page escapes it again."""
-    return html.unescape(nh3.clean(fragment or "", tags=set())).strip()
-
-
-def _download(data: bytes | str, name: str, mimetype: str) -> Response:
-    safe = re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-.") or "download"
-    body = data.encode("utf-8") if isinstance(data, str) else data
-    return Response(
-        body,
-        mimetype=mimetype,
-        headers={"Content-Disposition": f'attachment; filename="{safe}"'},
-    )
 
 
 # --------------------------------------------------------------------------- forms
@@ -177,13 +80,7 @@ class AreaForm(FlaskForm):
     submit = SubmitField("Save area")
 
 
-class RuleSetUploadForm(FlaskForm):
-    upload = FileField("Rule-set document (JSON or YAML, at most 2 MB)")
-    association = SelectField("For", validators=[DataRequired()])
-    submit = SubmitField("Check and publish")
-
-
-def _association_choices(actor: Actor, capability: str) -> list:
+def association_choices(actor: Actor, capability: str) -> list:
     """Return the associations the actor may write to; admins may also choose "shared"."""
     ids = actor.association_ids(capability)
     query = Association.select().order_by(Association.name)
@@ -195,24 +92,8 @@ def _association_choices(actor: Actor, capability: str) -> list:
     return choices(pairs)
 
 
-def _chosen_association(value: str) -> Association | None:
+def chosen_association(value: str) -> Association | None:
     return None if value == SHARED else Association.get_by_id(int(value))
-
-
-def _read_upload(field: Any) -> tuple[bytes, str] | None:
-    """Return (bytes, file name) of an uploaded file, or None with an error on the field."""
-    storage = field.data
-    if storage is None or not getattr(storage, "filename", ""):
-        field.errors.append("Choose a file to upload.")
-        return None
-    data = storage.stream.read(MAX_UPLOAD_BYTES + 1)
-    if len(data) > MAX_UPLOAD_BYTES:
-        field.errors.append(f"The file is larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB.")
-        return None
-    if not data.strip():
-        field.errors.append("The file is empty.")
-        return None
-    return data, storage.filename
 
 
 # --------------------------------------------------------------------------- frameworks
@@ -343,9 +224,9 @@ def framework_export(framework_id: int, fmt: str):
     doc = framework_doc(row)
     stem = f"{doc.idnumber}-{doc.version}" if doc.version else doc.idnumber
     if fmt == "csv":
-        return _download(dump_moodle_csv(doc), f"{stem}.csv", "text/csv")
+        return download(dump_moodle_csv(doc), f"{stem}.csv", "text/csv")
     mimetype = "application/json" if fmt == "json" else "application/yaml"
-    return _download(dump_framework(doc, fmt), f"{stem}.{fmt}", mimetype)
+    return download(dump_framework(doc, fmt), f"{stem}.{fmt}", mimetype)
 
 
 def _decode_carried(form: ImportForm) -> tuple[bytes, str] | None:
@@ -379,7 +260,7 @@ _TEMPLATE_FRAMEWORK = {
 def framework_template():
     """A Moodle competency-framework CSV of one domain and one area, to fill in."""
     doc = load_framework(_TEMPLATE_FRAMEWORK)
-    return _download(dump_moodle_csv(doc), "framework-template.csv", "text/csv")
+    return download(dump_moodle_csv(doc), "framework-template.csv", "text/csv")
 
 
 @bp.route("/frameworks/import", methods=["GET", "POST"])
@@ -387,14 +268,14 @@ def framework_template():
 @require(MANAGE)
 def framework_import():
     actor = current_actor()
-    request.max_form_memory_size = _FORM_FIELD_BYTES
+    request.max_form_memory_size = FORM_FIELD_BYTES
     form = ImportForm()
-    form.association.choices = _association_choices(actor, MANAGE)
+    form.association.choices = association_choices(actor, MANAGE)
     errors: list[FieldError] = []
     doc = carried = fmt = None
     if form.validate_on_submit():
         saving = bool(form.save.data and form.content.data)
-        got = _decode_carried(form) if saving else _read_upload(form.upload)
+        got = _decode_carried(form) if saving else read_upload(form.upload)
         if got is not None:
             data, filename = got
             fmt = form.fmt.data if form.fmt.data in FORMATS else detect_format(filename, data)
@@ -404,7 +285,7 @@ def framework_import():
                 errors = exc.errors
             else:
                 if saving:
-                    association = _chosen_association(form.association.data)
+                    association = chosen_association(form.association.data)
                     saved = save_framework(doc, association=association, actor=actor.user)
                     flash(
                         f"Framework {saved.name} {saved.version} saved: "
@@ -497,137 +378,3 @@ def framework_area(framework_id: int, area_idnumber: str):
         area=area_row,
         form=form,
     ), (400 if form.errors else 200)
-
-
-# --------------------------------------------------------------------------- rule sets
-
-
-def _rule_set_query(actor: Actor):
-    ids = actor.association_ids(RULES)
-    if ids is ALL:
-        return RuleSet.select().order_by(RuleSet.effective.desc(), RuleSet.id.desc())
-    if len(ids) == 1:
-        return rule_sets_for(Association.get_by_id(ids[0]))
-    query = RuleSet.select().order_by(RuleSet.effective.desc(), RuleSet.id.desc())
-    return query.where(RuleSet.association.is_null() | RuleSet.association.in_(ids))
-
-
-@bp.route("/rules")
-@require(RULES)
-def rule_sets():
-    rows = list(_rule_set_query(current_actor()))
-    names = {
-        a.id: a.name
-        for a in Association.select().where(
-            Association.id.in_({r.association_id for r in rows if r.association_id})
-        )
-    }
-    items = [
-        {
-            "rule_set": r,
-            "owner": names.get(r.association_id, "Shared") if r.association_id else "Shared",
-            "categories": len((r.document or {}).get("categories", {})),
-        }
-        for r in rows
-    ]
-    return render_template("competencies/rules/list.html", items=items)
-
-
-def _rule_set_or_404(rule_set_id: int) -> RuleSet:
-    row = RuleSet.get_or_none(RuleSet.id == rule_set_id)
-    if row is None:
-        abort(404)
-    if row.association_id is not None:
-        ensure_in_association(current_actor(), RULES, row.association_id)
-    return row
-
-
-def describe_node(node: rules.Node, exam: rules.ExamRules, area_count: int | None) -> str:
-    """Return one requirement in plain words with its numbers (its type says them)."""
-    text = NODE_TYPES[node.type].describe(node, exam, area_count)
-    if node.params.get("label"):
-        text = f"{node.params['label']} — {text}"
-    return text
-
-
-def node_tree(node: rules.Node, exam: rules.ExamRules, area_count: int | None) -> dict[str, Any]:
-    """Return a requirement graph as nested {"text", "children"} for the page."""
-    return {
-        "text": describe_node(node, exam, area_count),
-        "children": [node_tree(c, exam, area_count) for c in node.children],
-    }
-
-
-@bp.route("/rules/<int:rule_set_id>")
-@require(RULES)
-def rule_set(rule_set_id: int):
-    row = _rule_set_or_404(rule_set_id)
-    parsed = rules.load_rule_set(row.document)
-    infos = area_infos(row.framework) if row.framework_id else None
-    categories = []
-    for code, cat in parsed.categories.items():
-        count = sum(code in a.categories for a in infos) if infos is not None else None
-        categories.append(
-            {
-                "code": code,
-                "category": cat,
-                "requires": node_tree(cat.requires, parsed.exam, count),
-                "renewal": node_tree(cat.renewal, parsed.exam, count) if cat.renewal else None,
-            }
-        )
-    return render_template(
-        "competencies/rules/detail.html",
-        row=row,
-        parsed=parsed,
-        categories=categories,
-        owner=row.association.name if row.association_id else "Shared",
-    )
-
-
-@bp.route("/rules/<int:rule_set_id>/export.<any(json, yaml):fmt>")
-@require(RULES)
-def rule_set_export(rule_set_id: int, fmt: str):
-    row = _rule_set_or_404(rule_set_id)
-    name = f"rules-{row.version}.{fmt}"
-    if fmt == "json":
-        text = json.dumps(row.document, indent=2, ensure_ascii=False) + "\n"
-        return _download(text, name, "application/json")
-    text = yaml.safe_dump(row.document, sort_keys=False, allow_unicode=True, width=100)
-    return _download(text, name, "application/yaml")
-
-
-@bp.route("/rules/upload", methods=["GET", "POST"])
-@upload_limit
-@require(RULES)
-def rule_set_upload():
-    actor = current_actor()
-    form = RuleSetUploadForm()
-    form.association.choices = _association_choices(actor, RULES)
-    errors: list[Problem] = []
-    if form.validate_on_submit():
-        got = _read_upload(form.upload)
-        if got is not None:
-            data, filename = got
-            try:
-                parsed = read_rule_set(data, filename)
-                row = save_rule_set(
-                    parsed.to_dict(),
-                    association=_chosen_association(form.association.data),
-                    actor=actor.user,
-                )
-            except rules.RuleSetError as exc:
-                errors = exc.errors
-            except RuleSetConflict as exc:
-                form.upload.errors.append(str(exc))
-            else:
-                flash(
-                    f"{row.name} {row.version} published; in force from {row.effective}.",
-                    "success",
-                )
-                return redirect(url_for("competencies.rule_set", rule_set_id=row.id))
-    return render_template(
-        "competencies/rules/upload.html",
-        form=form,
-        errors=errors,
-        max_mb=MAX_UPLOAD_BYTES // (1024 * 1024),
-    ), (400 if (form.errors or errors) else 200)
