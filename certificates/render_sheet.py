@@ -106,8 +106,15 @@ _KEPT_FLATE = _KeptFlate()
 
 
 def _keep_subsets(font: TTFont) -> TTFont:
-    """Make font reuse the subsets it has cut before (keyed by file and characters)."""
+    """Make font reuse the subsets it has cut before (keyed by file and characters).
+
+    reportlab maps every name registered for one face to the font object registered first for
+    it (`pdfmetrics.registerFont`), so this is applied to the object the name resolves to, once.
+    """
     face = font.face
+    if getattr(face, "_imh_kept", False):
+        return font
+    face._imh_kept = True
     cut = face.makeSubset
     filename = face.filename
 
@@ -137,7 +144,8 @@ def font_name(path: Path, where: str, issues: list[RenderIssue]) -> str:
             return ""
         name = "IMH-" + hashlib.sha256(key.encode()).hexdigest()[:12]
         try:
-            pdfmetrics.registerFont(_keep_subsets(TTFont(name, key)))
+            pdfmetrics.registerFont(TTFont(name, key))
+            _keep_subsets(pdfmetrics.getFont(name))
         except (TTFError, OSError) as exc:
             issues.append(RenderIssue(f"{where} ({path})", f"not a usable TrueType font: {exc}"))
             return ""

@@ -457,3 +457,24 @@ def test_kept_font_subsets_give_the_same_bytes_as_fresh_ones(monkeypatch) -> Non
     other = render_progress(samples.progress(holder_name="Ana Ğ Øster"))
     assert "Ana Ğ Øster" in _text(other)
     assert len(render_sheet._subsets._values) == 4  # new characters, new subsets
+
+
+def test_kept_subsets_hold_when_another_name_registered_the_font_first(monkeypatch) -> None:
+    """reportlab maps a second name for a face to the font registered first for it (the bench's
+    baseline registers the same files): the renderer still keeps its subsets."""
+    from reportlab.pdfbase import pdfmetrics
+
+    from certificates import render_sheet
+    from certificates.render import FontSet
+
+    monkeypatch.setattr(pdfmetrics, "_fonts", dict(pdfmetrics._fonts))
+    monkeypatch.setattr(pdfmetrics, "_dynFaceNames", {})
+    monkeypatch.setattr(render_sheet, "_font_names", {})
+    fonts = FontSet.default()
+    for n, path in enumerate((fonts.regular, fonts.bold)):
+        pdfmetrics.registerFont(TTFont(f"SomeoneElse{n}", str(path)))  # first, unkept
+    monkeypatch.setattr(render_sheet, "_subsets", render_sheet._Kept(4))
+    monkeypatch.setattr(render_sheet, "_compressed", render_sheet._Kept(4))
+    first = render_progress(samples.progress(), fonts=fonts)
+    assert len(render_sheet._subsets._values) == 2  # cut through the kept path
+    assert render_progress(samples.progress(), fonts=fonts) == first
