@@ -111,6 +111,4 @@ dict area id -> list of `UpcomingTraining`, soonest first.""",
 
 # Signals whose sender is the Flask app: the plugin loader connects receivers to them with the
 # app as sender. Receivers of the others run only while the app that loaded them is current.
-SENT_BY_APP = frozenset(
-    {demo_data, registry_links, evidence_files, task_pages, area_trainings}
-)
+SENT_BY_APP = frozenset({demo_data, registry_links, evidence_files, task_pages, area_trainings})
