@@ -20,6 +20,8 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
+from competencies.ledger import BULK_COLUMNS
+
 _registered: dict[str, str] = {}
 
 
@@ -128,24 +130,7 @@ COMPLETION_COLUMNS = (
     "provider",
     "reason",
 )
-EVIDENCE_COLUMNS = (
-    "clinician_id",
-    "association_id",
-    "kind",
-    "occurred_on",
-    "hours",
-    "status",
-    "areas",
-    "tags",
-    "provider_id",
-    "details",
-    "label",
-    "source",
-    "source_ref",
-    "void_reason",
-    "created_at",
-    "created_by_id",
-)
+EVIDENCE_COLUMNS = BULK_COLUMNS
 
 
 def driver_rows(
