@@ -43,8 +43,8 @@ def test_transcript_pathway_and_rsc_page_show_the_same_hours(page):
     login(page, "clinician")
     page.goto("/competencies/")
     pathway = page.inner_text("main")
-    training = _hours(pathway, r"Training ([\d.]+) of")
-    rsc = _hours(pathway, r"RSC ([\d.]+) of")
+    training = _hours(pathway, r"Training hours\s+([\d.]+) of")
+    rsc = _hours(pathway, r"Reflective supervision\s+([\d.]+) of")
     assert _hours(pathway, r"([\d.]+) h of counted training") == training
     assert _hours(pathway, r"and ([\d.]+) h of reflective supervision that counts") == rsc
     page.goto("/courses/transcript")
@@ -52,7 +52,7 @@ def test_transcript_pathway_and_rsc_page_show_the_same_hours(page):
     assert_accessible(page)
     page.goto("/supervision/")
     body = page.inner_text("main")
-    assert _hours(body, r"RSC ([\d.]+) of") == rsc
+    assert _hours(body, r"\(IMHS\)\s+([\d.]+) of") == rsc
     assert "No sessions yet" not in body
     assert page.locator("[data-rsc-row]").count() >= 13
 
