@@ -3,7 +3,9 @@
 from competencies import (  # noqa: F401
     api_readiness,
     demo,
+    evidence_documents,
     views_dashboard,
+    views_documents,
     views_endorsements,
     views_frameworks,
     views_planner,
@@ -16,7 +18,7 @@ from competencies.blueprint import api, bp, cli
 from competencies.capabilities import CAPABILITIES
 from competencies.models import MODELS
 from lms.plugins import NavItem, Plugin, Receiver
-from lms.signals import demo_data
+from lms.signals import demo_data, evidence_files
 
 
 def _init_app(app) -> None:
@@ -29,14 +31,17 @@ def _init_app(app) -> None:
 
 plugin = Plugin(
     name="competencies",
-    version=7,
+    version=8,
     blueprint=bp,
     models=MODELS,
     capabilities=CAPABILITIES,
     requires=(),
     cli=cli,
     api=api,
-    receivers=(Receiver(demo_data, demo.on_demo),),
+    receivers=(
+        Receiver(demo_data, demo.on_demo),
+        Receiver(evidence_files, evidence_documents.document_files),
+    ),
     home=(views_dashboard.home_panel,),
     nav=(
         NavItem("My pathway", "competencies.dashboard", "competencies:track_own", order=10),

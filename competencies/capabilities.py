@@ -38,6 +38,11 @@ CAPABILITIES = {
     "competencies:verify_evidence": Capability(
         "write", ("coordinator", "admin"), "Verify or reject evidence clinicians entered"
     ),
+    "competencies:view_evidence_files": Capability(
+        "read",
+        ("reviewer", "coordinator", "admin"),
+        "Open the documents clinicians of the association attached to their evidence",
+    ),
     "competencies:award": Capability(
         "write", ("coordinator", "admin"), "Award endorsements and record existing endorsees"
     ),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
     DateField,
@@ -15,6 +16,16 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from competencies.vocabulary import DOCUMENT_LABELS, EDUCATION_LABELS, WORK_LABELS
 from lms.forms import choices
+
+DOCUMENT_HELP = (
+    "A PDF, PNG or JPEG of at most 10 MB. Only you, and the staff of your association who "
+    "verify and review your record, can open it."
+)
+
+
+def document_field(label: str) -> FileField:
+    """The optional document of an education, work or membership item."""
+    return FileField(label, description="Optional. " + DOCUMENT_HELP)
 
 
 class GoalForm(FlaskForm):
@@ -50,6 +61,7 @@ class WorkForm(FlaskForm):
         "Families with infants or young children served",
         validators=[Optional(), NumberRange(min=0, max=100_000)],
     )
+    document = document_field("Document (e.g. a letter from the employer)")
     check = SubmitField("Check whether it counts")
     submit = SubmitField("Add work experience")
 
@@ -58,6 +70,7 @@ class EducationForm(FlaskForm):
     level = SelectField("Degree or credential", choices=choices(EDUCATION_LABELS.items()))
     label = StringField("Field and institution", validators=[DataRequired(), Length(max=200)])
     occurred_on = DateField("Awarded on", validators=[DataRequired()])
+    document = document_field("Document (e.g. the diploma or transcript)")
     check = SubmitField("Check whether it counts")
     submit = SubmitField("Add education")
 
@@ -74,8 +87,16 @@ class ReferenceForm(FlaskForm):
 class MembershipForm(FlaskForm):
     occurred_on = DateField("Membership started or renewed on", validators=[DataRequired()])
     valid_until = DateField("Valid until", validators=[DataRequired()])
+    document = document_field("Document (e.g. the membership card)")
     check = SubmitField("Check whether it counts")
     submit = SubmitField("Add membership")
+
+
+class DocumentForm(FlaskForm):
+    document = FileField(
+        "Document", validators=[FileRequired("Choose the file.")], description=DOCUMENT_HELP
+    )
+    submit = SubmitField("Attach the document")
 
 
 class AgreementForm(FlaskForm):

@@ -176,4 +176,18 @@ class Standing(BaseModel):
         indexes = ((("clinician", "association"), False),)
 
 
-MODELS = (Framework, Area, RuleSet, Evidence, Pathway, Endorsement, Standing)
+class EvidenceDocument(BaseModel):
+    """A document a clinician uploaded behind one of their ledger rows (a diploma, a letter, a
+    membership card): the bytes in the database, never under the web root (migration 0008)."""
+
+    evidence = pw.ForeignKeyField(Evidence, backref="documents", on_delete="RESTRICT")
+    filename = pw.CharField(max_length=200)  # as uploaded; for display only
+    content_type = pw.CharField(max_length=40)  # decided by the content (lms.uploads)
+    size = pw.IntegerField()
+    sha256 = pw.CharField(max_length=64)
+    data = pw.BlobField()
+    uploaded_by = pw.ForeignKeyField(User, backref="+", on_delete="RESTRICT")
+    created_at = pw.DateTimeField(default=utcnow)
+
+
+MODELS = (Framework, Area, RuleSet, Evidence, Pathway, Endorsement, Standing, EvidenceDocument)

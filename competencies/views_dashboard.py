@@ -8,7 +8,7 @@ import math
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 
-from competencies import entry, ledger, missing_help, pathways
+from competencies import entry, evidence_documents, ledger, missing_help, pathways
 from competencies.blueprint import bp
 from competencies.charts import hours_chart
 from competencies.evaluator import missing_tasks
@@ -28,8 +28,9 @@ from competencies.forms import (
 from competencies.models import Evidence, Pathway
 from competencies.rulesets import bound_rule_set, rule_set_in_force
 from competencies.types import Summary
+from lms.errors import form_error
 from lms.forms import ConfirmForm, choices
-from lms.inputs import int_arg
+from lms.inputs import int_arg, upload_limit
 from lms.models import Association, Membership, User
 from lms.permissions import acting_association, current_actor, ensure_in_association, require
 
@@ -158,7 +159,13 @@ def my_evidence():
         )
     )
     return render_template(
-        "competencies/evidence_list.html", rows=rows, kinds=SELF_KINDS, page=page, pages=pages
+        "competencies/evidence_list.html",
+        rows=rows,
+        kinds=SELF_KINDS,
+        page=page,
+        pages=pages,
+        documents=evidence_documents.by_evidence(r.id for r in rows),
+        document_kinds=evidence_documents.DOCUMENT_KINDS,
     )
 
 
@@ -191,6 +198,7 @@ def _details(kind: str, form) -> tuple[dict, str]:
 
 
 @bp.route("/evidence/new/<kind>", methods=["GET", "POST"])
+@upload_limit
 @require("competencies:track_own")
 def new_evidence(kind: str):
     if kind not in SELF_KINDS:
@@ -207,20 +215,23 @@ def new_evidence(kind: str):
             )
         elif not form.errors:
             details, label = _details(kind, form)
+            chosen = form.document.data if "document" in form else None
             try:
-                ledger.record(
-                    clinician=current_actor().user,
-                    association=association,
+                # Read before anything is written: a refused file leaves no item behind.
+                document = (
+                    evidence_documents.read(chosen.stream, chosen.filename) if chosen else None
+                )
+                evidence_documents.record_own(
+                    current_actor().user,
+                    association,
                     kind=kind,
                     occurred_on=form.occurred_on.data,
-                    status="pending",
-                    source="self",
                     details=details,
                     label=label,
-                    actor=current_actor().user,
+                    document=document,
                 )
             except ledger.EvidenceError as exc:
-                form.occurred_on.errors.append(str(exc))
+                form_error(form, exc, "occurred_on")
             else:
                 flash(
                     entry.added_message(
@@ -307,8 +318,13 @@ def verification_queue():
     )
     if ids is not None:
         query = query.where(Evidence.association.in_(ids))
+    rows = list(query.limit(200))
     return render_template(
-        "competencies/verify.html", rows=list(query.limit(200)), form=DecisionForm()
+        "competencies/verify.html",
+        rows=rows,
+        form=DecisionForm(),
+        documents=evidence_documents.by_evidence(r.id for r in rows),
+        document_kinds=evidence_documents.DOCUMENT_KINDS,
     )
 
 

@@ -10,38 +10,24 @@ from typing import BinaryIO
 from courses.completions import check_completion_values, live_completion
 from courses.errors import CourseError
 from courses.models import CertificateFile, Completion, Training
-from lms import audit
+from lms import audit, uploads
 from lms.db import transactional
 from lms.permissions import Actor
 
-MAX_FILE_BYTES = 10 * 1024 * 1024
-# Content decides the type, never the file name or the browser's Content-Type.
-_SIGNATURES = (
-    (b"%PDF-", "application/pdf"),
-    (b"\x89PNG\r\n\x1a\n", "image/png"),
-    (b"\xff\xd8\xff", "image/jpeg"),
-)
-_EXECUTABLES = (b"\x7fELF", b"MZ", b"\xfe\xed\xfa", b"\xcf\xfa\xed\xfe", b"#!")
+MAX_FILE_BYTES = uploads.MAX_BYTES
 
 
 def sniff(head: bytes) -> str:
     """Return the content type of a certificate from its first bytes, or raise CourseError."""
-    for magic, content_type in _SIGNATURES:
-        if head.startswith(magic):
-            return content_type
-    if head.startswith(_EXECUTABLES):
-        raise CourseError("This file is a program, not a certificate.", "certificate")
-    raise CourseError("The certificate must be a PDF, PNG or JPEG file.", "certificate")
+    return uploads.sniff(head, field="certificate", noun="certificate", error=CourseError)
 
 
 def read_certificate(stream: BinaryIO, filename: str) -> tuple[bytes, str]:
     """Read an upload (at most 10 MB) and return (bytes, content type checked by content)."""
-    data = stream.read(MAX_FILE_BYTES + 1)
-    if not data:
-        raise CourseError("The certificate file is empty.", "certificate")
-    if len(data) > MAX_FILE_BYTES:
-        raise CourseError("The certificate is larger than 10 MB.", "certificate")
-    return data, sniff(data[:16])
+    upload = uploads.read_upload(
+        stream, filename, field="certificate", noun="certificate", error=CourseError
+    )
+    return upload.data, upload.content_type
 
 
 @transactional
@@ -76,10 +62,9 @@ def report_training(
                 "Give the training's title, or choose it from the catalogue.", "title"
             )
     hours, chosen = check_completion_values(training, completed_on, hours, areas, today)
-    if sniff(certificate[:16]) != content_type or len(certificate) > MAX_FILE_BYTES:
-        raise CourseError(
-            "The certificate must be a PDF, PNG or JPEG of at most 10 MB.", "certificate"
-        )
+    uploads.check_stored(
+        certificate, content_type, field="certificate", noun="certificate", error=CourseError
+    )
     completion = Completion.create(
         clinician=actor.user,
         association=association_id,

@@ -11,14 +11,9 @@ import re
 from flask import current_app
 
 from endorsement.models import Application
+from lms import uploads
 from lms.signals import EvidenceFile, evidence_files
 
-# The types served inline, with the first bytes each must start with; others are downloads.
-INLINE_TYPES = {
-    "application/pdf": (b"%PDF-", "pdf"),
-    "image/png": (b"\x89PNG\r\n\x1a\n", "png"),
-    "image/jpeg": (b"\xff\xd8\xff", "jpg"),
-}
 KEY = re.compile(r"[a-z0-9][a-z0-9-]{0,79}")
 
 
@@ -59,8 +54,4 @@ def serving(f: EvidenceFile, data: bytes, download: bool) -> tuple[str, str]:
     A file is shown in the browser only when its declared type is a PDF or an image and its
     bytes start as that type does; anything else is an opaque download.
     """
-    known = INLINE_TYPES.get(f.content_type)
-    if known is None or not data.startswith(known[0]):
-        return "application/octet-stream", f'attachment; filename="evidence-{f.key}.bin"'
-    name = f"evidence-{f.key}.{known[1]}"
-    return f.content_type, f'{"attachment" if download else "inline"}; filename="{name}"'
+    return uploads.serving(f.content_type, data, f"evidence-{f.key}", download)

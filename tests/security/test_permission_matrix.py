@@ -273,6 +273,15 @@ MATRIX: tuple[Entry, ...] = (
     route("POST /competencies/evidence/new/<kind>", args={"kind": "evidence_kind"}, clinician=400),
     route("POST /competencies/evidence/<int:evidence_id>/withdraw", owners=OWN3,
           args={"evidence_id": "pending_evidence"}, clinician=(302, 404, 404)),
+    route("GET /competencies/evidence/<int:evidence_id>/documents/new", owners=OWN3,
+          args={"evidence_id": "pending_evidence"}, clinician=(200, 404, 404)),
+    route("POST /competencies/evidence/<int:evidence_id>/documents/new", owners=OWN3,
+          args={"evidence_id": "pending_evidence"}, clinician=(400, 404, 404)),
+    # The document behind an item: its clinician, and staff of its association who review.
+    route("GET /competencies/evidence/<int:evidence_id>/documents/<int:document_id>",
+          owners=OWN3, args={"evidence_id": "pending_evidence", "document_id": "evidence_document"},
+          others=404, clinician=(200, 404, 404), reviewer=(200, 200, 404),
+          coordinator=(200, 200, 404), admin=200),
     route("GET /endorsement/applications/mine", clinician=200),
     route("GET /endorsement/pathways/<int:pathway_id>/apply", owners=OWN3,
           args={"pathway_id": "pathway"}, clinician=(200, 404, 404)),
@@ -599,9 +608,10 @@ def _people(tag: str, association, agency) -> dict[str, Any]:
 
 def _competency_records(people: dict[str, Any], association, coordinator) -> dict[str, Any]:
     """Endorse the reviewer and the clinician; start two pathways; enter pending evidence."""
-    from competencies import ledger
+    from competencies import evidence_documents, ledger
     from competencies.endorsements import record_endorsement
     from competencies.pathways import declare_goal
+    from lms.uploads import Upload
 
     clinician = people["clinician"]
     record_endorsement(people["reviewer"], association, "IMHS", TODAY, actor=coordinator)
@@ -617,10 +627,12 @@ def _competency_records(people: dict[str, Any], association, coordinator) -> dic
         label="Home visiting",
         actor=clinician,
     )
+    letter = Upload(b"%PDF-1.4\n%work letter\n", "application/pdf", "letter.pdf")
     return {
         "endorsement": endorsement.id,
         "endorsement_cert": _endorsement_cert(endorsement),
         "pending_evidence": pending.id,
+        "evidence_document": evidence_documents.attach(clinician, pending.id, letter).id,
         "pathway": declare_goal(clinician, association, "IFA", TODAY - DAYS(200)),
         "exam_pathway": declare_goal(clinician, association, "IFS", TODAY - DAYS(200)),
     }
