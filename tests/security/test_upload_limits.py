@@ -22,6 +22,8 @@ UPLOADS = [
     ("coordinator", "/courses/import/" + "0" * 32, {}, None),
     ("coordinator", "/courses/lms-accounts/import", {}, "file"),
     ("clinician", "/courses/report", {"title": "Outside training"}, "certificate"),
+    ("clinician", "/competencies/evidence/new/education", {"label": "MSW"}, "document"),
+    ("clinician", "/competencies/evidence/1/documents/new", {}, "document"),  # limit first
     ("anonymous", "/verify", {"code": "AAAA-BBBB-CCCC-DDDD"}, "pdf"),
     ("anonymous", "/verify/AAAABBBBCCCCDDDD", {}, "pdf"),
 ]
