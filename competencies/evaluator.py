@@ -69,6 +69,8 @@ __all__ = [  # the evaluator's public names, wherever they are defined
 
 LEAF_LABELS = {name: t.title for name, t in NODE_TYPES.items() if not t.composite}
 _TYPES = dict(NODE_TYPES)  # a plain dict: the lookup is in the hot loop
+# The context made last and what it was made of (one entry: evaluate, then forecast).
+_last_context: tuple[RuleSet, Category, Summary, tuple, Context] | None = None
 
 
 def evaluation_context(
@@ -82,14 +84,28 @@ def evaluation_context(
 ) -> Context:
     """Group a summary's items by kind, keeping those dated within [start, as_of].
 
-    With `start` (a renewal's year), `as_of` is also the last day evidence can count.
+    With `start` (a renewal's year), `as_of` is also the last day evidence can count. Asked
+    again for the same rule set, category and summary (the same objects) and the same dates,
+    it returns the context it made last: the forecast then reads what the evaluation worked
+    out (`Context.memo`) instead of doing it again.
     """
+    global _last_context
+    dates = (as_of, start, membership_on, endorsed_on)
+    last = _last_context
+    if (
+        last is not None
+        and last[0] is rule_set
+        and last[1] is category
+        and last[2] is summary
+        and last[3] == dates
+    ):
+        return last[4]
     by_kind: dict[str, list[EvidenceItem]] = defaultdict(list)
     # Sorting makes every later step independent of the order the rows arrived in.
-    for it in sorted(summary.items, key=lambda it: (it.date, it.id)):
+    for it in sorted(summary.items, key=_item_order):
         if it.date <= as_of and (start is None or it.date >= start):
             by_kind[it.kind].append(it)
-    return Context(
+    ctx = Context(
         rule_set,
         category,
         summary,
@@ -100,6 +116,12 @@ def evaluation_context(
         endorsed_on=endorsed_on,
         period_end=as_of if start is not None else None,
     )
+    _last_context = (rule_set, category, summary, dates, ctx)
+    return ctx
+
+
+def _item_order(it: EvidenceItem) -> tuple[datetime.date, int]:
+    return (it.date, it.id)
 
 
 def _category(rule_set: RuleSet, code: str) -> Category:

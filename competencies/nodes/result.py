@@ -11,7 +11,7 @@ import datetime
 import functools
 import math
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from competencies.types import EvidenceItem, Problem, Summary
@@ -237,6 +237,9 @@ class Context:
     types: Mapping[str, NodeType]
     endorsed_on: datetime.date | None = None  # a renewal: the day the category was awarded
     period_end: datetime.date | None = None  # a renewal: the last day evidence can count
+    # Work a node type does once per context and reads again (its forecast walks the same
+    # context): keyed by the type's name and the node's id.
+    memo: dict[tuple[str, int], Any] = field(default_factory=dict, repr=False, compare=False)
 
     def counted(self, kind: str) -> list[EvidenceItem]:
         """Return the items of a kind whose status counts."""

@@ -5,7 +5,7 @@ span at least the shortest and fit in the longest); ``eligible`` (a key of rsc_e
 a list of credentials; by default the category's entry); ``max_providers``;
 ``majority_one_provider``; ``facilitated_groups_only``; ``about_giving_min`` hours about the
 supervision the clinician gives. The window and provider search (`rsc_best`) is the hot loop
-of an evaluation. It stays one module of about 700 lines because it is one node type: its
+of an evaluation. It stays one module of about 850 lines because it is one node type: its
 windows, eligibility, forecast and explanation share its private helpers, so the search, its
 wording and its projection belong together.
 """
@@ -177,70 +177,178 @@ def rsc_best(sessions: list[EvidenceItem], params: Mapping[str, Any]) -> RscChoi
     return _choice(sessions, params, _search(sessions, params, None)[0])
 
 
+def _provider_order(p: Any) -> Any:
+    return -1 if p is None else p
+
+
 def _search(
     sessions: list[EvidenceItem], params: Mapping[str, Any], opens_after: datetime.date | None
 ) -> tuple[tuple[int, int, tuple] | None, tuple[int, int, tuple] | None]:
     """Return the best window, and the best opened after `opens_after`, as (i, j, providers).
 
-    One pass serves both: the second is what `rsc_best` of the sessions dated after
-    `opens_after` would find, since a window holds no session before its first.
+    `sessions` are sorted by date. One pass serves both: the second is what `rsc_best` of the
+    sessions dated after `opens_after` would find, since a window holds no session before its
+    first. Windows are visited in date order with two pointers (sessions join at the window's
+    end and leave at its start), keeping running hour totals per provider; the provider
+    combinations are remade only when a provider joins or leaves. Each candidate is compared
+    on (progress, hours, hours about giving RSC) rounded to 9 decimals, then its start.
     """
-    hi = params["window_months"][1]
+    lo, hi = params["window_months"]
     max_p = params["max_providers"]
     majority = params["majority_one_provider"]
+    target, about_min = params["min"], params.get("about_giving_min")
+    free = target <= 0 and not about_min  # every window is complete
     n = len(sessions)
+    dates = [s.date for s in sessions]
+    days = [d.toordinal() for d in dates]
+    pids = [s.provider_id for s in sessions]
+    hours_of = [s.hours for s in sessions]
+    flagged = [bool(s.details.get("about_giving_rsc")) for s in sessions]
+    # The day a window whose first counted session is s spans the shortest span (an ordinal).
+    spans_on = [add_months(d, lo).toordinal() for d in dates]
     best_key: tuple | None = None
     best: tuple[int, int, tuple] | None = None
     late_key: tuple | None = None
     late: tuple[int, int, tuple] | None = None
-    # Per provider: sessions in the window, and running hour totals (rounded when compared).
-    queues: dict[Any, deque[EvidenceItem]] = defaultdict(deque)
-    hours: dict[Any, float] = defaultdict(float)
-    about: dict[Any, float] = defaultdict(float)
-    j = 0
+    # Per provider: its sessions in the window (indices) and running hour totals, in the
+    # order the sessions joined and left (so the floats are the same whatever the path).
+    queues: dict[Any, deque[int]] = {}
+    hours: dict[Any, float] = {}
+    about: dict[Any, float] = {}
+    combos: list[tuple] = []
+    j = 0  # the next session to join
+    k = 0  # the next session to leave
     for i in range(n):
-        if i and sessions[i].date == sessions[i - 1].date:
+        start = dates[i]
+        if i and start == dates[i - 1]:
             continue  # the window starting at the earlier equal date already holds these
-        start = sessions[i].date
         is_late = opens_after is not None and start > opens_after
         end = add_months(start, hi)
-        while j < n and sessions[j].date < end:
-            s = sessions[j]
-            queues[s.provider_id].append(s)
-            hours[s.provider_id] += s.hours
-            if s.details.get("about_giving_rsc"):
-                about[s.provider_id] += s.hours
+        changed = False
+        while j < n and dates[j] < end:
+            p = pids[j]
+            q = queues.get(p)
+            if q is None:
+                queues[p] = q = deque()
+                hours[p] = 0.0
+                changed = True
+            q.append(j)
+            hours[p] += hours_of[j]
+            if flagged[j]:
+                about[p] = about.get(p, 0.0) + hours_of[j]
             j += 1
-        for pid in list(queues):
-            q = queues[pid]
-            while q and q[0].date < start:
-                s = q.popleft()
-                hours[pid] -= s.hours
-                if s.details.get("about_giving_rsc"):
-                    about[pid] -= s.hours
+        while k < i:  # every session before this one is dated before the window's start
+            p = pids[k]
+            q = queues[p]
+            q.popleft()
+            hours[p] -= hours_of[k]
+            if flagged[k]:
+                about[p] -= hours_of[k]
             if not q:
-                del queues[pid], hours[pid]
-                about.pop(pid, None)
-        present = sorted(queues, key=lambda p: -1 if p is None else p)
-        sizes = [min(len(present), max_p)]
-        if majority and max_p > 2:
-            sizes = list(range(sizes[0], 0, -1))
-        for size in sizes:
-            for combo in combinations(present, size):
+                del queues[p], hours[p]
+                about.pop(p, None)
+                changed = True
+            k += 1
+        if changed:
+            present = sorted(queues, key=_provider_order)
+            most = min(len(present), max_p)
+            sizes = range(most, 0, -1) if majority and max_p > 2 else (most,)
+            combos = [combo for size in sizes for combo in combinations(present, size)]
+        for combo in combos:
+            if len(combo) == 1:
+                p = combo[0]
+                q = queues[p]
+                total = sum((hours[p],))
+                ab = sum((about.get(p, 0.0),))
+                first, last = q[0], q[-1]
+            else:
                 h = [hours[p] for p in combo]
                 total = sum(h)
-                if majority and size > 2 and total - max(h) > max(h) + EPS:
+                if majority and len(combo) > 2 and total - max(h) > max(h) + EPS:
                     continue  # the main provider must give at least half of the hours
-                ab = sum(about.get(p, 0.0) for p in combo)
-                first = min(queues[p][0].date for p in combo)
-                last = max(queues[p][-1].date for p in combo)
-                prog, _ = _rsc_progress(total, ab, first, last, params)
-                key = (round(prog, 9), round(total, 9), round(ab, 9), start)
-                if best_key is None or key >= best_key:
-                    best_key, best = key, (i, j, combo)
-                if is_late and (late_key is None or key >= late_key):
-                    late_key, late = key, (i, j, combo)
+                ab = sum([about.get(p, 0.0) for p in combo])
+                first = min([queues[p][0] for p in combo])
+                last = max([queues[p][-1] for p in combo])
+            if free:
+                prog = 1.0
+            else:
+                # _rsc_progress, on day ordinals: the same operations in the same order.
+                since = days[first]
+                if days[last] >= spans_on[first]:
+                    span = 1.0
+                else:
+                    span = min(0.99, (days[last] - since) / max(1, spans_on[first] - since))
+                if total + EPS >= target:
+                    hp = 1.0
+                else:
+                    hp = 1.0 if target <= 0 else max(0.0, min(1.0, total / target))
+                if about_min:
+                    ap = 1.0 if ab + EPS >= about_min else ratio(ab, about_min)
+                    prog = 0.5 * hp + 0.25 * ap + 0.25 * span
+                else:
+                    prog = 0.75 * hp + 0.25 * span
+            key = (round(prog, 9), round(total, 9), round(ab, 9), start)
+            if best_key is None or key >= best_key:
+                best_key, best = key, (i, j, combo)
+            if is_late and (late_key is None or key >= late_key):
+                late_key, late = key, (i, j, combo)
     return best, late
+
+
+def could_meet(sessions: list[EvidenceItem], params: Mapping[str, Any]) -> bool:
+    """Tell whether `rsc_best(sessions, params)` may reach full progress (a quick bound).
+
+    False only when it cannot: even the window with the most hours, all providers kept and
+    the span taken as met, falls short. The forecast asks this before each full search.
+    `sessions` are sorted by date.
+    """
+    return _could_meet(
+        [s.date for s in sessions],
+        [s.hours for s in sessions],
+        [s.hours if s.details.get("about_giving_rsc") else 0.0 for s in sessions],
+        params,
+    )
+
+
+def _could_meet(
+    dates: list[datetime.date],
+    hours: list[float],
+    about: list[float],
+    params: Mapping[str, Any],
+) -> bool:
+    """`could_meet` of sessions given as their dates, hours and hours about giving RSC."""
+    target, about_min = params["min"], params.get("about_giving_min")
+    if target <= 0 and not about_min:
+        return True
+    if not dates:
+        return False
+    if min(hours) < 0:
+        return True  # a provider left out could then raise the total: no bound
+    hi = params["window_months"][1]
+    n = len(dates)
+    most = most_about = window = window_about = 0.0
+    j = 0
+    for i, day in enumerate(dates):
+        if i:
+            window -= hours[i - 1]
+            window_about -= about[i - 1]
+        end = add_months(day, hi)
+        while j < n and dates[j] < end:
+            window += hours[j]
+            window_about += about[j]
+            j += 1
+        if window > most:
+            most = window
+        if window_about > most_about:
+            most_about = window_about
+    # Running sums drift from the exact ones by far less than this margin.
+    margin = 1e-9 * (1.0 + math.fsum(hours))
+    most, most_about = most + margin, most_about + margin
+    reach = 1.0 if most + EPS >= target else ratio(most, target)
+    if about_min:
+        ap = 1.0 if most_about + EPS >= about_min else ratio(most_about, about_min)
+        return 0.5 * reach + 0.25 * ap + 0.25 * 1.0 >= 1.0
+    return 0.75 * reach + 0.25 * 1.0 >= 1.0
 
 
 def _choice(
@@ -258,12 +366,30 @@ def _choice(
     return RscChoice(kept, window, total, ab, span_ok, prog)
 
 
+def screened_window(
+    node: Node, ctx: Context
+) -> tuple[list[EvidenceItem], tuple[NotCounted, ...], RscChoice, RscChoice | None]:
+    """Return `rsc_screen` and `current_window` of a node, worked out once per context.
+
+    The forecast walks the same context as the evaluation (`evaluation_context` hands back
+    the one it made last for the same rules, summary and dates), so it finds them here. The
+    list is shared: do not change it.
+    """
+    key = ("rsc_hours", id(node))  # the entry keeps the node, so its id is not reused
+    found = ctx.memo.get(key)
+    if found is None or found[0] is not node:
+        ok, refused = rsc_screen(node, ctx)
+        choice, closed = current_window(ok, node.params, ctx.as_of)
+        found = ctx.memo[key] = (node, ok, tuple(refused), choice, closed)
+    return found[1:]
+
+
 def evaluate_rsc(node: Node, ctx: Context) -> Result:
     params = node.params
     target, about_min = params["min"], params.get("about_giving_min")
     hi = params["window_months"][1]
-    ok, refused = rsc_screen(node, ctx)
-    choice, closed = current_window(ok, params, ctx.as_of)
+    ok, screened_out, choice, closed = screened_window(node, ctx)
+    refused = list(screened_out)
     notes = () if closed is None else (_closed_note(closed, params),)
     kept = {s.id for s in choice.sessions}
     in_window = {s.id for s in choice.window_sessions}
@@ -480,7 +606,7 @@ def forecast_rsc(fc: Forecaster, node: Node, res: Result) -> datetime.date | Non
     """Project the day the hours, span and about-giving minimum are all met; warn on the way."""
     params = node.params
     target, hi = params["min"], params["window_months"][1]
-    ok, _ = rsc_screen(node, fc.ctx)
+    ok, _, choice, _ = screened_window(node, fc.ctx)
     monthly: dict[str, float] = {}
     about_hours = 0.0
     for s in ok:
@@ -494,28 +620,45 @@ def forecast_rsc(fc: Forecaster, node: Node, res: Result) -> datetime.date | Non
         return fc.record(
             leaf_forecast(node, res, NO_PACE, None, "No recent reflective supervision")
         )
-    choice, _ = current_window(ok, params, fc.as_of)
     recent_total = math.fsum(s.hours for s in ok if add_months(s.date, 12) > fc.as_of)
     about_share = about_hours / recent_total if recent_total else 0.0
     main = _main_provider(choice.sessions or tuple(ok))
 
+    # One session a month at the recent pace, split by the recent share of sessions about the
+    # supervision the clinician gives; the first 2 × m of them are the sessions of m months.
+    # The quick bound reads their dates and hours; the sessions are made only for a search.
+    shares = (rate * (1 - about_share), rate * about_share)
+    extra_dates = [add_months(fc.as_of, m) for m in range(1, HORIZON_MONTHS + 1) for _ in (0, 1)]
+    extra_hours = [*shares] * HORIZON_MONTHS
+    extra_about = [0.0, shares[1]] * HORIZON_MONTHS
+    ok_dates = [s.date for s in ok]
+    ok_hours = [s.hours for s in ok]
+    ok_about = [s.hours if s.details.get("about_giving_rsc") else 0.0 for s in ok]
+    extra: list[EvidenceItem] = []
+
     def met_after(months: int) -> bool:
-        # One session a month at the recent pace, split by the recent share of sessions
-        # about the supervision the clinician gives.
-        extra = [
-            EvidenceItem(
-                id=-2 * m - about,
-                kind="rsc",
-                date=add_months(fc.as_of, m),
-                status="attested",
-                hours=rate * (about_share if about else 1 - about_share),
-                provider_id=main,
-                details={"about_giving_rsc": bool(about)},
+        count = 2 * months
+        if not _could_meet(
+            ok_dates + extra_dates[:count],
+            ok_hours + extra_hours[:count],
+            ok_about + extra_about[:count],
+            params,
+        ):
+            return False
+        for n in range(len(extra), count):
+            m, about = n // 2 + 1, n % 2
+            extra.append(
+                EvidenceItem(
+                    id=-2 * m - about,
+                    kind="rsc",
+                    date=extra_dates[n],
+                    status="attested",
+                    hours=shares[about],
+                    provider_id=main,
+                    details={"about_giving_rsc": bool(about)},
+                )
             )
-            for m in range(1, months + 1)
-            for about in (0, 1)
-        ]
-        return rsc_best(ok + extra, params).progress >= 1.0
+        return rsc_best(ok + extra[:count], params).progress >= 1.0
 
     day = None
     if met_after(HORIZON_MONTHS):
