@@ -12,7 +12,12 @@ from competencies.frameworks import framework_doc, framework_for, save_framework
 from competencies.frameworks_io import FrameworkError, dump_framework, dump_moodle_csv
 from competencies.models import Framework
 from competencies.rules import RuleSetError
-from competencies.rulesets import RuleSetConflict, install_defaults, save_rule_set
+from competencies.rulesets import (
+    RuleSetConflict,
+    ShippedRulesChanged,
+    install_defaults,
+    save_rule_set,
+)
 from lms.db import connection
 from lms.models import Association
 
@@ -136,7 +141,10 @@ def load_rules(file: Path, association_code: str | None) -> None:
 def install_defaults_command() -> None:
     """Store the shipped demo framework and default rule sets as shared versions, if missing."""
     with connection():
-        rows = install_defaults()
+        try:
+            rows = install_defaults()
+        except ShippedRulesChanged as exc:
+            raise click.ClickException(str(exc)) from None
         lines = [f"  {r.name} {r.version}, in force from {r.effective}" for r in rows]
     click.echo("Shared rule sets installed:")
     for line in lines:

@@ -149,7 +149,11 @@ def rule_set_in_force(association: Association | None, on: dt.date) -> RuleSet |
 
 @transactional
 def install_defaults(actor: User | None = None) -> list[RuleSet]:
-    """Store the shipped framework and rule sets as shared versions, if missing."""
+    """Store the shipped framework and rule sets as shared versions, if missing.
+
+    A version already stored must hold the shipped document (both read by today's loader);
+    otherwise ShippedRulesChanged is raised and the transaction writes nothing.
+    """
     from competencies.frameworks import save_framework
     from competencies.frameworks_io import demo_framework
 
@@ -174,5 +178,17 @@ def install_defaults(actor: User | None = None) -> list[RuleSet]:
             row = save_rule_set(
                 parsed.to_dict(), association=None, framework=framework, actor=actor
             )
+        elif rules.load_rule_set(row.document).to_dict() != parsed.to_dict():
+            raise ShippedRulesChanged(
+                f"The stored shared rule set {row.name} {row.version} differs from the shipped "
+                f"file of the same version; nothing was installed. A released version is never "
+                f"edited: ship the changed rules under a new version."
+            )
         stored.append(row)
     return stored
+
+
+class ShippedRulesChanged(ServiceError, ValueError):
+    """A shipped rule-set file no longer matches what databases stored under its version."""
+
+    status = 409

@@ -52,7 +52,7 @@ def test_coordinator_browses_filters_imports_and_reads_a_rule_set(page, tmp_path
 
     follow_menu(page, "Rule sets")
     assert_accessible(page)
-    page.get_by_role("link", name="Michigan-style rules 2025.1").click()
+    page.get_by_role("link", name="Michigan-style rules 2025.2").click()
     page.wait_for_load_state()
     assert page.get_by_text("Training hours: at least 33 h").first.is_visible()
     assert_accessible(page)

@@ -414,12 +414,12 @@ def test_root_carries_the_verdict_and_serialises_to_json():
     assert (r.category, r.category_name) == ("IMHS", "Infant Mental Health Specialist")
     assert (r.rule_set_name, r.rule_set_version, r.as_of) == (
         "Michigan-style rules",
-        "2025.1",
+        "2025.2",
         AS_OF,
     )
     assert r.ready is False and r.status == "not_started"
     out = json.loads(json.dumps(r.to_dict()))
-    assert out["rule_set"] == {"name": "Michigan-style rules", "version": "2025.1"}
+    assert out["rule_set"] == {"name": "Michigan-style rules", "version": "2025.2"}
     assert [c["type"] for c in out["children"]][:3] == [
         "education",
         "training_hours",

@@ -25,14 +25,14 @@ DEMO_FILE = Path(__file__).parents[2] / "competencies" / "data" / "demo_framewor
 
 
 def _rules_doc(version: str) -> dict:
-    row = RuleSet.get(RuleSet.association.is_null() & (RuleSet.version == "2025.1"))
+    row = RuleSet.get(RuleSet.association.is_null() & (RuleSet.version == "2025.2"))
     return {**row.document, "version": version, "effective": "2026-01-01"}
 
 
 def test_install_defaults_stores_the_shared_framework_and_rule_sets_once(runner, app):
     first = runner.invoke(args=["competencies", "install-defaults"])
     assert first.exit_code == 0, first.output
-    assert "Michigan-style rules 2025.1" in first.output
+    assert "Michigan-style rules 2025.2" in first.output
     assert Framework.select().where(Framework.association.is_null()).count() == 1
     assert RuleSet.select().where(RuleSet.association.is_null()).count() == 2
     again = runner.invoke(args=["competencies", "install-defaults"])

@@ -430,7 +430,7 @@ def test_an_unknown_area_answers_404(client, auth, coordinator, association):
 
 
 def _rules_doc(version: str = "2026.1") -> dict:
-    row = RuleSet.get(RuleSet.association.is_null() & (RuleSet.version == "2025.1"))
+    row = RuleSet.get(RuleSet.association.is_null() & (RuleSet.version == "2025.2"))
     doc = copy.deepcopy(row.document)
     doc.update(version=version, effective="2026-01-01")
     return doc
@@ -443,7 +443,7 @@ def test_rule_sets_lists_the_usable_versions(client, auth, coordinator, associat
     save_rule_set(_rules_doc("MI-1"), association=association)
     auth.login(coordinator.email)
     page = client.get("/competencies/rules").text
-    assert "Michigan-style rules 2025.1" in page and "Michigan-style rules 2024.1" in page
+    assert "Michigan-style rules 2025.2" in page and "Michigan-style rules 2024.1" in page
     assert "MI-1" in page and association.name in page
     assert "OH-1" not in page
     categories = len(_rules_doc()["categories"])
@@ -451,7 +451,7 @@ def test_rule_sets_lists_the_usable_versions(client, auth, coordinator, associat
 
 
 def test_a_rule_set_reads_as_nested_plain_words(client, auth, coordinator):
-    row = RuleSet.get(RuleSet.association.is_null() & (RuleSet.version == "2025.1"))
+    row = RuleSet.get(RuleSet.association.is_null() & (RuleSet.version == "2025.2"))
     auth.login(coordinator.email)
     page = client.get(f"/competencies/rules/{row.id}").text
     assert "Infant Mental Health Specialist (IMHS)" in page
@@ -468,11 +468,11 @@ def test_a_rule_set_reads_as_nested_plain_words(client, auth, coordinator):
 
 
 def test_rule_set_downloads_read_back_to_the_stored_document(client, auth, coordinator):
-    row = RuleSet.get(RuleSet.association.is_null() & (RuleSet.version == "2025.1"))
+    row = RuleSet.get(RuleSet.association.is_null() & (RuleSet.version == "2025.2"))
     auth.login(coordinator.email)
     as_json = client.get(f"/competencies/rules/{row.id}/export.json")
     as_yaml = client.get(f"/competencies/rules/{row.id}/export.yaml")
-    assert as_json.headers["Content-Disposition"] == 'attachment; filename="rules-2025.1.json"'
+    assert as_json.headers["Content-Disposition"] == 'attachment; filename="rules-2025.2.json"'
     assert json.loads(as_json.data) == row.document
     assert yaml.safe_load(as_yaml.data) == row.document
 

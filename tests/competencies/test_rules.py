@@ -276,7 +276,7 @@ def test_default_rule_sets_hold_the_domain_numbers():
     old, new = default_rule_sets()
     assert (new.name, new.version, new.effective) == (
         "Michigan-style rules",
-        "2025.1",
+        "2025.2",
         datetime.date(2025, 1, 1),
     )
     assert old.effective == datetime.date(2024, 1, 1)

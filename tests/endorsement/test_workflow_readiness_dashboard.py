@@ -104,8 +104,8 @@ def test_readiness_csv_neutralises_formulas_in_names(
     from competencies.rules import default_rule_sets
     from competencies.rulesets import save_rule_set
 
-    doc = next(r for r in default_rule_sets() if r.version == "2025.1").to_dict()
-    doc["version"] = "2025.1-local"
+    doc = next(r for r in default_rule_sets() if r.version == "2025.2").to_dict()
+    doc["version"] = "2025.2-local"
     doc["categories"]["IFA"]["name"] = '=HYPERLINK("http://evil.test","x")'
     save_rule_set(doc, association=association)
     declare_goal(make_user("f@example.test"), association, "IFA", TODAY - dt.timedelta(days=9))
