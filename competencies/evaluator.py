@@ -20,6 +20,7 @@ from __future__ import annotations
 import datetime
 from collections import defaultdict
 from dataclasses import replace
+from operator import attrgetter
 
 from competencies.nodes import NODE_TYPES
 from competencies.nodes.result import (
@@ -69,6 +70,7 @@ __all__ = [  # the evaluator's public names, wherever they are defined
 
 LEAF_LABELS = {name: t.title for name, t in NODE_TYPES.items() if not t.composite}
 _TYPES = dict(NODE_TYPES)  # a plain dict: the lookup is in the hot loop
+_ITEM_ORDER = attrgetter("date", "id")
 # The context made last and what it was made of (one entry: evaluate, then forecast).
 _last_context: tuple[RuleSet, Category, Summary, tuple, Context] | None = None
 
@@ -102,7 +104,7 @@ def evaluation_context(
         return last[4]
     by_kind: dict[str, list[EvidenceItem]] = defaultdict(list)
     # Sorting makes every later step independent of the order the rows arrived in.
-    for it in sorted(summary.items, key=_item_order):
+    for it in sorted(summary.items, key=_ITEM_ORDER):
         if it.date <= as_of and (start is None or it.date >= start):
             by_kind[it.kind].append(it)
     ctx = Context(
@@ -118,10 +120,6 @@ def evaluation_context(
     )
     _last_context = (rule_set, category, summary, dates, ctx)
     return ctx
-
-
-def _item_order(it: EvidenceItem) -> tuple[datetime.date, int]:
-    return (it.date, it.id)
 
 
 def _category(rule_set: RuleSet, code: str) -> Category:

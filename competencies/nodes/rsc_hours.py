@@ -206,6 +206,14 @@ def _search(
     flagged = [bool(s.details.get("about_giving_rsc")) for s in sessions]
     # The day a window whose first counted session is s spans the shortest span (an ordinal).
     spans_on = [add_months(d, lo).toordinal() for d in dates]
+    # What the sessions from the window's start on hold at most: no later window holds more,
+    # so once even that cannot beat the best (and the best late) key, the search is over.
+    # Running sums drift from the exact ones by far less than the margin.
+    can_stop = all(h >= 0 for h in hours_of)  # (NaN is not)
+    rest = math.fsum(hours_of)
+    rest_about = math.fsum(h for h, f in zip(hours_of, flagged, strict=True) if f)
+    margin = 1e-9 * (1.0 + rest)
+    late_ahead = opens_after is not None and n > 0 and dates[-1] > opens_after
     best_key: tuple | None = None
     best: tuple[int, int, tuple] | None = None
     late_key: tuple | None = None
@@ -220,8 +228,16 @@ def _search(
     k = 0  # the next session to leave
     for i in range(n):
         start = dates[i]
-        if i and start == dates[i - 1]:
-            continue  # the window starting at the earlier equal date already holds these
+        if i:
+            rest -= hours_of[i - 1]
+            if flagged[i - 1]:
+                rest_about -= hours_of[i - 1]
+            if start == dates[i - 1]:
+                continue  # the window starting at the earlier equal date holds these already
+            if can_stop and best_key is not None:
+                top = _best_possible(rest + margin, rest_about + margin, params)
+                if top < best_key[:2] and (not late_ahead or (late_key and top < late_key[:2])):
+                    break
         is_late = opens_after is not None and start > opens_after
         end = add_months(start, hi)
         changed = False
@@ -295,6 +311,19 @@ def _search(
     return best, late
 
 
+def _best_possible(hours: float, about: float, params: Mapping[str, Any]) -> tuple[float, float]:
+    """Return the (progress, hours) key, rounded, of a window with these hours at most and
+    its span met: no window holding no more than them ranks above it."""
+    target, about_min = params["min"], params.get("about_giving_min")
+    if target <= 0 and not about_min:
+        return 1.0, round(hours, 9)
+    hp = 1.0 if hours + EPS >= target else ratio(hours, target)
+    if about_min:
+        ap = 1.0 if about + EPS >= about_min else ratio(about, about_min)
+        return round(0.5 * hp + 0.25 * ap + 0.25 * 1.0, 9), round(hours, 9)
+    return round(0.75 * hp + 0.25 * 1.0, 9), round(hours, 9)
+
+
 def could_meet(sessions: list[EvidenceItem], params: Mapping[str, Any]) -> bool:
     """Tell whether `rsc_best(sessions, params)` may reach full progress (a quick bound).
 
@@ -322,7 +351,7 @@ def _could_meet(
         return True
     if not dates:
         return False
-    if min(hours) < 0:
+    if not all(h >= 0 for h in hours):
         return True  # a provider left out could then raise the total: no bound
     hi = params["window_months"][1]
     n = len(dates)
@@ -523,6 +552,8 @@ def _too_late(
     starts = sorted({s.date for s in ok if first < s.date <= ctx.as_of})
     for start in [*starts, None]:  # None: a new window opened by the next session
         opens = start or ctx.as_of
+        if best is not None and add_months(opens, lo) >= best[0]:
+            break  # no later opening is ready sooner: each is ready lo months after it at best
         held = [s for s in ok if start is not None and s.date >= start]
         hours, about = _hours_of(held, params)
         left = _still_needed(hours, about, params)
