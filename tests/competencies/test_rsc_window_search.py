@@ -10,17 +10,23 @@ from __future__ import annotations
 
 import datetime
 import math
+import types
 from itertools import combinations
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from competencies.nodes.base import after
 from competencies.nodes.result import EPS, add_months
 from competencies.nodes.rsc_hours import (
     RscChoice,
+    _hours_of,
     _search,
+    _still_needed,
+    _too_late,
     could_meet,
     current_window,
+    max_per_month,
     rsc_best,
 )
 from competencies.types import EvidenceItem
@@ -213,3 +219,45 @@ def test_sessions_on_one_day_open_one_window_and_the_latest_best_window_wins():
     sessions = sessions_of(rows)
     best, _ = _search(sessions, params, None)
     assert best == plain_search(sessions, params, None)[0] == (2, 4, (1, 2))
+
+
+def plain_earliest_plan(sessions, choice, params, as_of):
+    """Try every opening (each later session's date up to `as_of`, then a new window)."""
+    lo, hi = params["window_months"]
+    pace = max_per_month(params)
+    best = None
+    first = choice.sessions[0].date
+    for start in [*sorted({s.date for s in sessions if first < s.date <= as_of}), None]:
+        opens = start or as_of
+        hours, about = _hours_of([s for s in sessions if start and s.date >= start], params)
+        left = _still_needed(hours, about, params)
+        day = max(add_months(opens, lo), after(as_of, left / pace) if left else as_of)
+        if day < add_months(opens, hi) and (best is None or day < best[0]):
+            best = (day, start, hours, left)
+    return best
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    rows=st.lists(session, min_size=1, max_size=40),
+    params=params_st,
+    as_of=st.integers(0, 1000).map(lambda d: FIRST + DAY * d),
+    pace=st.sampled_from([None, 0.5, 4.0]),
+)
+def test_the_too_late_plan_is_the_earliest_of_every_opening(rows, params, as_of, pace):
+    if pace is not None:
+        params = {**params, "max_hours_per_month": pace}
+    sessions = [s for s in sessions_of(rows) if s.date <= as_of]
+    choice, _ = current_window(sessions, params, as_of)
+    if not choice.sessions:
+        return
+    text = _too_late(sessions, choice, params, types.SimpleNamespace(as_of=as_of))
+    best = plain_earliest_plan(sessions, choice, params, as_of)
+    if best is None:
+        assert "cannot be received within" in text
+    else:
+        assert f"at the earliest by {best[0].isoformat()}" in text
+        if best[1] is not None:
+            assert f"Counting from {best[1].isoformat()}" in text
+        else:
+            assert "Start a new window" in text
