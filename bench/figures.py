@@ -128,8 +128,17 @@ def readiness_report(association, today: dt.date, repeat: int = 3) -> list[Figur
 
 
 def one_clinician(clinician, today: dt.date, repeat: int = 50) -> Figure:
-    """One clinician's evaluation: summary queries + evaluator + forecast."""
-    from competencies.pathways import evaluate_pathways, forget_recent, open_pathways
+    """One clinician's evaluation: summary queries + evaluator + forecast of their open
+    pathways, nothing reused from an earlier evaluation (wall time, median).
+
+    The note splits the same work in CPU time: the summary queries (`build_summaries`, SQL
+    built and run, rows read) and the pure engine (`evaluate_with`: evaluation and forecast,
+    each time on a fresh copy of the summary, so nothing it worked out before is reused).
+    """
+    from dataclasses import replace
+
+    from competencies.pathways import evaluate_pathways, evaluate_with, forget_recent, open_pathways
+    from competencies.summaries import build_summaries, empty_summary
 
     pathways = list(open_pathways(clinician))
 
@@ -137,16 +146,44 @@ def one_clinician(clinician, today: dt.date, repeat: int = 50) -> Figure:
         forget_recent()  # measure the evaluation itself, not the process's reuse of it
         return evaluate_pathways(pathways, today)
 
+    def queries() -> dict[int, Any]:
+        found: dict[int, Any] = {}
+        for association_id in {p.association_id for p in pathways}:
+            found.update(
+                build_summaries(
+                    as_of=today, clinician_ids=[clinician.id], association_id=association_id
+                )
+            )
+        return found
+
+    summaries = queries()
+
+    def engine() -> Any:
+        for p in pathways:
+            summary = summaries.get(p.clinician_id) or empty_summary(p.clinician_id)
+            evaluate_with(p.rule_set, p.category, replace(summary), today)
+
+    def median_cpu(fn: Callable[[], Any]) -> float:
+        fn()
+        samples = []
+        for _ in range(repeat):
+            started = time.process_time()
+            fn()
+            samples.append(time.process_time() - started)
+        return statistics.median(samples)
+
     seconds = median_seconds(evaluate, repeat)
+    cpu_queries, cpu_engine = median_cpu(queries), median_cpu(engine)
     return Figure(
         "one clinician's evaluation",
         seconds * 1000,
         "ms",
-        "≤ 5 ms",
+        "≤ 2 ms",
         None,
         None,
-        seconds * 1000 <= 5,
-        "summary queries included",
+        seconds * 1000 <= 2,
+        f"summary queries included; {len(pathways)} open pathway(s); CPU: summary queries "
+        f"{cpu_queries * 1000:.2f} ms, evaluation and forecast {cpu_engine * 1000:.2f} ms",
     )
 
 
