@@ -251,7 +251,8 @@ def _evaluate(
     for start in range(0, len(stale), EVALUATE_CHUNK):
         chunk = stale[start : start + EVALUATE_CHUNK]
         pathways = [_pathway(association, raw, rule_sets[raw[3]]) for raw, _ in chunk]
-        generations = standing.prepare(pathways) if keeping else {}
+        known = {raw[0]: raw[_WHO] for raw, _ in chunk}  # read with the scope, before any evidence
+        generations = standing.prepare(pathways, known) if keeping else {}
         dates = _evidence_dates(association, as_of, sorted({p.clinician_id for p in pathways}))
         fresh = []
         for (raw, expected), ev in zip(chunk, evaluate_pathways(pathways, as_of), strict=True):
@@ -303,31 +304,51 @@ def refresh_stale(
     association: Association, as_of: dt.date | None = None, *, workers: int = 1
 ) -> Refreshed:
     """Evaluate and keep every stale open pathway of an association: nightly, and after a
-    batch write (an import). With `workers` > 1 the chunks are spread over that many
-    processes (or over the RQ workers, `lms.jobs`); the running job's progress is reported."""
+    batch write (an import). With `workers` > 1 the stale pathways are cut into parts of
+    equal size, a whole number of them per worker, spread over that many processes (or over
+    the RQ workers, `lms.jobs`); each part reads, evaluates and keeps its rows on its own
+    connection while this process waits. The running job's progress is reported."""
     started = time.perf_counter()
     as_of = as_of or dt.date.today()
     scope = _scope(association, None)
     _, stale, rule_sets = _sorted_out(association, as_of, scope)
     ids = [raw[0] for raw, _ in stale]
-    parts = [ids[i : i + EVALUATE_CHUNK] for i in range(0, len(ids), EVALUATE_CHUNK)]
     jobs.progress(0, len(ids), "Re-evaluating readiness")
-
-    def done(finished: int, total: int) -> None:
-        count = min(len(ids), finished * EVALUATE_CHUNK) if total == len(parts) else finished
-        jobs.progress(count, len(ids), "Re-evaluating readiness")
-
-    if workers > 1 and len(parts) > 1:
+    parts = split(ids, workers)
+    if len(parts) > 1:
         day = as_of.isoformat()
+
+        def part_done(finished: int, count: int) -> None:
+            jobs.progress(len(ids) * finished // count, len(ids), "Re-evaluating readiness")
+
         jobs.spread(
             "competencies.readiness:refresh_part",
             [(association.id, day, part) for part in parts],
             workers=workers,
-            on_done=done,
+            on_done=part_done,
         )
     else:
-        _evaluate(association, as_of, stale, rule_sets, on_chunk=done)
+
+        def chunk_done(finished: int, total: int) -> None:
+            jobs.progress(finished, total, "Re-evaluating readiness")
+
+        _evaluate(association, as_of, stale, rule_sets, on_chunk=chunk_done)
     return Refreshed(len(scope), len(ids), time.perf_counter() - started)
+
+
+PART_MIN = 200  # fewer stale pathways a worker than this: not worth a process
+
+
+def split(ids: list[int], workers: int) -> list[list[int]]:
+    """Cut pathway ids into parts for `workers` processes: one part when one process does it
+    all (or there are too few for more), else a whole number of equal parts per worker, each
+    at most EVALUATE_CHUNK (one round of summary queries)."""
+    if workers <= 1 or len(ids) < 2 * PART_MIN:
+        return [ids] if ids else []
+    workers = min(workers, len(ids) // PART_MIN)
+    count = workers * math.ceil(len(ids) / (workers * EVALUATE_CHUNK))
+    size = math.ceil(len(ids) / count)
+    return [ids[i : i + size] for i in range(0, len(ids), size)]
 
 
 def refresh_part(part: tuple[int, str, list[int]]) -> int:

@@ -20,7 +20,7 @@ generation, the conditional write matches nothing, and the row stays stale until
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from competencies.models import Pathway, RuleSet, Standing
@@ -100,16 +100,26 @@ def may_keep(as_of: dt.date) -> bool:
     return as_of == dt.date.today() and not db.in_transaction()
 
 
-def prepare(pathways: Sequence[Pathway]) -> dict[int, int]:
-    """Make sure each pathway has a kept row; return each one's generation, read now."""
+def prepare(
+    pathways: Sequence[Pathway], known: Mapping[int, int | None] | None = None
+) -> dict[int, int]:
+    """Make sure each pathway has a kept row; return each one's generation, read now.
+
+    `known` are generations already read, before any evidence, with the pathways themselves
+    (the report's scope query joins the kept rows): those pathways cost no query; only the
+    others (no kept row yet, None) are inserted and read.
+    """
+    generations = {p.id: known[p.id] for p in pathways if known and known.get(p.id) is not None}
+    missing = [p for p in pathways if p.id not in generations]
+    if not missing:
+        return generations
     Standing.insert_many(
         [
             {"pathway": p.id, "clinician": p.clinician_id, "association": p.association_id}
-            for p in pathways
+            for p in missing
         ]
     ).on_conflict_ignore().execute()
-    generations: dict[int, int] = {}
-    for chunk in chunks([p.id for p in pathways]):
+    for chunk in chunks([p.id for p in missing]):
         query = Standing.select(Standing.pathway, Standing.generation).where(
             Standing.pathway.in_(chunk)
         )

@@ -11,10 +11,15 @@ import peewee as pw
 from peewee import SQL
 
 from competencies.models import Evidence
-from competencies.types import AREA_IDS_KEPT, COUNTED, AreaEvidence, EvidenceItem, Summary
+from competencies.types import AREA_IDS_KEPT, COUNTED, KINDS, AreaEvidence, EvidenceItem, Summary
 from lms.db import db, is_sqlite
 
 _COUNTED = sorted(COUNTED)
+_NOT_LISTED = sorted(COUNTED | {"void"})  # statuses of training rows that are not items
+# Every kind, named so that the covering index is searched on (clinician, kind, status) rather
+# than the table read row by row through the (clinician, date) index: the ledger writes no
+# other kind (`ledger.record`).
+_KINDS = sorted(KINDS)
 
 
 def _month(column: pw.Field) -> pw.Node:
@@ -93,7 +98,7 @@ def build_summaries(
             pw.fn.COUNT(SQL("*")),
             pw.fn.SUM(Evidence.hours),
             pw.fn.MAX(Evidence.id),
-        ).where(Evidence.status.in_(_COUNTED) & (Evidence.areas != "")),
+        ).where(Evidence.kind.in_(_KINDS) & Evidence.status.in_(_COUNTED) & (Evidence.areas != "")),
         ids,
         association_id,
         as_of,
@@ -161,6 +166,7 @@ def build_summaries(
     summaries = {}
     fsum = math.fsum
     months: dict = {}
+    splits: dict[str, list[str]] = {}
     for clinician_id in training.keys() | covered.keys() | items.keys():
         hours, count, monthly, by_tags = _training(
             training.get(clinician_id, ()), months, sets, sqlite, fsum
@@ -170,7 +176,7 @@ def build_summaries(
             hours,
             count,
             monthly,
-            _areas(covered.get(clinician_id, ()), fsum),
+            _areas(covered.get(clinician_id, ()), fsum, splits),
             tuple(items.get(clinician_id, ())),
             by_tags,
         )
@@ -207,31 +213,31 @@ def _training(rows, months: dict, sets: dict, sqlite: bool, fsum) -> tuple:
     )
 
 
-def _areas(rows, fsum) -> dict[str, AreaEvidence]:
+def _areas(rows, fsum, splits: dict[str, list[str]]) -> dict[str, AreaEvidence]:
     """Return the AreaEvidence of one clinician from their (areas, kind, count, hours, last id)
-    rows."""
+    rows (`splits` caches each areas text split, shared by every clinician)."""
     per_area: dict[str, list[tuple]] = {}
     for areas, kind, count, total, last_id in rows:
         part = (last_id, count, total, kind)
-        for area in areas.split(","):
+        names = splits.get(areas)
+        if names is None:
+            names = splits[areas] = areas.split(",")
+        for area in names:
             parts = per_area.get(area)
             if parts is None:
                 per_area[area] = [part]
             else:
                 parts.append(part)
     out = {}
+    evidence = AreaEvidence
     for area, parts in per_area.items():
         if len(parts) == 1:
             last_id, count, total, kind = parts[0]
-            out[area] = AreaEvidence(count, fsum((total,)), (last_id,), frozenset((kind,)))
+            out[area] = evidence(count, fsum((total,)), (last_id,), frozenset((kind,)))
             continue
         parts.sort(reverse=True)  # latest id first (ids are unique within a clinician's rows)
-        out[area] = AreaEvidence(
-            sum(p[1] for p in parts),
-            fsum(p[2] for p in parts),
-            tuple(p[0] for p in parts[:AREA_IDS_KEPT]),
-            frozenset(p[3] for p in parts),
-        )
+        ids, counts, totals, kinds = zip(*parts, strict=True)
+        out[area] = evidence(sum(counts), fsum(totals), ids[:AREA_IDS_KEPT], frozenset(kinds))
     return out
 
 

@@ -164,6 +164,29 @@ def _read(app: Flask, job_id: str) -> JobState | None:
         return None
 
 
+KEEP_FINISHED = 86400  # seconds a finished job's file is kept (RQ keeps results as long)
+KEEP_ANY = 7 * 86400  # a file left unfinished this long lost its process: removed too
+
+
+def purge(app: Flask, now: float | None = None) -> int:
+    """Remove the files of jobs finished more than a day ago (and any left a week); return how
+    many. Run whenever a job is written here, so the folder never grows with time."""
+    now = time.time() if now is None else now
+    removed = 0
+    for path in _folder(app).glob("*.*"):
+        try:
+            age = now - path.stat().st_mtime  # the last write: when it finished, if it did
+            if age <= KEEP_FINISHED:
+                continue
+            state = _read(app, path.stem) if path.suffix == ".json" else None
+            if age > KEEP_ANY or state is None or state.finished:
+                path.unlink()
+                removed += 1
+        except FileNotFoundError:  # another process purged it first
+            continue
+    return removed
+
+
 def _run_here(app: Flask, state: JobState, path: str, args: Sequence[Any]) -> None:
     _write(app, _replace(state, status=RUNNING))
     _local.job = (app, state.id)
@@ -215,6 +238,7 @@ def enqueue(path: str, *args: Any, owner_id: int | None = None, label: str = "")
             failure_ttl=86400,
         )
         return job_id
+    purge(app)
     _write(app, state)
     if _inline(app):
         _run_here(app, state, path, args)
@@ -324,6 +348,29 @@ def _start_process(config: dict[str, Any]) -> None:
     _worker_app = None
 
 
+def _start_forked(app: Flask) -> None:
+    """Begin a pool process forked from this one: it has every module imported and the app
+    built already, and opens its own database connection (it forgets the one it inherited,
+    without closing it: that one is the parent's; PostgreSQL pools forget theirs at fork)."""
+    global _process_config, _worker_app
+    _process_config, _worker_app = None, app
+    _local.job = None
+    from lms.db import db
+
+    if is_sqlite():
+        db.obj._state.reset()
+
+
+def _pool_context(app: Flask) -> tuple[Any, Callable[..., None], tuple]:
+    """Return how pool processes start: forked from this process when it runs one thread (a
+    worker starts in milliseconds, not the second an import and app build take), spawned
+    afresh otherwise (a fork copies a lock another thread may hold, never released in the
+    child)."""
+    if "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1:
+        return multiprocessing.get_context("fork"), _start_forked, (app,)
+    return multiprocessing.get_context("spawn"), _start_process, (_plain_config(app),)
+
+
 def spread(
     path: str,
     chunks: Sequence[Any],
@@ -333,30 +380,43 @@ def spread(
 ) -> list[Any]:
     """Call the function named `path` on each chunk, over `workers` processes of this host (or
     the RQ workers when LMS_JOBS_URL is set); return the results in the order of the chunks.
-    `on_done(chunks done, chunks)` is called as they finish."""
+    `on_done(chunks done, chunks)` is called as they finish.
+
+    Each process starts once and takes chunk after chunk; each chunk runs in its own app
+    context with the process's own connection, and this process only waits. A chunk that
+    fails stops the rest: JobError says which chunk and why.
+    """
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     func = resolve(path)
     if _queue_url(app):
         return _spread_rq(app, path, chunks, on_done)
     if workers <= 1 or len(chunks) <= 1 or _inline(app):
         results = []
-        for chunk in chunks:
-            results.append(func(chunk))
+        for number, chunk in enumerate(chunks, start=1):
+            try:
+                results.append(func(chunk))
+            except Exception as exc:
+                raise _part_failed(path, number, len(chunks), exc) from exc
             if on_done is not None:
                 on_done(len(results), len(chunks))
         return results
-    context = multiprocessing.get_context("spawn")  # no copy of this process's connections
+    context, initializer, initargs = _pool_context(app)
     with concurrent.futures.ProcessPoolExecutor(
-        min(workers, len(chunks)),
-        mp_context=context,
-        initializer=_start_process,
-        initargs=(_plain_config(app),),
+        min(workers, len(chunks)), mp_context=context, initializer=initializer, initargs=initargs
     ) as pool:
-        futures = [pool.submit(run_job, path, [chunk]) for chunk in chunks]
-        for done, _ in enumerate(concurrent.futures.as_completed(futures), start=1):
+        futures = {pool.submit(run_job, path, [chunk]): i for i, chunk in enumerate(chunks)}
+        for done, future in enumerate(concurrent.futures.as_completed(futures), start=1):
+            exc = future.exception()
+            if exc is not None:
+                pool.shutdown(wait=True, cancel_futures=True)
+                raise _part_failed(path, futures[future] + 1, len(chunks), exc) from exc
             if on_done is not None:
                 on_done(done, len(chunks))
         return [f.result() for f in futures]
+
+
+def _part_failed(path: str, number: int, count: int, exc: BaseException) -> JobError:
+    return JobError(f"Part {number} of {count} of {path} failed: {exc or type(exc).__name__}")
 
 
 def _spread_rq(
@@ -379,7 +439,9 @@ def _spread_rq(
                 if on_done is not None:
                     on_done(len(jobs) - len(pending), len(jobs))
             elif status in ("failed", "stopped", "canceled"):
-                raise JobError(f"A part of {path} failed on a worker (job {jobs[i].id}).")
+                raise JobError(
+                    f"Part {i + 1} of {len(jobs)} of {path} failed on a worker (job {jobs[i].id})."
+                )
         if pending:
             if time.monotonic() > deadline:
                 raise JobError(f"{path}: {len(pending)} part(s) not done; are workers running?")

@@ -24,6 +24,12 @@ def square(n: int) -> tuple[int, int]:
     return n * n, os.getpid()
 
 
+def square_but_three(n: int) -> tuple[int, int]:
+    if n == 3:
+        raise ValueError("three is not welcome")
+    return square(n)
+
+
 @pytest.fixture
 def threaded(monkeypatch, app):
     """Run jobs on the thread even on the tests' in-memory database (these touch no table)."""
@@ -77,6 +83,27 @@ def test_spread_over_processes_returns_results_in_order(app, threaded):
     assert os.getpid() not in {r[1] for r in results}  # computed in other processes
     assert seen[-1] == (4, 4)
     assert [r[0] for r in jobs.spread("tests.lms.test_jobs:square", [5], workers=2)] == [25]
+
+
+def test_spread_starts_each_process_once(app, threaded):
+    results = jobs.spread("tests.lms.test_jobs:square", list(range(8)), workers=2)
+    assert [r[0] for r in results] == [n * n for n in range(8)]
+    assert len({r[1] for r in results}) <= 2  # two processes took the eight parts
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_failed_part_is_named(app, threaded, workers):
+    with pytest.raises(jobs.JobError, match="Part 3 of 4 of tests.lms.test_jobs:square_but_three"):
+        jobs.spread("tests.lms.test_jobs:square_but_three", [1, 2, 3, 4], workers=workers)
+
+
+def test_pool_processes_fork_when_this_process_runs_one_thread(app, monkeypatch):
+    monkeypatch.setattr(jobs.threading, "active_count", lambda: 1)
+    context, start, args = jobs._pool_context(app)
+    assert context.get_start_method() == "fork" and args == (app,)
+    monkeypatch.setattr(jobs.threading, "active_count", lambda: 2)
+    context, start, args = jobs._pool_context(app)
+    assert context.get_start_method() == "spawn" and args[0]["DATABASE_URL"]
 
 
 # --- RQ (a fake Redis: the same client calls, no server) --------------------------------------
