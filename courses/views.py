@@ -7,7 +7,7 @@ import datetime as dt
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 
 from competencies.frameworks import area_infos, framework_for
-from courses import access, completions, corrections, self_reports, trainings
+from courses import access, completions, corrections, counting, self_reports, trainings
 from courses import evidence_files as _evidence_files  # noqa: F401  (reviewers' file receiver)
 from courses import roster as rosters
 from courses.blueprint import bp
@@ -260,6 +260,8 @@ def roster(session_id: int):
                         "already recorded.",
                         "success",
                     )
+                    for message, counts in counting.recorded_messages(results):
+                        flash(message, "info" if counts else "warning")
                     return redirect(url_for("courses.roster", session_id=session.id))
     people = access.search_clinicians(training.association, query, limit=100)
     recorded = {  # clinician id -> the live completion, which the trainer may correct
@@ -268,15 +270,17 @@ def roster(session_id: int):
             (Completion.session == session) & Completion.live.is_null(False)
         )
     }
-    flags = trainings.missing_prerequisites([(u.id, training.id) for u in people])
+    also_ticked = rosters.ticked_people(training.association, ticked - set(recorded), people)
     return render_template(
         "courses/roster.html",
         session=session,
         training=training,
         people=people,
-        also_ticked=rosters.ticked_people(training.association, ticked - set(recorded), people),
+        also_ticked=also_ticked,
         recorded=recorded,
-        flags=flags,
+        words=counting.prerequisite_words(
+            training, [*people, *also_ticked], completed_on, recorded=recorded
+        ),
         query=query,
         page_errors=errors,
         completed_on=completed_on,
@@ -463,6 +467,7 @@ def transcript(clinician_id: int | None = None):
         by_id={c.id: c for c in recorded},
         correctable=correctable,
         pathway_hours=pathway_hours(user, scope, dt.date.today()),
+        today=dt.date.today(),
         elsewhere=recorded_elsewhere(user, scope),
     )
 

@@ -27,10 +27,15 @@ def test_trainer_records_a_roster_with_prerequisite_warning(page):
     page.get_by_role("button", name="Search").click()
     row = page.get_by_role("row").filter(has_text="clinician2@demo.example")
     assert "Prerequisite missing: Attachment, separation and loss" in row.inner_text()
+    # Before recording, the row says what recording would mean (no goal declared yet).
+    assert "does not stop a training counting" in row.inner_text()
+    assert "If recorded, no pathway is open with this association" in row.inner_text()
     assert_accessible(page)
     page.get_by_label("Attended: Demo Clinician Two (new)").check()
     page.get_by_role("button", name="Record ticked attendees").click()
     assert page.get_by_text("Recorded 1 completion(s)").is_visible()
+    said = page.get_by_text("Demo Clinician Two (new): recorded; no pathway is open")
+    assert said.is_visible() and "counts once a goal is declared" in said.inner_text()
     assert_accessible(page)
 
 
