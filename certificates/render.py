@@ -292,9 +292,8 @@ def render_transcript(
     s.need(60)  # the header row and at least a couple of trainings
     header_row()
     s.on_new_page = header_row
-    total = 0.0
-    for t in data.trainings:
-        total += t.hours
+
+    def training_row(t: TrainingLine) -> None:
         row = (
             t.completed_on.isoformat(),
             t.title,
@@ -307,6 +306,11 @@ def render_transcript(
         s.gap(2)
         s.rule()
         s.gap(3)
+
+    total = 0.0
+    for t in data.trainings:
+        total += t.hours
+        training_row(t)
     s.on_new_page = None
     if not data.trainings:
         s.text("No counted trainings yet.", 9)
@@ -325,6 +329,17 @@ def render_transcript(
                 ],
                 9.5,
             )
+    if data.scheduled:
+        s.gap(10)
+        s.need(60)
+        s.text(f"Scheduled, not yet counted (dated after {data.as_of.isoformat()})", 10, bold=True)
+        s.text("They count from their date; they are in no total above.", 9)
+        s.gap(4)
+        header_row()
+        s.on_new_page = header_row
+        for t in data.scheduled:
+            training_row(t)
+        s.on_new_page = None
     s.gap(12)
     s.verification_block(data.verification_code, data.verify_url, data.issuer_line, data.issued_on)
     return s.finish()

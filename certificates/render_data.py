@@ -243,7 +243,10 @@ class DomainTotal:
 
 @dataclass(frozen=True)
 class TranscriptData:
-    """Everything a training transcript shows; the overall total is summed from the trainings."""
+    """Everything a training transcript shows; the overall total is summed from the trainings.
+
+    `scheduled` are counted trainings dated after `as_of`: listed, in no total.
+    """
 
     __pydantic_config__ = _CHECKED
 
@@ -256,6 +259,7 @@ class TranscriptData:
     verify_url: Url
     issuer_line: Text
     issued_on: Day
+    scheduled: Annotated[tuple[TrainingLine, ...], Strict(False)] = ()
 
 
 @dataclass(frozen=True)

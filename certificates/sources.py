@@ -134,15 +134,22 @@ def counted_trainings(holder: User, association: Association):
 
 
 def transcript_data(holder: User, association: Association, today: dt.date) -> TranscriptData:
-    """List every counted training with its hours and areas, and the hours per domain."""
+    """List every counted training with its hours and areas, and the hours per domain.
+
+    A training dated after `today` is scheduled, not counted (as the evaluator and
+    competencies.figures have it): listed apart, in no total.
+    """
     areas = _areas_of(association, today)
     lines = []
+    scheduled = []
     by_domain: dict[str, list[float]] = defaultdict(list)
     for ev in counted_trainings(holder, association):
         names = tuple(areas[a].name if a in areas else a for a in ev.area_list)
-        for domain in sorted({areas[a].domain for a in ev.area_list if a in areas}):
-            by_domain[domain].append(ev.hours)
-        lines.append(
+        ahead = ev.occurred_on > today
+        if not ahead:
+            for domain in sorted({areas[a].domain for a in ev.area_list if a in areas}):
+                by_domain[domain].append(ev.hours)
+        (scheduled if ahead else lines).append(
             TrainingLine(
                 completed_on=ev.occurred_on,
                 title=ev.label or "Training",
@@ -159,6 +166,7 @@ def transcript_data(holder: User, association: Association, today: dt.date) -> T
         association_name=association.name,
         as_of=today,
         trainings=tuple(lines),
+        scheduled=tuple(scheduled),
         domain_totals=totals,
         verification_code=PENDING_CODE,
         verify_url=PENDING_URL,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 
@@ -20,6 +21,7 @@ from lms.models import User
 
 STATUS_WORDS = EVIDENCE_STATUS_LABELS  # a completion is evidence: the same words
 CORRECTED = "Corrected"  # a void completion that another one replaces
+SCHEDULED = "Scheduled, not yet counted"  # a counted status, dated after today
 
 
 @dataclass(frozen=True)
@@ -31,17 +33,20 @@ class TranscriptRow:
     status_word: str
     missing: tuple[str, ...]  # titles of prerequisite trainings not completed
     replaced_by: Completion | None  # the correction that replaced this completion
+    ahead: bool = False  # counted status, dated after today: it counts from its date
 
 
 def transcript_rows(
-    user: User, association_ids: Collection[int] | None = None
+    user: User, association_ids: Collection[int] | None = None, today: dt.date | None = None
 ) -> list[TranscriptRow]:
     """Return the clinician's completions, newest first (three queries).
 
     `association_ids` limits them to those associations (None: all, for the clinician). A
     correction keeps the clinician and association of the completion it replaces, so the
-    successor of every corrected row is among the rows.
+    successor of every corrected row is among the rows. A counted completion dated after
+    `today` is scheduled: the evaluator counts it from its date, as the totals do.
     """
+    today = today or dt.date.today()
     query = Completion.select(Completion, Training).join(Training, join_type=pw.JOIN.LEFT_OUTER)
     query = query.where(Completion.clinician == user)
     if association_ids is not None:
@@ -56,15 +61,23 @@ def transcript_rows(
         t = c.training if c.training_id else None
         missing = flags.get((user.id, c.training_id), []) if c.live else []
         successor = successors.get(c.id)
+        ahead = c.status in COUNTED and c.completed_on > today and successor is None
+        if successor:
+            word = CORRECTED
+        elif ahead:
+            word = SCHEDULED
+        else:
+            word = STATUS_WORDS.get(c.status, c.status)
         out.append(
             TranscriptRow(
                 completion=c,
                 title=t.title if t else c.title,
                 code=t.code if t else "",
                 provider=(t.provider if t else c.provider) or "",
-                status_word=CORRECTED if successor else STATUS_WORDS.get(c.status, c.status),
+                status_word=word,
                 missing=tuple(m.title for m in missing),
                 replaced_by=successor,
+                ahead=ahead,
             )
         )
     return out
