@@ -129,3 +129,31 @@ def test_a_pathway_without_a_kept_row_gets_one(cohort, association):
     Standing.delete().where(Standing.pathway == pathway.id).execute()
     generations = standing.prepare([pathway], {pathway.id: None})
     assert generations == {pathway.id: Standing.get_by_id(pathway.id).generation}
+
+
+def test_the_collector_is_paused_for_a_chunk_only(cohort, association, monkeypatch):
+    import gc
+
+    from competencies import readiness
+
+    seen = []
+    evaluate = readiness.evaluate_pathways
+
+    def watched(pathways, as_of):
+        seen.append(gc.isenabled())
+        return evaluate(pathways, as_of)
+
+    monkeypatch.setattr(readiness, "evaluate_pathways", watched)
+    assert gc.isenabled()
+    readiness.refresh_stale(association, TODAY)
+    assert seen == [False] and gc.isenabled()
+    with pytest.raises(RuntimeError), readiness.collector_paused():
+        raise RuntimeError("a chunk failed")
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with readiness.collector_paused():
+            pass
+        assert not gc.isenabled()  # left as the caller had it
+    finally:
+        gc.enable()
