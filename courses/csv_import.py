@@ -137,9 +137,9 @@ def _lined(line: int, errors: list[Pair]) -> list[RowError]:
     return [RowError(line, column, message) for column, message in errors] if errors else []
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: a frozen one's __init__ took a third of the parse
 class RowOutcome:
-    """One data row: the parsed values and every problem found in it.
+    """One data row: the parsed values and every problem found in it (read, never changed).
 
     ``line`` is the physical line where the record starts (the header is line 1).
     ``clinician`` is set only for a clinician of the importer's association.
@@ -395,7 +395,7 @@ class _Duplicates:
 # --- format (a): our template ------------------------------------------------------------------
 
 
-_DATES_REMEMBERED = 10_000  # distinct date texts a parse remembers (memory stays flat)
+_REMEMBERED = 10_000  # distinct values a parse remembers per kind (memory stays flat)
 
 
 def _template_rows(
@@ -406,11 +406,23 @@ def _template_rows(
     lookup_training: Callable[[str], TrainingRef | None],
     today: date,
 ) -> Iterator[RowOutcome]:
+    """Yield one outcome per row of our template.
+
+    Files repeat their values: the same clinicians, and the same training, date, hours and
+    areas on many rows (one session's roster). So a value found good is remembered with what
+    it parsed to, and a row repeating it skips its checks: an email with its clinician, the
+    (training code, date, hours, areas) cells with their values. Only values without a
+    problem are remembered (a problem is always worked out afresh, so its message is the
+    same), and their checks depend on nothing but the cells and `today`.
+    """
     i_email, i_code, i_date, i_hours = (header[c] for c in REQUIRED_COLUMNS)
     i_areas = header.get("areas")
     i_external = header.get("external_id")
     needed = max(i_email, i_code, i_date, i_hours) + 1
     duplicates = _Duplicates()
+    good_emails: dict[str, tuple[str, ClinicianRef]] = {}
+    good_values: dict[tuple[str, str, str, str], tuple[str, TrainingRef, date, float, frozenset]]
+    good_values = {}
     good_dates: dict[str, date] = {}
 
     try:
@@ -428,56 +440,37 @@ def _template_rows(
                 row += [""] * (width - len(row))
 
             # A field refused as a formula is not parsed further, so it gets one message only.
-            email = row[i_email]
-            clinician = None
-            if email and email[0] in _FORMULA_STARTS:
-                errors.append(_formula("email", email))
-                email = ""
+            raw = row[i_email]
+            known = good_emails.get(raw)
+            if known is not None:
+                email, clinician = known
+            elif raw and raw[0] in _FORMULA_STARTS:
+                errors.append(_formula("email", raw))
+                email, clinician = "", None
             else:
-                email = email.strip().lower()
+                email = raw.strip().lower()
                 clinician = _check_clinician(email, lookup_clinician, "email", errors)
+                if clinician is not None and len(good_emails) < _REMEMBERED:
+                    good_emails[raw] = (email, clinician)
 
-            code = row[i_code]
-            training = None
-            if code and code[0] in _FORMULA_STARTS:
-                errors.append(_formula("training_code", code))
-                code = ""
+            raw_areas = row[i_areas] if i_areas is not None else ""
+            cells = (row[i_code], row[i_date], row[i_hours], raw_areas)
+            values = good_values.get(cells)
+            if values is not None:
+                code, training, when, hours, areas = values
             else:
-                code = code.strip()
-                if not code:
-                    errors.append(("training_code", "missing"))
-                else:
-                    training = lookup_training(code)
-                    if training is None:
-                        errors.append(("training_code", "unknown training"))
-
-            raw = row[i_date]
-            when = good_dates.get(raw)  # files repeat their dates: each text is parsed once
-            if when is None and raw and raw[0] in _FORMULA_STARTS:
-                errors.append(_formula("date", raw))
-            elif when is None:
-                when = _parse_iso_date(raw, today, "date", errors)
-                if when is not None and len(good_dates) < _DATES_REMEMBERED:
-                    good_dates[raw] = when
-
-            # _parse_hours tells a signed number ("-1") from a formula itself.
-            hours = _parse_hours(row[i_hours], training, errors)
-
-            areas: frozenset[str] = frozenset()
-            if i_areas is not None:
-                raw = row[i_areas]
-                if raw and raw[0] in _FORMULA_STARTS:
-                    errors.append(_formula("areas", raw))
-                else:
-                    areas = frozenset(a.strip() for a in raw.split(";") if a.strip())
-                if areas and training is not None:
-                    stray = sorted(areas - training.areas)
-                    if stray:
-                        errors.append(
-                            ("areas", f"{', '.join(stray)} not among this training's areas")
-                        )
-            if not areas and training is not None:
-                areas = training.areas
+                problems = len(errors)
+                code, training, when, hours, areas = _template_values(
+                    cells, i_areas is not None, lookup_training, today, good_dates, errors
+                )
+                if (
+                    len(errors) == problems
+                    and training is not None
+                    and when is not None
+                    and hours is not None
+                    and len(good_values) < _REMEMBERED
+                ):
+                    good_values[cells] = (code, training, when, hours, areas)
 
             external_id = None
             if i_external is not None:
@@ -495,12 +488,69 @@ def _template_rows(
             if email and code and when is not None:
                 duplicates.check(line, email, code, when, errors, clinician, training)
 
-            found = _lined(line, errors)
             yield RowOutcome(
-                line, email, code, when, hours, areas, external_id, clinician, training, found
+                line,
+                email,
+                code,
+                when,
+                hours,
+                areas,
+                external_id,
+                clinician,
+                training,
+                _lined(line, errors) if errors else [],
             )
     except TabularError as err:
         raise _file_error(err) from None
+
+
+def _template_values(
+    cells: tuple[str, str, str, str],
+    has_areas: bool,
+    lookup_training: Callable[[str], TrainingRef | None],
+    today: date,
+    good_dates: dict[str, date],
+    errors: list[Pair],
+) -> tuple[str, TrainingRef | None, date | None, float | None, frozenset[str]]:
+    """Check a row's training code, date, hours and areas cells; return their values."""
+    code, raw_date, raw_hours, raw_areas = cells
+    training = None
+    if code and code[0] in _FORMULA_STARTS:
+        errors.append(_formula("training_code", code))
+        code = ""
+    else:
+        code = code.strip()
+        if not code:
+            errors.append(("training_code", "missing"))
+        else:
+            training = lookup_training(code)
+            if training is None:
+                errors.append(("training_code", "unknown training"))
+
+    when = good_dates.get(raw_date)  # files repeat their dates: each text is parsed once
+    if when is None and raw_date and raw_date[0] in _FORMULA_STARTS:
+        errors.append(_formula("date", raw_date))
+    elif when is None:
+        when = _parse_iso_date(raw_date, today, "date", errors)
+        if when is not None and len(good_dates) < _REMEMBERED:
+            good_dates[raw_date] = when
+
+    # _parse_hours tells a signed number ("-1") from a formula itself.
+    hours = _parse_hours(raw_hours, training, errors)
+
+    areas: frozenset[str] = frozenset()
+    if has_areas:
+        if raw_areas and raw_areas[0] in _FORMULA_STARTS:
+            errors.append(_formula("areas", raw_areas))
+        else:
+            areas = frozenset(a.strip() for a in raw_areas.split(";") if a.strip())
+        if areas and training is not None:
+            stray = sorted(areas - training.areas)
+            if stray:
+                errors.append(("areas", f"{', '.join(stray)} not among this training's areas"))
+    if not areas and training is not None:
+        areas = training.areas
+    return code, training, when, hours, areas
 
 
 # --- format (b): Moodle course-completion report -----------------------------------------------
