@@ -11,6 +11,7 @@ import peewee as pw
 from flask import jsonify, request
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from competencies.reevaluate import after_commit
 from courses import access, completions, corrections, trainings
 from courses.blueprint import api
 from courses.errors import CourseError
@@ -234,7 +235,14 @@ def post_completions(body: CompletionBatch):
     request_hash = hashlib.sha256(
         json.dumps(body.model_dump(mode="json"), sort_keys=True).encode()
     ).hexdigest()
-    status, payload = record_batch(current_actor(), body, key=key, request_hash=request_hash)
+    actor = current_actor()
+    status, payload = record_batch(actor, body, key=key, request_hash=request_hash)
+    created = [r["completion_id"] for r in payload.get("results", []) if r["status"] == "created"]
+    if created:  # committed: re-evaluate the clinicians' readiness in a background job
+        written = Completion.select(Completion.association, Completion.clinician).where(
+            Completion.id.in_(created)
+        )
+        after_commit(list(written.tuples()), background=True, owner_id=actor.user.id)
     return jsonify(payload), status
 
 

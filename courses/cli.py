@@ -53,7 +53,7 @@ def import_completions(path: Path, email: str, training_code: str | None, dry_ru
             f"{report.skipped} not completed; {report.total} row(s) read."
         )
         if not dry_run and report.written:
-            click.echo(importer.reevaluate(actor, association, background=False))
+            click.echo(importer.reevaluate(actor, association, report, background=False))
 
 
 @cli.command("purge-previews")

@@ -24,7 +24,7 @@ from courses.csv_import import (
 )
 from courses.models import Completion, Training
 from courses.trainings import missing_prerequisites
-from lms import audit, jobs
+from lms import audit
 from lms.db import db, insert_rows, transactional
 from lms.duties import own_refusal
 from lms.models import Association, Membership, User, utcnow
@@ -64,6 +64,7 @@ class Report:
     bad: int = 0
     flagged: int = 0
     written: int = 0
+    clinicians: set[int] = field(default_factory=set)  # ids of those written for
 
     @property
     def ok(self) -> bool:
@@ -193,6 +194,7 @@ def _scan(
         elif fresh and not report.bad:
             _insert_completions(fresh, association, actor, import_ref, now)
             report.written += len(fresh)
+            report.clinicians.update(o.clinician.id for o, _ in fresh)
 
     try:
         batch: list[RowOutcome] = []
@@ -390,25 +392,18 @@ def commit(
     return report
 
 
-READINESS_JOB = "competencies.readiness:refresh_job"
-
-
-def reevaluate(actor: Actor, association: Association, *, background: bool) -> str:
+def reevaluate(actor: Actor, association: Association, report: Report, *, background: bool) -> str:
     """Re-evaluate the readiness rows an import made stale, once its transaction committed, so
-    no report pays for them: in a background job (return its id, for `lms.jobs.state`) or
-    here (return what was done)."""
-    from competencies.readiness import refresh_stale
+    no report pays for them (`competencies.reevaluate.after_commit`): in a background job
+    (return its id, for `lms.jobs.state`) or here (return what was done)."""
+    from competencies.reevaluate import after_commit
 
-    if db.in_transaction():
-        raise RuntimeError("Re-evaluate after the import's transaction has committed.")
-    if background:
-        return jobs.enqueue(
-            READINESS_JOB,
-            association.id,
-            owner_id=actor.user.id,
-            label="Readiness after your import",
-        )
-    return f"Readiness: {refresh_stale(association, workers=jobs.cpu_count())}."
+    return after_commit(
+        [(association.id, clinician_id) for clinician_id in report.clinicians],
+        background=background,
+        owner_id=actor.user.id,
+        label="Readiness after your import",
+    )
 
 
 def _check(actor: Actor, association: Association) -> None:

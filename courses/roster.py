@@ -1,12 +1,16 @@
-"""The roster page's helpers: who is ticked across searches, and a pasted list of emails."""
+"""The roster page's helpers: who is ticked across searches, a pasted list of emails, and the
+readiness of the attendees just recorded."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable
 
+from competencies.reevaluate import after_commit, of
 from courses.access import clinicians_of
+from courses.models import Completion
 from lms.models import Association, User
+from lms.permissions import Actor
 
 MAX_PASTED = 500
 _SEPARATORS = re.compile(r"[\s,;<>]+")
@@ -45,3 +49,10 @@ def ticked_people(association: Association, ids: Iterable[int], shown: Iterable[
     if not rest:
         return []
     return list(clinicians_of(association).where(User.id.in_(rest)).order_by(User.display_name))
+
+
+def reevaluate_recorded(actor: Actor, results: Iterable[tuple[Completion, bool]]) -> str:
+    """Re-evaluate, in a background job, the readiness rows of the attendees a roster just
+    recorded (`completions.record_roster`'s results, once committed); return the job's id."""
+    created = [completion for completion, new in results if new]
+    return after_commit(of(created), background=True, owner_id=actor.user.id)

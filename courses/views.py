@@ -254,6 +254,7 @@ def roster(session_id: int):
                 except CourseError as exc:
                     errors.append((exc.field or "attendees", str(exc)))
                 else:
+                    rosters.reevaluate_recorded(actor, results)
                     created = sum(1 for _, new in results if new)
                     flash(
                         f"Recorded {created} completion(s); {len(results) - created} were "

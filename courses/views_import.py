@@ -175,7 +175,7 @@ def import_commit(token: str):
         "success",
     )
     if report.written:
-        browser_session[JOB_KEY] = importer.reevaluate(actor, association, background=True)
+        browser_session[JOB_KEY] = importer.reevaluate(actor, association, report, background=True)
     return redirect(url_for("courses.import_upload"))
 
 

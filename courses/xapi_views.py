@@ -13,6 +13,7 @@ from typing import Any
 from flask import Response, jsonify, request
 from pydantic import BaseModel
 
+from competencies.reevaluate import after_commit
 from courses import access, completions, corrections
 from courses.blueprint import xapi_bp
 from courses.errors import CourseError
@@ -108,11 +109,15 @@ def _completion(
 
 
 @transactional
-def receive(actor: Actor, bodies: list, *, statement_id: str | None = None) -> list[str]:
-    """Store and apply statements, all or nothing; return their ids."""
+def receive(
+    actor: Actor, bodies: list, *, statement_id: str | None = None
+) -> tuple[list[str], list[tuple[int, int]]]:
+    """Store and apply statements, all or nothing; return their ids and the (association,
+    clinician) pairs whose ledger they changed."""
     association = acting_association("courses:record_completion", actor)
     finder = LearnerFinder(association.id)
     ids: list[str] = []
+    written: list[tuple[int, int]] = []
     for position, body in enumerate(bodies):
         try:
             parsed = parse_statement(body, statement_id=statement_id)
@@ -157,10 +162,12 @@ def receive(actor: Actor, bodies: list, *, statement_id: str | None = None) -> l
                     reason=f"Voided by the LMS (statement {parsed.id}).",
                     actor=actor.user,
                 )
+                written.append((current.association_id, current.clinician_id))
             XapiStatement.update(voided=True).where(XapiStatement.id == target.id).execute()
             verb = "voided"
         else:
             completion = _completion(actor, association.id, parsed, finder)
+            written.append((completion.association_id, completion.clinician_id))
             verb = parsed.verb
         XapiStatement.create(
             statement_id=parsed.id,
@@ -170,7 +177,12 @@ def receive(actor: Actor, bodies: list, *, statement_id: str | None = None) -> l
             verb=verb,
             completion=completion,
         )
-    return ids
+    return ids, written
+
+
+def _reevaluate(actor: Actor, written: list[tuple[int, int]]) -> None:
+    """Re-evaluate, in a background job, the readiness the committed statements changed."""
+    after_commit(written, background=True, owner_id=actor.user.id)
 
 
 @xapi_bp.route("/statements", methods=["POST", "PUT"])
@@ -202,13 +214,16 @@ def statements():
             raise ApiError(400, "PUT needs the statementId parameter.", field="statementId")
         if not isinstance(payload, dict):
             raise ApiError(400, "PUT takes one statement (a JSON object).", field="statement")
-        receive(current_actor(), [payload], statement_id=statement_id)
+        _, written = receive(current_actor(), [payload], statement_id=statement_id)
+        _reevaluate(current_actor(), written)
         response = Response(status=204)
     else:
         bodies = payload if isinstance(payload, list) else [payload]
         if not bodies or len(bodies) > MAX_STATEMENTS:
             raise ApiError(400, f"Send 1 to {MAX_STATEMENTS} statements.", field="statement")
-        response = jsonify(receive(current_actor(), bodies))
+        ids, written = receive(current_actor(), bodies)
+        _reevaluate(current_actor(), written)
+        response = jsonify(ids)
     response.headers[VERSION_HEADER] = SERVER_VERSION
     return response
 

@@ -146,15 +146,19 @@ def push_grades_command(limit: int) -> None:
 @cli.command("pull-completions")
 def pull_completions_command() -> None:
     """Record the training completions the LMS reports for placed activities (cron)."""
+    from competencies.reevaluate import after_commit
     from lti.completions import pull_completions
 
     with connection():
         report = pull_completions()
+        readiness = after_commit(report.written, background=False)
     click.echo(
         f"{report.courses} course(s) read: {report.recorded} completion(s) recorded, "
         f"{report.already} recorded before, {report.unlinked} by learners not linked yet, "
         f"{report.failed} failed."
     )
+    if readiness:
+        click.echo(readiness)
     for error in report.errors:
         click.echo(f"  {error}", err=True)
     if report.failed:

@@ -7,7 +7,9 @@ The completion is recorded in the name of the instructor who placed the activity
 `bound_by`), through the same service as a trainer's roster: their right to record the training
 and the separation of duties are checked each time. One completion per learner and course: the
 external id `lti:<context>:<sub>` keeps a second pull from recording it again. Run by
-`flask --app lms lti pull-completions` (cron) and by the instructor's "Fetch" button.
+`flask --app lms lti pull-completions` (cron) and by the instructor's "Fetch" button; each
+then re-evaluates the readiness rows of the clinicians it recorded for
+(`competencies.reevaluate.after_commit`: in the command, or in a background job).
 """
 
 from __future__ import annotations
@@ -56,6 +58,7 @@ class PullReport:
     unlinked: int = 0  # complete, but the learner has no linked account yet
     failed: int = 0
     errors: list[str] = field(default_factory=list)
+    written: list[tuple[int, int]] = field(default_factory=list)  # (association, clinician)
 
 
 def _external_id(context: Context, sub: str) -> str:
@@ -127,7 +130,7 @@ def pull_context(context: Context, report: PullReport, today: dt.date | None = N
             report.already += 1
             continue
         try:
-            record_completion(
+            completion, _ = record_completion(
                 actor,
                 clinician=member.user,
                 training=training,
@@ -146,6 +149,7 @@ def pull_context(context: Context, report: PullReport, today: dt.date | None = N
             report.errors.append(f"{where}: {member.name or sub}: {exc}")
         else:
             report.recorded += 1
+            report.written.append((completion.association_id, completion.clinician_id))
 
 
 def bound_contexts() -> list[Context]:

@@ -21,10 +21,12 @@ from pylti1p3.names_roles import NamesRolesProvisioningService
 from pylti1p3.service_connector import ServiceConnector
 from requests import RequestException
 
+from competencies.reevaluate import after_commit
 from courses.completions import record_roster
 from courses.errors import CourseError
 from courses.models import Session as CourseSession
 from courses.models import Training
+from courses.roster import reevaluate_recorded
 from lms.auth import account_limit, reset_account_limit
 from lms.csrf import csrf
 from lms.errors import Forbidden, NotFound
@@ -415,6 +417,7 @@ def roster():
         except (Forbidden, NotFound):
             return _instructor(launch, 403, error="You may not record completions of it.")
         created = sum(1 for _, new in results if new)
+        reevaluate_recorded(actor_for(launch.user), results)
         return _instructor(launch, notice=f"Recorded {created} completion(s).")
     if action == "completions":
         return _fetch_completions(launch, context)
@@ -431,6 +434,7 @@ def _fetch_completions(launch: Launch, context: Context):
         )
     report = completions.PullReport()
     completions.pull_context(context, report)
+    after_commit(report.written, background=True, owner_id=launch.user.id)
     if report.failed and not report.recorded:
         return _instructor(launch, 502, error="; ".join(report.errors))
     notice = (

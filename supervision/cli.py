@@ -31,15 +31,19 @@ def remind_command(today: dt.datetime | None) -> None:
 @cli.command("signatures")
 def signatures_command() -> None:
     """Check every attestation against its content; void those that no longer match."""
+    from competencies.reevaluate import after_commit, of
     from supervision.attestation import check_signatures
 
     with connection():
         broken = check_signatures()
+        readiness = after_commit(of(broken), background=False)  # the voids made them stale
     for s in broken:
         click.echo(
             f"Session {s.id} ({s.occurred_on.isoformat()}): content changed after signing; "
             "attestation and evidence voided, back to pending."
         )
     click.echo(f"{len(broken)} attestation(s) no longer valid.")
+    if readiness:
+        click.echo(readiness)
     if broken:
         raise SystemExit(1)

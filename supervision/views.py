@@ -11,6 +11,7 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_login import current_user
 
 from competencies.models import Evidence
+from competencies.reevaluate import after_commit, of
 from competencies.types import COUNTED
 from lms.db import is_sqlite
 from lms.errors import form_error
@@ -349,6 +350,11 @@ def _sessions_for_provider(ids: list[int]) -> list[RscSession]:
     return rows
 
 
+def _reevaluate(sessions: list[RscSession]) -> None:
+    """Re-evaluate the attendees' readiness rows the signatures made stale, in a job."""
+    after_commit(of(sessions), background=True, owner_id=current_actor().user.id)
+
+
 @bp.route("/provider/attest", methods=["POST"])
 @require("supervision:attest")
 @sign_limit
@@ -364,6 +370,7 @@ def attest():
             form.password.errors.append(str(exc))
         return _provider_page(form, str(exc), 400)
     flash(f"Signed {len(signed)} session{'s' if len(signed) != 1 else ''}.", "success")
+    _reevaluate(signed)
     return redirect(url_for("supervision.provider"))
 
 
@@ -406,6 +413,7 @@ def enter():
             _field_error(form, exc, "occurred_on")
         else:
             flash(f"Entered and signed for {len(rows)} attendee(s).", "success")
+            _reevaluate(rows)
             return redirect(url_for("supervision.provider"))
     return render_template("supervision/enter.html", form=form), (400 if form.errors else 200)
 

@@ -1,0 +1,140 @@
+"""Re-evaluate the readiness rows a batch write made stale, once its transaction has committed.
+
+A ledger write makes its clinicians' kept rows stale (`competencies.standing.touch`); the next
+report would evaluate them. A writer of many rows at once (the CSV import, a roster, a bulk
+attestation, an LMS's completions or xAPI statements) calls `after_commit` with the
+(association, clinician) pairs it wrote for, so that no report pays for them: in the same
+command for the command line, in a background job (`lms.jobs`) for a web request.
+
+Only the open pathways of those clinicians in those associations are looked at, and of them only
+the ones still stale are evaluated (`competencies.readiness.refresh_part`), so a call for rows a
+report has already re-evaluated costs one query a chunk.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from competencies.models import Pathway
+from competencies.pathways import OPEN_STATUSES
+from competencies.readiness import refresh_part
+from competencies.standing import chunks
+from lms import jobs
+from lms.db import db
+
+JOB = "competencies.reevaluate:run_job"
+PART = "competencies.readiness:refresh_part"  # the same function, by name, for workers
+PATHWAYS_PER_PART = 1000  # pathways evaluated per part (one round of summary queries)
+LABEL = "Readiness after your changes"
+MESSAGE = "Re-evaluating readiness"
+
+Pairs = Iterable[tuple[int, int]]  # (association id, clinician id)
+
+
+@dataclass(frozen=True)
+class Reevaluated:
+    """What a re-evaluation did: the open pathways it looked at, how many it evaluated."""
+
+    pathways: int
+    evaluated: int
+    seconds: float
+
+    def __str__(self) -> str:
+        return (
+            f"{self.pathways} open pathways current, {self.evaluated} evaluated "
+            f"({self.seconds:.1f} s)"
+        )
+
+
+def of(records: Iterable[Any]) -> list[tuple[int, int]]:
+    """Return the (association id, clinician id) pairs of written records that carry both (a
+    completion, an RSC session)."""
+    return [(r.association_id, r.clinician_id) for r in records]
+
+
+def _by_association(pairs: Pairs) -> dict[int, list[int]]:
+    grouped: dict[int, set[int]] = {}
+    for association_id, clinician_id in pairs:
+        grouped.setdefault(int(association_id), set()).add(int(clinician_id))
+    return {a: sorted(ids) for a, ids in sorted(grouped.items())}
+
+
+def _open_pathways(association_id: int, clinician_ids: list[int]) -> list[int]:
+    found: list[int] = []
+    for chunk in chunks(clinician_ids):
+        found.extend(
+            Pathway.select(Pathway.id)
+            .where(
+                (Pathway.association == association_id)
+                & Pathway.clinician.in_(chunk)
+                & Pathway.status.in_(OPEN_STATUSES)
+            )
+            .order_by(Pathway.id)
+            .tuples()
+            .iterator()
+        )
+    return [pathway_id for (pathway_id,) in found]
+
+
+def reevaluate(pairs: Pairs, as_of: dt.date | None = None, *, workers: int = 1) -> Reevaluated:
+    """Evaluate and keep the stale open pathways of these clinicians in these associations.
+
+    With `workers` > 1 and more than one part, the parts are spread over that many processes
+    (or the RQ workers, `lms.jobs.spread`); the running job's progress is reported.
+    """
+    started = time.perf_counter()
+    day = (as_of or dt.date.today()).isoformat()
+    parts = [
+        (association_id, day, part)
+        for association_id, clinician_ids in _by_association(pairs).items()
+        for part in chunks(_open_pathways(association_id, clinician_ids), PATHWAYS_PER_PART)
+    ]
+    total = sum(len(part[2]) for part in parts)
+    jobs.progress(0, total, MESSAGE)
+    sizes = [len(part[2]) for part in parts]
+
+    def done(finished: int, _count: int) -> None:
+        jobs.progress(sum(sizes[:finished]), total, MESSAGE)
+
+    if workers > 1 and len(parts) > 1:
+        evaluated = jobs.spread(PART, parts, workers=workers, on_done=done)
+    else:
+        evaluated = []
+        for part in parts:
+            evaluated.append(refresh_part(part))
+            done(len(evaluated), len(parts))
+    return Reevaluated(total, sum(evaluated), time.perf_counter() - started)
+
+
+def run_job(pairs: list[list[int]]) -> str:
+    """Re-evaluate the rows of (association id, clinician id) pairs: the job `after_commit`
+    leaves behind a web request; return what a page shows when it is done."""
+    done = reevaluate([(a, c) for a, c in pairs])
+    return f"Readiness re-evaluated: {done.evaluated} pathway(s)."
+
+
+def after_commit(
+    pairs: Pairs,
+    *,
+    background: bool,
+    owner_id: int | None = None,
+    label: str = LABEL,
+) -> str:
+    """Re-evaluate the readiness rows a batch write made stale, after its transaction has
+    committed: in a background job (return its id, for `lms.jobs.state`) or here, with this
+    host's CPUs (return what was done, for a command to print). Return "" when the write
+    touched nobody."""
+    if db.in_transaction():
+        raise RuntimeError("Re-evaluate after the write's transaction has committed.")
+    grouped = _by_association(pairs)
+    if not grouped:
+        return ""
+    if background:
+        plain = [[a, c] for a, ids in grouped.items() for c in ids]
+        return jobs.enqueue(JOB, plain, owner_id=owner_id, label=label)
+    done = reevaluate([(a, c) for a, ids in grouped.items() for c in ids], workers=jobs.cpu_count())
+    return f"Readiness: {done}."
