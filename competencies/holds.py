@@ -149,15 +149,14 @@ def holds_until(
     ledger (at the latest the first day of the next month)."""
     ctx = evaluation_context(rules, rules.category(category), summary, as_of)
     until = next_month(as_of)
-
-    def walk(node: Node, res: Result) -> None:
-        nonlocal until
+    # A stack, not a nested function calling itself: that closure would be a reference cycle
+    # holding the context (and the clinician's whole summary) until the next garbage collection.
+    stack = [(rules.category(category).requires, result)]
+    while stack:
+        node, res = stack.pop()
         hook = _hook(node.type)
         day = as_of + ONE_DAY if hook is None else hook(node, res, ctx)
         if day is not None and as_of < day < until:
             until = day
-        for child, child_res in zip(node.children, res.children, strict=False):
-            walk(child, child_res)
-
-    walk(rules.category(category).requires, result)
+        stack.extend(zip(node.children, res.children, strict=False))
     return until

@@ -157,3 +157,31 @@ def test_the_collector_is_paused_for_a_chunk_only(cohort, association, monkeypat
         assert not gc.isenabled()  # left as the caller had it
     finally:
         gc.enable()
+
+
+def test_how_long_a_row_holds_leaves_no_cycle_holding_the_summary(cohort, association):
+    """With the collector paused for a chunk, a cycle would keep every clinician's summary
+    alive until the chunk ends (holds_until's walk was a closure calling itself)."""
+    import gc
+    import weakref
+
+    from competencies import holds
+    from competencies.models import Pathway
+    from competencies.pathways import evaluate_pathways
+    from competencies.rulesets import bound_rule_set
+
+    pathways = list(
+        Pathway.select().where(Pathway.clinician.in_([cohort["track"].id, cohort["late"].id]))
+    )
+    gc.disable()
+    try:
+        evaluations = evaluate_pathways(pathways, TODAY)
+        first = weakref.ref(evaluations[0].summary)
+        for ev in evaluations:  # the evaluator may keep the last one it saw; not the first
+            rules = bound_rule_set(ev.pathway.rule_set)
+            until = holds.holds_until(rules, ev.pathway.category, ev.summary, ev.result, TODAY)
+            assert until > TODAY
+        del evaluations, ev
+        assert first() is None
+    finally:
+        gc.enable()
