@@ -296,7 +296,12 @@ def scope_rows(
     """Return a row for every open pathway of the association (or of one agency in it).
 
     Kept rows still current are used as they are; the others are evaluated, a chunk at a time,
-    and kept when the report is today's.
+    and kept when the report is today's: the refresh's own batch path (`_evaluate`), in this
+    process. A report never spreads them over processes: a web worker may run threads (a fork
+    could copy a lock one of them holds), a spawned process spends a second importing, the
+    host's other cores serve the other requests, and a worker killed at its timeout would
+    leave its children behind. Many stale rows at once are the refresh's and the batch
+    writers' work (`refresh_stale`, `competencies.reevaluate`), outside any request.
     """
     rows, stale, rule_sets = _sorted_out(association, as_of, _scope(association, scope_agency_id))
     return rows + _evaluate(association, as_of, stale, rule_sets)
