@@ -102,3 +102,14 @@ def report_training(
         },
     )
     return completion
+
+
+def with_certificate(completion_ids: Iterable[int]) -> set[int]:
+    """Return the ids, among `completion_ids`, of completions that carry a certificate file."""
+    ids = sorted(set(completion_ids))
+    if not ids:
+        return set()
+    query = CertificateFile.select(CertificateFile.completion).where(
+        CertificateFile.completion.in_(ids)
+    )
+    return {row.completion_id for row in query}

@@ -470,6 +470,10 @@ def transcript(clinician_id: int | None = None):
         pathway_hours=pathway_hours(user, scope, dt.date.today()),
         today=dt.date.today(),
         elsewhere=recorded_elsewhere(user, scope),
+        # Own transcript: a link to each self-report's certificate (others open it to verify).
+        certified=self_reports.with_certificate(c.id for c in recorded)
+        if clinician_id is None
+        else set(),
     )
 
 
