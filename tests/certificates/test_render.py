@@ -478,3 +478,52 @@ def test_kept_subsets_hold_when_another_name_registered_the_font_first(monkeypat
     first = render_progress(samples.progress(), fonts=fonts)
     assert len(render_sheet._subsets._values) == 2  # cut through the kept path
     assert render_progress(samples.progress(), fonts=fonts) == first
+
+
+def _many_new_characters() -> str:
+    """More distinct non-ASCII letters than one 256-code subset holds."""
+    return " ".join(chr(c) for c in range(0x100, 0x24F) if chr(c).isprintable())
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        samples.progress(),  # a name and marks outside ASCII, met again after their first use
+        samples.progress(forecast_text=_many_new_characters()),  # several subsets per line
+        samples.progress(holder_name="Plain Ascii Name"),
+    ],
+    ids=["accents", "subsets", "ascii"],
+)
+def test_text_operators_are_those_of_reportlabs_text_object(monkeypatch, data) -> None:
+    """The renderer writes a line's text operators itself: the bytes reportlab's text object
+    writes for the same line (same subsets, codes and escapes), so the same PDF."""
+    from certificates.render_sheet import Sheet
+
+    direct = render_progress(data)
+    monkeypatch.setattr(Sheet, "_draw_line", _through_text_object)
+    assert render_progress(data) == direct
+    assert _squash(data.holder_name) in _squash(_text(direct))
+
+
+def _through_text_object(self, pieces, font, size, gray, baseline=None):
+    baseline = self.y - size if baseline is None else baseline
+    self._draw_line_text_object(pieces, font, size, gray, baseline)
+
+
+def test_kept_widths_arrays_give_the_same_bytes_as_fresh_ones(monkeypatch) -> None:
+    from certificates import render_sheet
+
+    data = samples.progress(forecast_text=_many_new_characters())
+    kept = render_progress(data)
+    render_progress(data)
+    monkeypatch.setattr(render_sheet, "_widths", render_sheet._Kept(0))  # keeps nothing
+    assert render_progress(data) == kept
+
+
+def test_kept_wrapping_hands_out_a_new_list_each_time() -> None:
+    text = "Attachment, separation, trauma, grief & loss " * 4
+    lines = wrap_text(text, "Helvetica", 10, 150)
+    lines.append("changed by the caller")
+    again = wrap_text(text, "Helvetica", 10, 150)
+    assert "changed by the caller" not in again
+    assert again == lines[:-1] and len(again) > 1
