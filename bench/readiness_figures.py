@@ -110,14 +110,20 @@ def after_import(association, today: dt.date) -> Figure:
     """The report once an import's re-evaluation has run (what a coordinator opens after a
     trainer's import): the job's time in the note, the report against the GROUP BY."""
     from competencies.models import Standing
-    from competencies.readiness import association_report, refresh_stale
+    from competencies.readiness import association_report
+    from competencies.reevaluate import after_commit
 
-    stale = Standing.select().where(
+    stale = Standing.select(Standing.clinician).where(
         (Standing.association == association.id)
         & ((Standing.computed.is_null()) | (Standing.computed != Standing.generation))
     )
+    clinicians = sorted({c for (c,) in stale.tuples()})
     stale_rows = stale.count()
-    done = refresh_stale(association, today)  # the import's job (`courses.importer.reevaluate`)
+    # The import's own job (`courses.importer.reevaluate`): the clinicians it wrote are the
+    # ones whose rows are stale here (the driver baseline writes no kept row).
+    started = time.perf_counter()
+    said = after_commit([(association.id, c) for c in clinicians], background=False)
+    job_seconds = time.perf_counter() - started
     baseline = _group_by(association)
     started = time.perf_counter()
     association_report(association, today)
@@ -130,6 +136,6 @@ def after_import(association, today: dt.date) -> Figure:
         seconds / baseline,
         baseline,
         seconds / baseline <= 3,
-        f"the import left {stale_rows:,} rows stale; its job re-evaluated {done.evaluated:,} "
-        f"in {done.seconds:.1f} s",
+        f"the import left {stale_rows:,} rows stale; its job (after_commit, "
+        f"{job_seconds:.1f} s): {said.removeprefix('Readiness: ')}",
     )
