@@ -10,7 +10,7 @@ from typing import Any
 
 from competencies import standing
 from competencies.models import Evidence
-from competencies.types import COUNTED, KINDS, STATUSES
+from competencies.types import COUNTED, KINDS, STATUSES, EvidenceItem
 from lms import audit
 from lms.db import db, insert_rows
 from lms.duties import refuse_own
@@ -330,3 +330,49 @@ def decide(
         standing.touch(row.association_id, [row.clinician_id])
         evidence_recorded.send(row, replaced=None)
     return row
+
+
+def items_of(association_id: int, clinician_ids: Iterable[int]) -> dict[int, list[EvidenceItem]]:
+    """Each clinician's ledger rows in the association (void rows left out) as evaluator items,
+    oldest first: one query for any number of clinicians (the what-if planner, "will it count")."""
+    wanted = sorted(set(clinician_ids))
+    out: dict[int, list[EvidenceItem]] = {c: [] for c in wanted}
+    if not wanted:
+        return out
+    rows = (
+        Evidence.select(
+            Evidence.id,
+            Evidence.clinician,
+            Evidence.kind,
+            Evidence.occurred_on,
+            Evidence.status,
+            Evidence.hours,
+            Evidence.areas,
+            Evidence.tags,
+            Evidence.provider,
+            Evidence.details,
+            Evidence.label,
+        )
+        .where(
+            (Evidence.association == association_id)
+            & Evidence.clinician.in_(wanted)
+            & (Evidence.status != "void")
+        )
+        .order_by(Evidence.occurred_on, Evidence.id)
+    )
+    for row in rows:
+        out[row.clinician_id].append(
+            EvidenceItem(
+                id=row.id,
+                kind=row.kind,
+                date=row.occurred_on,
+                status=row.status,
+                hours=row.hours or 0.0,
+                areas=frozenset(a for a in (row.areas or "").split(",") if a),
+                tags=frozenset(t for t in (row.tags or "").split(",") if t),
+                provider_id=row.provider_id,
+                details=dict(row.details or {}),
+                label=row.label or "",
+            )
+        )
+    return out

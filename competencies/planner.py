@@ -11,8 +11,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from competencies import pathways
-from competencies.models import Evidence, RuleSet
+from competencies import ledger, pathways
+from competencies.models import RuleSet
 from competencies.portfolio import PortfolioError, parse_portfolio
 from competencies.rules import Node
 from competencies.rulesets import bound_rule_set
@@ -45,30 +45,7 @@ class _Pathway:
 
 def own_items(clinician_id: int, association_id: int) -> list[EvidenceItem]:
     """The clinician's ledger rows in the association (void rows left out), as items."""
-    rows = (
-        Evidence.select()
-        .where(
-            (Evidence.clinician == clinician_id)
-            & (Evidence.association == association_id)
-            & (Evidence.status != "void")
-        )
-        .order_by(Evidence.occurred_on, Evidence.id)
-    )
-    return [
-        EvidenceItem(
-            id=row.id,
-            kind=row.kind,
-            date=row.occurred_on,
-            status=row.status,
-            hours=row.hours or 0.0,
-            areas=frozenset(a for a in (row.areas or "").split(",") if a),
-            tags=frozenset(t for t in (row.tags or "").split(",") if t),
-            provider_id=row.provider_id,
-            details=dict(row.details or {}),
-            label=row.label or "",
-        )
-        for row in rows
-    ]
+    return ledger.items_of(association_id, [clinician_id])[clinician_id]
 
 
 def read_plan(text: str | None) -> list[dict[str, Any]]:

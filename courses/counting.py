@@ -18,8 +18,8 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from competencies import evaluator
-from competencies.models import Evidence, Pathway, RuleSet
+from competencies import evaluator, ledger
+from competencies.models import Pathway, RuleSet
 from competencies.nodes.result import Result
 from competencies.pathways import OPEN_STATUSES
 from competencies.rulesets import LIGHT, bound_rule_set
@@ -43,47 +43,6 @@ class Verdict:
     counts: bool
     toward: tuple[str, ...] = ()  # the requirements it adds to, with their figures after it
     reason: str = ""
-
-
-def _items(association_id: int, clinician_ids: list[int]) -> dict[int, list[EvidenceItem]]:
-    rows = (
-        Evidence.select(
-            Evidence.id,
-            Evidence.clinician,
-            Evidence.kind,
-            Evidence.occurred_on,
-            Evidence.status,
-            Evidence.hours,
-            Evidence.areas,
-            Evidence.tags,
-            Evidence.provider,
-            Evidence.details,
-            Evidence.label,
-        )
-        .where(
-            (Evidence.association == association_id)
-            & Evidence.clinician.in_(clinician_ids)
-            & (Evidence.status != "void")
-        )
-        .order_by(Evidence.occurred_on, Evidence.id)
-    )
-    out: dict[int, list[EvidenceItem]] = {c: [] for c in clinician_ids}
-    for row in rows:
-        out[row.clinician_id].append(
-            EvidenceItem(
-                id=row.id,
-                kind=row.kind,
-                date=row.occurred_on,
-                status=row.status,
-                hours=row.hours or 0.0,
-                areas=frozenset(a for a in (row.areas or "").split(",") if a),
-                tags=frozenset(t for t in (row.tags or "").split(",") if t),
-                provider_id=row.provider_id,
-                details=dict(row.details or {}),
-                label=row.label or "",
-            )
-        )
-    return out
 
 
 def _pathways(association_id: int, clinician_ids: list[int]) -> dict[int, list[Pathway]]:
@@ -161,7 +120,7 @@ def verdicts(
     if not ids:
         return {}
     recorded = recorded or {}
-    items = _items(training.association_id, ids)
+    items = ledger.items_of(training.association_id, ids)
     pathways = _pathways(training.association_id, ids)
     draft = EvidenceItem(
         DRAFT_ID,
