@@ -350,7 +350,7 @@ def refresh_stale(
             jobs.progress(len(ids) * finished // count, len(ids), "Re-evaluating readiness")
 
         jobs.spread(
-            "competencies.readiness:refresh_part",
+            PART,
             [(association.id, day, part) for part in parts],
             workers=workers,
             on_done=part_done,
@@ -365,6 +365,7 @@ def refresh_stale(
 
 
 PART_MIN = 200  # fewer stale pathways a worker than this: not worth a process
+PART = "competencies.readiness:refresh_part"  # `refresh_part`, by name, for the workers
 
 
 def split(ids: list[int], workers: int) -> list[list[int]]:
@@ -387,12 +388,6 @@ def refresh_part(part: tuple[int, str, list[int]]) -> int:
     as_of = dt.date.fromisoformat(day)
     _, stale, rule_sets = _sorted_out(association, as_of, _scope(association, None, pathway_ids))
     return len(_evaluate(association, as_of, stale, rule_sets))
-
-
-def refresh_job(association_id: int) -> str:
-    """Refresh one association's stale rows (the job a batch write leaves behind)."""
-    done = refresh_stale(Association.get_by_id(association_id))
-    return f"Readiness re-evaluated: {done.evaluated} pathway(s)."
 
 
 def _sorted(rows: list[Row], sort: str) -> list[Row]:

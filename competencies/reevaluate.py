@@ -16,38 +16,20 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Any
 
 from competencies.models import Pathway
 from competencies.pathways import OPEN_STATUSES
-from competencies.readiness import refresh_part
+from competencies.readiness import PART, Refreshed, refresh_part, split
 from competencies.standing import chunks
 from lms import jobs
 from lms.db import db
 
 JOB = "competencies.reevaluate:run_job"
-PART = "competencies.readiness:refresh_part"  # the same function, by name, for workers
-PATHWAYS_PER_PART = 1000  # pathways evaluated per part (one round of summary queries)
 LABEL = "Readiness after your changes"
 MESSAGE = "Re-evaluating readiness"
 
 Pairs = Iterable[tuple[int, int]]  # (association id, clinician id)
-
-
-@dataclass(frozen=True)
-class Reevaluated:
-    """What a re-evaluation did: the open pathways it looked at, how many it evaluated."""
-
-    pathways: int
-    evaluated: int
-    seconds: float
-
-    def __str__(self) -> str:
-        return (
-            f"{self.pathways} open pathways current, {self.evaluated} evaluated "
-            f"({self.seconds:.1f} s)"
-        )
 
 
 def of(records: Iterable[Any]) -> list[tuple[int, int]]:
@@ -80,7 +62,7 @@ def _open_pathways(association_id: int, clinician_ids: list[int]) -> list[int]:
     return [pathway_id for (pathway_id,) in found]
 
 
-def reevaluate(pairs: Pairs, as_of: dt.date | None = None, *, workers: int = 1) -> Reevaluated:
+def reevaluate(pairs: Pairs, as_of: dt.date | None = None, *, workers: int = 1) -> Refreshed:
     """Evaluate and keep the stale open pathways of these clinicians in these associations.
 
     With `workers` > 1 and more than one part, the parts are spread over that many processes
@@ -91,7 +73,7 @@ def reevaluate(pairs: Pairs, as_of: dt.date | None = None, *, workers: int = 1) 
     parts = [
         (association_id, day, part)
         for association_id, clinician_ids in _by_association(pairs).items()
-        for part in chunks(_open_pathways(association_id, clinician_ids), PATHWAYS_PER_PART)
+        for part in split(_open_pathways(association_id, clinician_ids), workers)
     ]
     total = sum(len(part[2]) for part in parts)
     jobs.progress(0, total, MESSAGE)
@@ -107,7 +89,7 @@ def reevaluate(pairs: Pairs, as_of: dt.date | None = None, *, workers: int = 1) 
         for part in parts:
             evaluated.append(refresh_part(part))
             done(len(evaluated), len(parts))
-    return Reevaluated(total, sum(evaluated), time.perf_counter() - started)
+    return Refreshed(total, sum(evaluated), time.perf_counter() - started)
 
 
 def run_job(pairs: list[list[int]]) -> str:

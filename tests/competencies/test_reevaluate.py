@@ -45,8 +45,7 @@ def test_rows_already_current_are_not_evaluated_again(two, association):
     assert (done.pathways, done.evaluated) == (2, 0)
 
 
-def test_parts_across_associations(two, association, make_association, make_user, add_evidence,
-                                   monkeypatch):  # fmt: skip
+def test_parts_across_associations(two, association, make_association, make_user, add_evidence):
     from competencies import ledger
     from competencies.pathways import declare_goal
 
@@ -59,9 +58,8 @@ def test_parts_across_associations(two, association, make_association, make_user
         add_evidence(who, hours=2)
     ledger.record(clinician=carl, association=other, kind="training", source="test",
                   occurred_on=TODAY, status="verified", hours=2)  # fmt: skip
-    monkeypatch.setattr(reevaluate, "PATHWAYS_PER_PART", 1)
     pairs = [(association.id, ana.id), (association.id, ben.id), (other.id, carl.id)]
-    done = reevaluate.reevaluate(pairs * 2)  # repeated pairs count once
+    done = reevaluate.reevaluate(pairs * 2)  # repeated pairs count once; a part an association
     assert (done.pathways, done.evaluated) == (3, 3)
     assert rewritten(kept, pathways)
 
