@@ -213,6 +213,12 @@ def new_evidence(kind: str):
             verdicts = entry.verdicts(
                 current_actor().user, kind, form.occurred_on.data, _details(kind, form)[0]
             )
+            if "document" in form and form.document.data:
+                # A browser never refills a file field: say so rather than drop it quietly.
+                form.document.description = (
+                    "Choose the file again before you add the item: checking does not keep it. "
+                    + form.document.description
+                )
         elif not form.errors:
             details, label = _details(kind, form)
             chosen = form.document.data if "document" in form else None

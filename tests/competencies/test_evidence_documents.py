@@ -386,3 +386,17 @@ def test_the_verification_queue_links_the_document(client, auth, clinician, educ
     url = f"/competencies/evidence/{education.id}/documents/{document.id}"
     assert f'href="{url}"' in page and "MSW.pdf" in page
     assert client.get(url).get_data() == PDF
+
+
+def test_checking_says_the_file_must_be_chosen_again(client, auth, clinician):
+    auth.login(clinician.email)
+    response = client.post(
+        "/competencies/evidence/new/education",
+        **multipart(
+            {**EDUCATION, "check": "Check whether it counts"}, {"document": (PDF, "a.pdf")}
+        ),
+    )
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and "Will it count?" in html
+    assert "Choose the file again before you add the item" in html
+    assert Evidence.select().count() == 0 and EvidenceDocument.select().count() == 0
