@@ -31,21 +31,133 @@ def _month(column: pw.Field) -> pw.Node:
     return pw.fn.date_trunc("month", column)
 
 
+class _Slot:
+    """A value of the call in a query compiled once per shape: `values[index]` at execution."""
+
+    __slots__ = ("index",)
+
+    def __init__(self, index: int) -> None:
+        self.index = index
+
+
+def _slot(index: int) -> pw.Value:
+    return pw.Value(_Slot(index), converter=False)  # left as it is, the value is converted later
+
+
+def _id_slots(count: int) -> int:
+    """Return how many id placeholders a call with `count` clinicians uses: the next power of two
+    (the last id repeated), then multiples of 1024, so a handful of texts serve every count."""
+    return 1 << (count - 1).bit_length() if count <= 1024 else -(-count // 1024) * 1024
+
+
 def _scope(
     query: pw.ModelSelect,
-    clinician_ids: Iterable[int] | None,
-    association_id: int | None,
-    as_of: dt.date,
-    start: dt.date | None,
+    clinician_ids: list | None,
+    association_id: object,
+    as_of: object,
+    start: object,
 ) -> pw.ModelSelect:
     if association_id is not None:
         query = query.where(Evidence.association == association_id)
     if clinician_ids is not None:
-        query = query.where(Evidence.clinician.in_(list(clinician_ids)))
+        query = query.where(Evidence.clinician.in_(clinician_ids))
     query = query.where(Evidence.occurred_on <= as_of)
     if start is not None:
         query = query.where(Evidence.occurred_on >= start)
     return query
+
+
+def _queries(
+    clinician_ids: list | None, association_id: object, as_of: object, start: object
+) -> tuple[pw.ModelSelect, pw.ModelSelect, pw.ModelSelect]:
+    """Return the three queries of `build_summaries` (values, or slots to compile them once)."""
+    counted_training = (Evidence.kind == "training") & Evidence.status.in_(_COUNTED)
+    scope = (clinician_ids, association_id, as_of, start)
+    month = _month(Evidence.occurred_on)
+    training = _scope(
+        Evidence.select(
+            Evidence.clinician,
+            Evidence.tags,
+            month,
+            pw.fn.SUM(Evidence.hours),
+            pw.fn.COUNT(SQL("*")),
+        ).where(counted_training),
+        *scope,
+    ).group_by(Evidence.clinician, Evidence.tags, month)
+    covered = _scope(
+        Evidence.select(
+            Evidence.clinician,
+            Evidence.areas,
+            Evidence.kind,
+            pw.fn.COUNT(SQL("*")),
+            pw.fn.SUM(Evidence.hours),
+            pw.fn.MAX(Evidence.id),
+        ).where(Evidence.kind.in_(_KINDS) & Evidence.status.in_(_COUNTED) & (Evidence.areas != "")),
+        *scope,
+    ).group_by(Evidence.clinician, Evidence.areas, Evidence.kind)
+    items = _scope(
+        Evidence.select(
+            Evidence.clinician,
+            Evidence.id,
+            Evidence.kind,
+            Evidence.occurred_on,
+            Evidence.status,
+            Evidence.hours,
+            Evidence.areas,
+            Evidence.tags,
+            Evidence.provider,
+            Evidence.details,
+            Evidence.label,
+        ).where(
+            (Evidence.status != "void")
+            & ((Evidence.kind != "training") | Evidence.status.not_in(_COUNTED))
+        ),
+        *scope,
+    ).order_by(Evidence.clinician, Evidence.occurred_on, Evidence.id)  # the index's order
+    return training, covered, items
+
+
+# The three queries' SQL text and parameters (with _Slot where a call's values go), compiled by
+# peewee once per shape: building the text cost about as much as running the queries for one
+# clinician. Keyed by the database's class and parameter style too, so that SQLite and
+# PostgreSQL in one process never share a text.
+_COMPILED: dict[tuple, tuple[tuple[str, list], ...]] = {}
+
+
+def _compiled(id_slots: int | None, association: bool, start: bool) -> tuple:
+    database = db.obj
+    key = (type(database), database.param, id_slots, association, start)
+    found = _COMPILED.get(key)
+    if found is None:  # the values of a call: association, as_of, start, then the ids (`_rows`)
+        ids = None if id_slots is None else [_slot(3 + i) for i in range(id_slots)]
+        queries = _queries(
+            ids, _slot(0) if association else None, _slot(1), _slot(2) if start else None
+        )
+        found = _COMPILED[key] = tuple(query.sql() for query in queries)
+    return found
+
+
+def _rows(
+    which: int,
+    ids: list[int] | None,
+    association_id: int | None,
+    as_of: dt.date,
+    start: dt.date | None,
+) -> Iterable[tuple]:
+    """Return a cursor over the rows of query `which` (0 training, 1 covered, 2 items) of
+    `_queries`, run with these values through its compiled text."""
+    slots = None if ids is None else _id_slots(len(ids))
+    sql, params = _compiled(slots, association_id is not None, start is not None)[which]
+    clinician, day = Evidence.clinician.db_value, Evidence.occurred_on.db_value
+    values = [
+        None if association_id is None else Evidence.association.db_value(association_id),
+        day(as_of),
+        None if start is None else day(start),
+    ]
+    if ids is not None:
+        values += [clinician(i) for i in ids]
+        values += values[-1:] * (slots - len(ids))
+    return db.execute_sql(sql, [values[p.index] if type(p) is _Slot else p for p in params])
 
 
 def build_summaries(
@@ -63,77 +175,26 @@ def build_summaries(
     ids = None if clinician_ids is None else sorted(set(clinician_ids))
     if ids is not None and not ids:
         return {}
-    counted_training = (Evidence.kind == "training") & Evidence.status.in_(_COUNTED)
-
     # Raw cursors and plain tuples: peewee's per-row conversion, or an object per aggregate
     # row, would cost more than the queries themselves.
     sqlite = is_sqlite()
-    month = _month(Evidence.occurred_on)
-    q1 = _scope(
-        Evidence.select(
-            Evidence.clinician,
-            Evidence.tags,
-            month,
-            pw.fn.SUM(Evidence.hours),
-            pw.fn.COUNT(SQL("*")),
-        ).where(counted_training),
-        ids,
-        association_id,
-        as_of,
-        start,
-    ).group_by(Evidence.clinician, Evidence.tags, month)
+    scope = (ids, association_id, as_of, start)
     training: dict[int, list[tuple]] = {}
-    for clinician_id, *rest in db.execute(q1):
+    for clinician_id, *rest in _rows(0, *scope):
         rows = training.get(clinician_id)
         if rows is None:
             training[clinician_id] = [rest]
         else:
             rows.append(rest)
 
-    q2 = _scope(
-        Evidence.select(
-            Evidence.clinician,
-            Evidence.areas,
-            Evidence.kind,
-            pw.fn.COUNT(SQL("*")),
-            pw.fn.SUM(Evidence.hours),
-            pw.fn.MAX(Evidence.id),
-        ).where(Evidence.kind.in_(_KINDS) & Evidence.status.in_(_COUNTED) & (Evidence.areas != "")),
-        ids,
-        association_id,
-        as_of,
-        start,
-    ).group_by(Evidence.clinician, Evidence.areas, Evidence.kind)
     covered: dict[int, list[tuple]] = {}
-    for clinician_id, *rest in db.execute(q2):
+    for clinician_id, *rest in _rows(1, *scope):
         rows = covered.get(clinician_id)
         if rows is None:
             covered[clinician_id] = [rest]
         else:
             rows.append(rest)
 
-    q3 = _scope(
-        Evidence.select(
-            Evidence.clinician,
-            Evidence.id,
-            Evidence.kind,
-            Evidence.occurred_on,
-            Evidence.status,
-            Evidence.hours,
-            Evidence.areas,
-            Evidence.tags,
-            Evidence.provider,
-            Evidence.details,
-            Evidence.label,
-        ).where(
-            (Evidence.status != "void")
-            & ((Evidence.kind != "training") | Evidence.status.not_in(_COUNTED))
-        ),
-        ids,
-        association_id,
-        as_of,
-        start,
-    ).order_by(Evidence.clinician, Evidence.occurred_on, Evidence.id)  # the index's order
     items: dict[int, list[EvidenceItem]] = {}
     # Dates, area and tag sets and details repeat from row to row: each text is read once
     # (the details' dicts are shared, read-only, by the items with the same text).
@@ -141,8 +202,8 @@ def build_summaries(
     sets: dict[str, frozenset[str]] = {"": frozenset()}
     details_of: dict[str | None, dict] = {None: {}, "": {}, "{}": {}}
     loads, fromiso, item = json.loads, dt.date.fromisoformat, EvidenceItem
-    for cid, row_id, kind, day, status, hrs, areas, tags, provider, details, label in db.execute(
-        q3
+    for cid, row_id, kind, day, status, hrs, areas, tags, provider, details, label in _rows(
+        2, *scope
     ):
         date = days.get(day)
         if date is None:
