@@ -15,6 +15,7 @@ from tests.browser.conftest import login
 
 SIZES = {"1280px": (1280, 800), "390px": (390, 844)}
 PDF = b"%PDF-1.7\n%diploma for the browser test\n%%EOF\n"
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 EXE = b"MZ\x90\x00\x03\x00\x00\x00" + b"\x00" * 200
 FILE_LABEL = "Document (e.g. the diploma or transcript)"
 OPEN = re.compile(r"^MSW diploma\.pdf \(document of .*opens in a new tab\)$")
@@ -38,6 +39,8 @@ def test_clinician_adds_education_with_its_diploma(browser, base_url, tmp_path, 
     width, height = SIZES[size]
     diploma, program = tmp_path / "MSW diploma.pdf", tmp_path / "transcript.pdf"
     diploma.write_bytes(PDF)
+    card = tmp_path / "transcript.png"
+    card.write_bytes(PNG)
     program.write_bytes(EXE)
     context = browser.new_context(base_url=base_url, viewport={"width": width, "height": height})
     page = context.new_page()
@@ -71,6 +74,23 @@ def test_clinician_adds_education_with_its_diploma(browser, base_url, tmp_path, 
         assert opened.headers["content-type"] == "application/pdf"
         assert opened.headers["x-content-type-options"] == "nosniff"
         href = link.get_attribute("href")
+
+        # A second document, added later to the same item from the record.
+        row.get_by_role(
+            "link", name="Attach a document to Master's degree: Social work, Wayne State"
+        ).click()
+        page.wait_for_load_state()
+        assert page.get_by_role("heading", name="Attach a document").is_visible()
+        assert page.get_by_role("link", name=OPEN).is_visible()  # already attached
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+        _clean(page)
+        page.get_by_label("Document", exact=True).set_input_files(str(card))
+        page.get_by_role("button", name="Attach the document").click()
+        page.wait_for_load_state()
+        row = page.get_by_role("row").filter(has_text="Social work, Wayne State")
+        assert row.get_by_role(
+            "link", name=re.compile(r"^transcript\.png \(document of")
+        ).is_visible()
     finally:
         context.close()
 
