@@ -363,7 +363,15 @@ class Sheet:
         footer: str,
     ) -> None:
         self.buffer = io.BytesIO()
-        self.canvas = Canvas(self.buffer, pagesize=size, invariant=1, pageCompression=1)
+        # The regular face as the canvas's initial font: with a base font (Helvetica, the
+        # default) reportlab sets it at the top of every page and adds it to the document, unused.
+        self.canvas = Canvas(
+            self.buffer,
+            pagesize=size,
+            invariant=1,
+            pageCompression=1,
+            initialFontName=fonts.regular,
+        )
         # Page streams stay compressed (the page's own setting); the font programs and their
         # character maps, which reportlab leaves to the document's default filters when the
         # document's compression is off, go through the filter that reuses earlier output.

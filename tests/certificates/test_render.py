@@ -165,8 +165,8 @@ def test_fonts_are_embedded_truetype_subsets_not_base_fonts() -> None:
     reader = _read(render_progress(samples.progress()))
     fonts = reader.pages[0]["/Resources"]["/Font"]
 
-    used = [fonts[name].get_object() for name in fonts if name != "/F1"]  # /F1: reportlab's default
-    assert used
+    used = [fonts[name].get_object() for name in fonts]  # no unused Helvetica either
+    assert len(used) == 2  # the regular and the bold face's subsets
     default = FontSet.default()
     faces = {TTFont("face", str(p)).face.name.decode() for p in (default.regular, default.bold)}
     for font in used:
