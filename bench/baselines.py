@@ -6,7 +6,7 @@
   it shares with the renderer, in its favour: reportlab maps every name registered for a face
   to the font object registered first for it, so once the renderer has drawn (the benchmark
   warms it up first) the baseline's subsets are cut through the renderer's kept cut
-  (`certificates.render_sheet._keep_subsets`), about 2 % of the baseline's time. Nothing else
+  (`certificates.render_fonts._keep_subsets`), about 2 % of the baseline's time. Nothing else
   of the renderer's reaches it: kept widths and compressed streams are used only in the
   renderer's own documents.
 - `driver_rows` / `driver_insert`: the rows a CSV import writes, ready-made, inserted into the

@@ -1,10 +1,10 @@
 """Render progress reports, transcripts and certificates as PDF bytes.
 
 Pure: data in, bytes out. The only I/O is reading TrueType font files, and the only state is the
-per-process registry of those fonts and of their compressed subsets (`render_sheet`). The input
-dataclasses and their pydantic checks live in `render_data`, the drawing primitives in
-`render_sheet`; this module holds the fonts' choice and the four documents, and re-exports the
-public names of both.
+per-process registry of those fonts and what is kept of them (`render_fonts`), and the kept
+wrapping of lines (`render_sheet`). The input dataclasses and their pydantic checks live in
+`render_data`, the drawing primitives in `render_sheet`, the QR encoder in `qr`; this module
+holds the fonts' choice and the four documents, and re-exports the public names of those.
 
 Fonts: DejaVu Sans when the system has it (`DEFAULT_FONT_DIRS`), else Bitstream Vera Sans, which
 reportlab ships in its own package, so certificates render wherever the project installs. DejaVu
@@ -43,12 +43,11 @@ from certificates.render_data import (
     clean_text,
     validate,
 )
+from certificates.render_fonts import Fonts, font_name
 from certificates.render_sheet import (
     CREATOR,
     MUTED,
-    Fonts,
     Sheet,
-    font_name,
     long_date,
     num,
     percent,

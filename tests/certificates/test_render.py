@@ -445,18 +445,18 @@ def test_streams_are_flate_compressed_without_ascii85() -> None:
 
 
 def test_kept_font_subsets_give_the_same_bytes_as_fresh_ones(monkeypatch) -> None:
-    from certificates import render_sheet
+    from certificates import render_fonts
 
     warm = render_progress(samples.progress())
-    monkeypatch.setattr(render_sheet, "_subsets", render_sheet._Kept(4))
-    monkeypatch.setattr(render_sheet, "_compressed", render_sheet._Kept(4))
+    monkeypatch.setattr(render_fonts, "_subsets", render_fonts._Kept(4))
+    monkeypatch.setattr(render_fonts, "_compressed", render_fonts._Kept(4))
     cold = render_progress(samples.progress())
 
     assert cold == warm
-    assert len(render_sheet._subsets._values) == 2  # one subset per face, cut once
+    assert len(render_fonts._subsets._values) == 2  # one subset per face, cut once
     other = render_progress(samples.progress(holder_name="Ana Ğ Øster"))
     assert "Ana Ğ Øster" in _text(other)
-    assert len(render_sheet._subsets._values) == 4  # new characters, new subsets
+    assert len(render_fonts._subsets._values) == 4  # new characters, new subsets
 
 
 def test_kept_subsets_hold_when_another_name_registered_the_font_first(monkeypatch) -> None:
@@ -464,19 +464,19 @@ def test_kept_subsets_hold_when_another_name_registered_the_font_first(monkeypat
     baseline registers the same files): the renderer still keeps its subsets."""
     from reportlab.pdfbase import pdfmetrics
 
-    from certificates import render_sheet
+    from certificates import render_fonts
     from certificates.render import FontSet
 
     monkeypatch.setattr(pdfmetrics, "_fonts", dict(pdfmetrics._fonts))
     monkeypatch.setattr(pdfmetrics, "_dynFaceNames", {})
-    monkeypatch.setattr(render_sheet, "_font_names", {})
+    monkeypatch.setattr(render_fonts, "_font_names", {})
     fonts = FontSet.default()
     for n, path in enumerate((fonts.regular, fonts.bold)):
         pdfmetrics.registerFont(TTFont(f"SomeoneElse{n}", str(path)))  # first, unkept
-    monkeypatch.setattr(render_sheet, "_subsets", render_sheet._Kept(4))
-    monkeypatch.setattr(render_sheet, "_compressed", render_sheet._Kept(4))
+    monkeypatch.setattr(render_fonts, "_subsets", render_fonts._Kept(4))
+    monkeypatch.setattr(render_fonts, "_compressed", render_fonts._Kept(4))
     first = render_progress(samples.progress(), fonts=fonts)
-    assert len(render_sheet._subsets._values) == 2  # cut through the kept path
+    assert len(render_fonts._subsets._values) == 2  # cut through the kept path
     assert render_progress(samples.progress(), fonts=fonts) == first
 
 
@@ -511,12 +511,12 @@ def _through_text_object(self, pieces, font, size, gray, baseline=None):
 
 
 def test_kept_widths_arrays_give_the_same_bytes_as_fresh_ones(monkeypatch) -> None:
-    from certificates import render_sheet
+    from certificates import render_fonts
 
     data = samples.progress(forecast_text=_many_new_characters())
     kept = render_progress(data)
     render_progress(data)
-    monkeypatch.setattr(render_sheet, "_widths", render_sheet._Kept(0))  # keeps nothing
+    monkeypatch.setattr(render_fonts, "_widths", render_fonts._Kept(0))  # keeps nothing
     assert render_progress(data) == kept
 
 
