@@ -179,7 +179,7 @@ def _codewords(data: bytes, version: int, error: int) -> bytes | None:
     return bytes(out)
 
 
-def _fast_matrix(url: str) -> tuple[tuple[bool, ...], ...] | None:
+def _fast_rows(url: str) -> tuple[bytes, ...] | None:
     if not (url.isascii() and url.isprintable()):
         return None
     data = url.encode("ascii")
@@ -199,18 +199,21 @@ def _fast_matrix(url: str) -> tuple[tuple[bool, ...], ...] | None:
     for index, bit in zip(order, bits.encode("ascii"), strict=True):
         flat[index] = bit & 1  # "0" and "1" are 0x30 and 0x31
     size = 17 + 4 * version
-    return tuple(
-        tuple(v == 1 for v in flat[start : start + size]) for start in range(0, len(flat), size)
-    )
+    return tuple(bytes(flat[start : start + size]) for start in range(0, len(flat), size))
 
 
-def qr_matrix(url: str) -> tuple[tuple[bool, ...], ...]:
-    """Return the QR code modules for url (True = dark), without the quiet zone: level M or
-    higher where the version has room, mask 0."""
-    matrix = _fast_matrix(url)
-    if matrix is not None:
-        return matrix
+def qr_rows(url: str) -> tuple[bytes, ...]:
+    """Return the QR code modules for url, a row at a time (1 dark, 0 light), without the quiet
+    zone: level M or higher where the version has room, mask 0."""
+    rows = _fast_rows(url)
+    if rows is not None:
+        return rows
     # A fixed mask: scoring all eight (segno's default) takes ~4 ms, and decoders read
     # whichever mask the format bits name.
     qr = segno.make(url, error="m", micro=False, mask=_MASK)
-    return tuple(tuple(bool(v) for v in row) for row in qr.matrix)
+    return tuple(bytes(1 if v else 0 for v in row) for row in qr.matrix)
+
+
+def qr_matrix(url: str) -> tuple[tuple[bool, ...], ...]:
+    """Return `qr_rows(url)` as True (dark) and False."""
+    return tuple(tuple(v == 1 for v in row) for row in qr_rows(url))

@@ -25,6 +25,7 @@ import reportlab
 from reportlab.lib.pagesizes import LETTER
 from reportlab.pdfgen.canvas import Canvas
 
+from certificates.qr import qr_matrix
 from certificates.render_data import (
     STATUSES,
     AreaMark,
@@ -51,7 +52,6 @@ from certificates.render_sheet import (
     long_date,
     num,
     percent,
-    qr_matrix,
     qr_runs,
     wrap_text,
 )

@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import io
 import math
+import re
 from collections.abc import Callable, Sequence
 from datetime import date
 
@@ -17,7 +18,7 @@ from reportlab.lib.rl_accel import escapePDF, fp_str
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfgen.canvas import Canvas
 
-from certificates.qr import qr_matrix
+from certificates.qr import qr_rows
 from certificates.render_data import clean_text
 from certificates.render_fonts import KEPT_FLATE, Fonts, split_text
 
@@ -43,6 +44,7 @@ _MONTHS = (
 # reportlab reads this setting when it writes a document; this renderer is its only user here.
 rl_config.useA85 = 0
 _WRAPPED_ENTRIES = 4096
+_DARK_RUN = re.compile(b"\x01+")
 
 
 # --- formatting -------------------------------------------------------------------------------
@@ -110,25 +112,17 @@ def _wrapped(text: str, font: str, size: float, width: float) -> tuple[str, ...]
 # --- QR code ----------------------------------------------------------------------------------
 
 
-def qr_runs(matrix: Sequence[Sequence[bool]]) -> list[tuple[int, int, int]]:
-    """Return the dark horizontal runs of matrix as (row, first column, length)."""
-    runs: list[tuple[int, int, int]] = []
-    for r, row in enumerate(matrix):
-        start = -1
-        for c, dark in enumerate(row):
-            if dark and start < 0:
-                start = c
-            elif not dark and start >= 0:
-                runs.append((r, start, c - start))
-                start = -1
-        if start >= 0:
-            runs.append((r, start, len(row) - start))
-    return runs
+def qr_runs(matrix: Sequence[Sequence[bool]] | Sequence[bytes]) -> list[tuple[int, int, int]]:
+    """Return the dark horizontal runs of matrix (rows of booleans, or `qr_rows`' bytes) as
+    (row, first column, length)."""
+    return [
+        (r, run.start(), run.end() - run.start())
+        for r, row in enumerate(matrix)
+        for run in _DARK_RUN.finditer(bytes(row))
+    ]
 
 
-def _draw_qr(
-    canvas: Canvas, matrix: Sequence[Sequence[bool]], x: float, top: float, module: float
-) -> None:
+def _draw_qr(canvas: Canvas, matrix: Sequence[bytes], x: float, top: float, module: float) -> None:
     """Draw matrix as one filled path with its top-left module corner at (x, top)."""
     # Module units with rows growing downward make every run a small integer rectangle; writing
     # the operators directly is several times faster than one reportlab path call per run.
@@ -367,7 +361,7 @@ class Sheet:
     def verification_block(self, code: str, url: str, issuer_line: str, issued_on: date) -> None:
         """Draw the code, URL, issuer and QR code side by side, kept together on one page."""
         module = 2.4
-        matrix = qr_matrix(url)
+        matrix = qr_rows(url)
         size = len(matrix) * module
         quiet = 4 * module  # the white border scanners need
         block = size + 2 * quiet
