@@ -114,7 +114,7 @@ def test_compiled_text_holds_placeholders_not_values(ledger_rows):
     from competencies import summaries
     from lms.db import db
 
-    association, _other, people, _empty = ledger_rows
+    association, other, people, _empty = ledger_rows
     start = TODAY - dt.timedelta(days=321)
     summaries._COMPILED.clear()
     summaries.build_summaries(
@@ -125,4 +125,10 @@ def test_compiled_text_holds_placeholders_not_values(ledger_rows):
         assert sql.count(db.obj.param) == len(params)
         for text in (TODAY.isoformat(), start.isoformat(), "'training'", "'verified'", "'void'"):
             assert text not in sql
-    assert str(people[4]) not in texts[2][0].replace(db.obj.param, "")
+    summaries.build_summaries(
+        as_of=TODAY - dt.timedelta(days=3),
+        clinician_ids=people[5:6],
+        association_id=other.id,
+        start=start - dt.timedelta(days=9),
+    )
+    assert list(summaries._COMPILED.items()) == [(key, texts)]  # the same texts, other values
