@@ -15,7 +15,6 @@ from competencies.types import AREA_IDS_KEPT, COUNTED, KINDS, AreaEvidence, Evid
 from lms.db import db, is_sqlite
 
 _COUNTED = sorted(COUNTED)
-_NOT_LISTED = sorted(COUNTED | {"void"})  # statuses of training rows that are not items
 # Every kind, named so that the covering index is searched on (clinician, kind, status) rather
 # than the table read row by row through the (clinician, date) index: the ledger writes no
 # other kind (`ledger.record`).
