@@ -3,7 +3,7 @@
 Pure: data in, bytes out. The only I/O is reading TrueType font files, and the only state is the
 per-process registry of those fonts and what is kept of them (`render_fonts`), and the kept
 wrapping of lines (`render_sheet`). The input dataclasses and their pydantic checks live in
-`render_data`, the drawing primitives in `render_sheet`, the QR encoder in `qr`; this module
+`render_data`, the drawing primitives in `render_sheet`, the QR code (segno) in `qr`; this module
 holds the fonts' choice and the four documents, and re-exports the public names of those.
 
 Fonts: DejaVu Sans when the system has it (`DEFAULT_FONT_DIRS`), else Bitstream Vera Sans, which
