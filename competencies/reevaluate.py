@@ -109,14 +109,23 @@ def after_commit(
     """Re-evaluate the readiness rows a batch write made stale, after its transaction has
     committed: in a background job (return its id, for `lms.jobs.state`) or here, with this
     host's CPUs (return what was done, for a command to print). Return "" when the write
-    touched nobody."""
-    if db.in_transaction():
-        raise RuntimeError("Re-evaluate after the write's transaction has committed.")
+    touched nobody.
+
+    Called inside a transaction (a caller wrapped the write in a larger one), a background job
+    is queued when that transaction commits (peewee's `after_commit`), and not at all if it
+    rolls back; "" is returned, as no job exists yet. Here-and-now work must wait for the
+    commit: that is the caller's mistake, refused.
+    """
     grouped = _by_association(pairs)
     if not grouped:
         return ""
     if background:
         plain = [[a, c] for a, ids in grouped.items() for c in ids]
+        if db.in_transaction():
+            db.after_commit(lambda: jobs.enqueue(JOB, plain, owner_id=owner_id, label=label))
+            return ""
         return jobs.enqueue(JOB, plain, owner_id=owner_id, label=label)
+    if db.in_transaction():
+        raise RuntimeError("Re-evaluate after the write's transaction has committed.")
     done = reevaluate([(a, c) for a, ids in grouped.items() for c in ids], workers=jobs.cpu_count())
     return f"Readiness: {done}."

@@ -85,3 +85,27 @@ def test_refused_inside_the_writers_transaction(two, association):
     (ana, _), _ = two
     with db.atomic(), pytest.raises(RuntimeError, match="committed"):
         reevaluate.after_commit([(association.id, ana.id)], background=False)
+
+
+def test_a_job_asked_inside_a_transaction_starts_when_it_commits(app, two, association,
+                                                                 add_evidence):  # fmt: skip
+    (ana, _), (ana_pathway, _) = two
+    kept = keep_all(association)
+    with db.atomic():
+        add_evidence(ana, hours=3)
+        assert reevaluate.after_commit([(association.id, ana.id)], background=True) == ""
+        assert wait_for_jobs(app) == []  # nothing queued before the commit
+    assert [job.status for job in wait_for_jobs(app)] == ["done"]
+    assert rewritten(kept, [ana_pathway])
+
+
+def test_a_job_asked_inside_a_transaction_rolled_back_never_starts(app, two, association):
+    (ana, _), _ = two
+
+    class Undo(Exception):
+        pass
+
+    with pytest.raises(Undo), db.atomic():
+        reevaluate.after_commit([(association.id, ana.id)], background=True)
+        raise Undo
+    assert wait_for_jobs(app) == []
