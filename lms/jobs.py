@@ -209,6 +209,7 @@ def _replace(state: JobState, **changes: Any) -> JobState:
 
 
 _threads: concurrent.futures.ThreadPoolExecutor | None = None
+_pending: set[concurrent.futures.Future] = set()  # this process's thread jobs not yet done
 
 
 def _thread_pool() -> concurrent.futures.ThreadPoolExecutor:
@@ -244,8 +245,25 @@ def enqueue(path: str, *args: Any, owner_id: int | None = None, label: str = "")
     if _inline(app):
         _run_here(app, state, path, args)
     else:
-        _thread_pool().submit(_run_here, app, state, path, args)
+        future = _thread_pool().submit(_run_here, app, state, path, args)
+        with _lock:
+            _pending.add(future)
+        future.add_done_callback(_forget)
     return job_id
+
+
+def _forget(future: concurrent.futures.Future) -> None:
+    with _lock:
+        _pending.discard(future)
+
+
+def drain(timeout: float = 60) -> bool:
+    """Wait until the jobs this process runs on its thread are done (a test's end, a process
+    shutting down); return whether they all finished within `timeout` seconds."""
+    with _lock:
+        running = list(_pending)
+    _, not_done = concurrent.futures.wait(running, timeout=timeout)
+    return not not_done
 
 
 def progress(done: int, total: int, message: str = "") -> None:

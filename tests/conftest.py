@@ -15,7 +15,7 @@ from collections import Counter
 
 import pytest
 
-from lms import create_app
+from lms import create_app, jobs
 from lms.db import db, migrate_all
 
 PG_URL = os.environ.get("LMS_TEST_DATABASE_URL", "")
@@ -139,6 +139,8 @@ def app_factory(backend, tmp_path):
         return application
 
     yield make
+    # A job a test's writes left on this process's thread must not write into the next test.
+    assert jobs.drain(timeout=120), "a background job was still running two minutes on"
     if not db.is_closed():
         if backend == "postgresql":
             db.rollback() if db.in_transaction() else None

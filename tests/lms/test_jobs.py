@@ -143,3 +143,17 @@ def test_rq_spread_waits_for_the_workers(app, rq_queue, monkeypatch):
     monkeypatch.setattr(jobs, "_pause", lambda seconds: rq_queue())
     results = jobs.spread("tests.lms.test_jobs:square", [3, 1, 2], workers=2)
     assert [r[0] for r in results] == [9, 1, 4]
+
+
+def test_drain_waits_for_the_thread_jobs_of_this_process(app, monkeypatch):
+    """The tests' PostgreSQL app runs jobs on a thread: a test's end waits for them (conftest),
+    so that no job writes into the next test's database."""
+    import threading
+
+    release = threading.Event()
+    monkeypatch.setattr(jobs, "_inline", lambda _app: False)
+    monkeypatch.setattr(jobs, "resolve", lambda _path: lambda: release.wait(30))
+    jobs.enqueue("anything:here")
+    assert jobs.drain(timeout=0.2) is False  # still running
+    release.set()
+    assert jobs.drain(timeout=30) is True
