@@ -53,7 +53,8 @@ def test_import_preview_lists_outcomes_on_a_phone(phone, tmp_path):
     phone.get_by_role("button", name="Check the file").click()
     assert phone.get_by_role("heading", name="Ready to import").is_visible()
     flagged = phone.get_by_text("prerequisite missing: Attachment, separation and loss")
-    assert flagged.is_visible() and "(only flagged: it does not stop the training counting)" in flagged.inner_text()
+    only_flagged = "(only flagged: it does not stop the training counting)"
+    assert flagged.is_visible() and only_flagged in flagged.inner_text()
     assert phone.evaluate("document.documentElement.scrollWidth") <= 360
     assert_accessible(phone)
     phone.get_by_role("button", name="Import 2 completions").click()
