@@ -20,6 +20,7 @@ from courses.transcript import (
     transcript_csv,
     transcript_rows,
 )
+from lms import uploads
 from lms.errors import form_error
 from lms.forms import ConfirmForm, choices
 from lms.inputs import upload_limit
@@ -403,14 +404,14 @@ def certificate(completion_id: int):
     file = CertificateFile.select().where(CertificateFile.completion == completion).first()
     if file is None:
         abort(404)
-    ext = {"application/pdf": "pdf", "image/png": "png", "image/jpeg": "jpg"}[file.content_type]
+    data = bytes(file.data)
+    content_type, disposition = uploads.serving(
+        file.content_type, data, f"certificate-{completion.id}", download=True
+    )
     return Response(
-        bytes(file.data),
-        mimetype=file.content_type,
-        headers={
-            "Content-Disposition": f'attachment; filename="certificate-{completion.id}.{ext}"',
-            "X-Content-Type-Options": "nosniff",
-        },
+        data,
+        mimetype=content_type,
+        headers={**uploads.FILE_HEADERS, "Content-Disposition": disposition},
     )
 
 

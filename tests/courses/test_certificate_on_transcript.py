@@ -42,6 +42,13 @@ def test_the_own_transcript_links_each_reported_certificate(
     assert page.count(">Certificate<") == 1
     opened = client.get(f"/courses/completions/{reported.id}/certificate")
     assert opened.status_code == 200 and opened.get_data() == PDF
+    # Served as every stored document is (lms.uploads), as SECURITY.md promises.
+    assert opened.headers["Content-Disposition"] == (
+        f'attachment; filename="certificate-{reported.id}.pdf"'
+    )
+    assert opened.headers["X-Content-Type-Options"] == "nosniff"
+    assert opened.headers["Cache-Control"] == "private, no-store"
+    assert "default-src 'none'" in opened.headers["Content-Security-Policy"]
     auth.logout()
     auth.login(coordinator.email)  # staff read the transcript; they open certificates to verify
     staff_view = client.get(f"/courses/clinicians/{clinician.id}/transcript")
