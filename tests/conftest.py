@@ -93,12 +93,67 @@ def _sqlite_from_template(config: dict) -> None:
     _template.backup(db.connection())
 
 
-def _pg_truncate() -> None:
-    tables = [t for t in db.get_tables() if not t.endswith("_migration")]
-    if tables:
-        db.execute_sql(
-            "TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"
+_pg_clear_sql: str | None = None
+
+
+def _pg_clear_statement() -> str:
+    """DELETE from every table, referencing tables first, in one round trip.
+
+    TRUNCATE swaps every table's files and costs about 0.2 s for the schema's 50 tables; run
+    before and after each of the 1,200 PostgreSQL tests, that was 8 minutes of CI. A test leaves
+    a few rows, so DELETE takes about 2 ms. Built once per run from the catalogue.
+    """
+    global _pg_clear_sql
+    if _pg_clear_sql is None:
+        tables = [t for t in db.get_tables() if not t.endswith("_migration")]
+        edges = db.execute_sql(
+            "SELECT c.conrelid::regclass::text, c.confrelid::regclass::text "
+            "FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace "
+            "WHERE c.contype = 'f' AND n.nspname = current_schema()"
+        ).fetchall()
+        referenced_by: dict[str, set[str]] = {t: set() for t in tables}
+        for child, parent in edges:
+            child, parent = child.strip('"'), parent.strip('"')
+            if child != parent and parent in referenced_by:
+                referenced_by[parent].add(child)
+        order: list[str] = []
+
+        def visit(table: str, path: tuple[str, ...] = ()) -> None:
+            if table in order:
+                return
+            assert table not in path, f"foreign keys form a cycle through {table}"
+            for child in sorted(referenced_by[table]):
+                visit(child, (*path, table))
+            order.append(table)
+
+        for table in sorted(tables):
+            visit(table)
+        # A table whose trigger refuses DELETE (the append-only audit log) is truncated, first.
+        guarded = {
+            name.strip('"')
+            for (name,) in db.execute_sql(
+                "SELECT DISTINCT tgrelid::regclass::text FROM pg_trigger "
+                "WHERE NOT tgisinternal AND (tgtype & 8) <> 0"
+            ).fetchall()
+        } & set(tables)
+        truncate = (
+            "TRUNCATE " + ", ".join(f'"{t}"' for t in sorted(guarded)) + " CASCADE;"
+            if guarded
+            else ""
         )
+        _pg_clear_sql = truncate + "".join(f'DELETE FROM "{t}";' for t in order if t not in guarded)
+    return _pg_clear_sql
+
+
+def _pg_truncate() -> None:
+    """Empty every table; restart the sequences a test used (as TRUNCATE ... RESTART IDENTITY)."""
+    db.execute_sql(_pg_clear_statement())
+    used = db.execute_sql(
+        "SELECT schemaname, sequencename FROM pg_sequences "
+        "WHERE schemaname = current_schema() AND last_value IS NOT NULL"
+    ).fetchall()
+    if used:
+        db.execute_sql("".join(f'ALTER SEQUENCE "{s}"."{q}" RESTART;' for s, q in used))
 
 
 def app_config(backend: str, **extra) -> dict:
