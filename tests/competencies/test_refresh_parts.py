@@ -137,16 +137,21 @@ def test_the_collector_is_paused_for_a_chunk_only(cohort, association, monkeypat
     from competencies import readiness
 
     seen = []
-    evaluate = readiness.evaluate_pathways
+    summaries, evaluate = readiness.build_summaries, readiness.evaluate_with
 
-    def watched(pathways, as_of):
-        seen.append(gc.isenabled())
-        return evaluate(pathways, as_of)
+    def watched_summaries(**kw):
+        seen.append(("summaries", gc.isenabled()))
+        return summaries(**kw)
 
-    monkeypatch.setattr(readiness, "evaluate_pathways", watched)
+    def watched_evaluate(*args):
+        seen.append(("evaluate", gc.isenabled()))
+        return evaluate(*args)
+
+    monkeypatch.setattr(readiness, "build_summaries", watched_summaries)
+    monkeypatch.setattr(readiness, "evaluate_with", watched_evaluate)
     assert gc.isenabled()
     readiness.refresh_stale(association, TODAY)
-    assert seen == [False] and gc.isenabled()
+    assert seen == [("summaries", False)] + [("evaluate", False)] * 7 and gc.isenabled()
     with pytest.raises(RuntimeError), readiness.collector_paused():
         raise RuntimeError("a chunk failed")
     assert gc.isenabled()
