@@ -5,13 +5,22 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+import operator
 from collections.abc import Iterable
 
 import peewee as pw
 from peewee import SQL
 
 from competencies.models import Evidence
-from competencies.types import AREA_IDS_KEPT, COUNTED, KINDS, AreaEvidence, EvidenceItem, Summary
+from competencies.types import (
+    AREA_IDS_KEPT,
+    COUNTED,
+    KINDS,
+    STATUSES,
+    AreaEvidence,
+    EvidenceItem,
+    Summary,
+)
 from lms.db import db, is_sqlite
 
 _COUNTED = sorted(COUNTED)
@@ -19,6 +28,15 @@ _COUNTED = sorted(COUNTED)
 # than the table read row by row through the (clinician, date) index: the ledger writes no
 # other kind (`ledger.record`).
 _KINDS = sorted(KINDS)
+# The same for the few clinicians' statement: the items are the rows of these kinds and
+# statuses (the ledger writes no other status either), so the index finds them.
+_OTHER_KINDS = sorted(KINDS - {"training"})
+_UNCOUNTED = sorted(STATUSES - COUNTED - {"void"})
+_NOT_VOID = sorted(STATUSES - {"void"})
+# Up to this many clinicians, `build_summaries` runs one statement (`_few_query`); more, the
+# three queries of `_queries`.
+FEW_CLINICIANS = 8
+_ITEM_ORDER = operator.attrgetter("date", "id")
 
 
 def _month(column: pw.Field) -> pw.Node:
@@ -116,6 +134,88 @@ def _queries(
     return training, covered, items
 
 
+def _few_query(
+    clinician_ids: list | None, association_id: object, as_of: object, start: object
+) -> pw.SelectQuery:
+    """Return the one statement of `build_summaries` for a few clinicians: the rows of the
+    three queries of `_queries` in one UNION ALL, each aggregate the same GROUP BY as there.
+
+    Every row has the items' columns (clinician, id, kind, date, status, hours, areas, tags,
+    provider, details, label); an aggregate fills some and leaves the rest NULL:
+    training (clinician, count, -, month, -, hours, -, tags) and area coverage (clinician,
+    last id, kind, -, -, hours, areas, -, count). Only an item has a status. The items come
+    as the index finds them, by (kind, status); `build_summaries` orders them by date.
+    """
+    scope = (clinician_ids, association_id, as_of, start)
+    null = SQL("NULL")
+    if is_sqlite():  # no parameters in it: the GROUP BY term is then the column, made once
+        month = month_column = pw.fn.substr(Evidence.occurred_on, SQL("1"), SQL("7"))
+    else:  # the column holds the items' dates: a month of their type (date_trunc's is not)
+        month = _month(Evidence.occurred_on)
+        month_column = pw.Cast(month, "date")
+    columns = (
+        Evidence.clinician,
+        Evidence.id,
+        Evidence.kind,
+        Evidence.occurred_on,
+        Evidence.status,
+        Evidence.hours,
+        Evidence.areas,
+        Evidence.tags,
+        Evidence.provider,
+        Evidence.details,
+        Evidence.label,
+    )
+    # The items' condition of `_queries` as two searches of the covering index (kind, status):
+    # uncounted training, then the other kinds not void. The table is read for these rows only.
+    uncounted_training = _scope(
+        Evidence.select(*columns).where(
+            (Evidence.kind == "training") & Evidence.status.in_(_UNCOUNTED)
+        ),
+        *scope,
+    )
+    other_items = _scope(
+        Evidence.select(*columns).where(
+            Evidence.kind.in_(_OTHER_KINDS) & Evidence.status.in_(_NOT_VOID)
+        ),
+        *scope,
+    )
+    training = _scope(
+        Evidence.select(
+            Evidence.clinician,
+            pw.fn.COUNT(SQL("*")),
+            null,
+            month_column,
+            null,
+            pw.fn.SUM(Evidence.hours),
+            null,
+            Evidence.tags,
+            null,
+            null,
+            null,
+        ).where((Evidence.kind == "training") & Evidence.status.in_(_COUNTED)),
+        *scope,
+    ).group_by(Evidence.clinician, Evidence.tags, month)
+    covered = _scope(
+        Evidence.select(
+            Evidence.clinician,
+            pw.fn.MAX(Evidence.id),
+            Evidence.kind,
+            null,
+            null,
+            pw.fn.SUM(Evidence.hours),
+            Evidence.areas,
+            null,
+            pw.fn.COUNT(SQL("*")),
+            null,
+            null,
+        ).where(Evidence.kind.in_(_KINDS) & Evidence.status.in_(_COUNTED) & (Evidence.areas != "")),
+        *scope,
+    ).group_by(Evidence.clinician, Evidence.areas, Evidence.kind)
+    # The items first: on PostgreSQL their columns give the union its types.
+    return uncounted_training.union_all(other_items).union_all(training).union_all(covered)
+
+
 # The three queries' SQL text and parameters (with _Slot where a call's values go), compiled by
 # peewee once per shape: building the text cost about as much as running the queries for one
 # clinician. Keyed by the database's class and parameter style too, so that SQLite and
@@ -123,15 +223,15 @@ def _queries(
 _COMPILED: dict[tuple, tuple[tuple[str, list], ...]] = {}
 
 
-def _compiled(id_slots: int | None, association: bool, start: bool) -> tuple:
+def _compiled(id_slots: int | None, association: bool, start: bool, few: bool = False) -> tuple:
+    """Return the compiled texts of `_queries` (three), or of `_few_query` (one) if `few`."""
     database = db.obj
-    key = (type(database), database.param, id_slots, association, start)
+    key = (type(database), database.param, id_slots, association, start, few)
     found = _COMPILED.get(key)
     if found is None:  # the values of a call: association, as_of, start, then the ids (`_rows`)
         ids = None if id_slots is None else [_slot(3 + i) for i in range(id_slots)]
-        queries = _queries(
-            ids, _slot(0) if association else None, _slot(1), _slot(2) if start else None
-        )
+        values = (ids, _slot(0) if association else None, _slot(1), _slot(2) if start else None)
+        queries = (_few_query(*values),) if few else _queries(*values)
         found = _COMPILED[key] = tuple(query.sql() for query in queries)
     return found
 
@@ -145,8 +245,38 @@ def _rows(
 ) -> Iterable[tuple]:
     """Return a cursor over the rows of query `which` (0 training, 1 covered, 2 items) of
     `_queries`, run with these values through its compiled text."""
+    return _run(which, False, ids, association_id, as_of, start)
+
+
+def _few_rows(
+    ids: list[int], association_id: int | None, as_of: dt.date, start: dt.date | None
+) -> Iterable[tuple]:
+    """Return a cursor over the rows of `_few_query`, run with these values."""
+    return _run(0, True, ids, association_id, as_of, start)
+
+
+def _run(
+    which: int,
+    few: bool,
+    ids: list[int] | None,
+    association_id: int | None,
+    as_of: dt.date,
+    start: dt.date | None,
+) -> Iterable[tuple]:
+    return db.execute_sql(*_statement(which, few, ids, association_id, as_of, start))
+
+
+def _statement(
+    which: int,
+    few: bool,
+    ids: list[int] | None,
+    association_id: int | None,
+    as_of: dt.date,
+    start: dt.date | None,
+) -> tuple[str, list]:
+    """Return the SQL text and parameters of a compiled query with these values."""
     slots = None if ids is None else _id_slots(len(ids))
-    sql, params = _compiled(slots, association_id is not None, start is not None)[which]
+    sql, params = _compiled(slots, association_id is not None, start is not None, few)[which]
     clinician, day = Evidence.clinician.db_value, Evidence.occurred_on.db_value
     values = [
         None if association_id is None else Evidence.association.db_value(association_id),
@@ -156,7 +286,7 @@ def _rows(
     if ids is not None:
         values += [clinician(i) for i in ids]
         values += values[-1:] * (slots - len(ids))
-    return db.execute_sql(sql, [values[p.index] if type(p) is _Slot else p for p in params])
+    return sql, [values[p.index] if type(p) is _Slot else p for p in params]
 
 
 def build_summaries(
@@ -166,7 +296,8 @@ def build_summaries(
     association_id: int | None = None,
     start: dt.date | None = None,
 ) -> dict[int, Summary]:
-    """Return a summary per clinician with evidence, from three queries (two aggregates).
+    """Return a summary per clinician with evidence, from three queries (two aggregates), or
+    for up to FEW_CLINICIANS clinicians from one statement holding the same three.
 
     Evidence dated after `as_of` (or before `start`, for a renewal year) is left out. Void rows
     are left out entirely: a correction replaced them.
@@ -179,20 +310,24 @@ def build_summaries(
     sqlite = is_sqlite()
     scope = (ids, association_id, as_of, start)
     training: dict[int, list[tuple]] = {}
-    for clinician_id, *rest in _rows(0, *scope):
-        rows = training.get(clinician_id)
-        if rows is None:
-            training[clinician_id] = [rest]
-        else:
-            rows.append(rest)
-
     covered: dict[int, list[tuple]] = {}
-    for clinician_id, *rest in _rows(1, *scope):
-        rows = covered.get(clinician_id)
-        if rows is None:
-            covered[clinician_id] = [rest]
-        else:
-            rows.append(rest)
+    few = ids is not None and len(ids) <= FEW_CLINICIANS
+    if few:
+        item_rows = _split(_few_rows(*scope), training, covered)
+    else:
+        for clinician_id, *rest in _rows(0, *scope):
+            rows = training.get(clinician_id)
+            if rows is None:
+                training[clinician_id] = [rest]
+            else:
+                rows.append(rest)
+        for clinician_id, *rest in _rows(1, *scope):
+            rows = covered.get(clinician_id)
+            if rows is None:
+                covered[clinician_id] = [rest]
+            else:
+                rows.append(rest)
+        item_rows = _rows(2, *scope)
 
     items: dict[int, list[EvidenceItem]] = {}
     # Dates, area and tag sets and details repeat from row to row: each text is read once
@@ -201,9 +336,7 @@ def build_summaries(
     sets: dict[str, frozenset[str]] = {"": frozenset()}
     details_of: dict[str | None, dict] = {None: {}, "": {}, "{}": {}}
     loads, fromiso, item = json.loads, dt.date.fromisoformat, EvidenceItem
-    for cid, row_id, kind, day, status, hrs, areas, tags, provider, details, label in _rows(
-        2, *scope
-    ):
+    for cid, row_id, kind, day, status, hrs, areas, tags, provider, details, label in item_rows:
         date = days.get(day)
         if date is None:
             date = days[day] = fromiso(day) if sqlite else day
@@ -223,6 +356,9 @@ def build_summaries(
         else:
             mine.append(it)
 
+    if few:  # as the index found them: in the items query's order, (date, id)
+        for mine in items.values():
+            mine.sort(key=_ITEM_ORDER)
     summaries = {}
     fsum = math.fsum
     months: dict = {}
@@ -241,6 +377,28 @@ def build_summaries(
             by_tags,
         )
     return summaries
+
+
+def _split(rows: Iterable[tuple], training: dict, covered: dict) -> list[tuple]:
+    """Sort the rows of `_few_query` into `training` and `covered` (each clinician's rows as
+    the three queries give them) and return the items' rows."""
+    items = []
+    for row in rows:
+        if row[4] is not None:  # only an item has a status
+            items.append(row)
+            continue
+        if row[2] is None:  # no kind: training hours of (tags, month)
+            cid, count, _, month, _, total, _, tags = row[:8]
+            part, mine = [tags, month, total, count], training
+        else:
+            cid, last_id, kind, _, _, total, areas, _, count = row[:9]
+            part, mine = [areas, kind, count, total, last_id], covered
+        rows_of = mine.get(cid)
+        if rows_of is None:
+            mine[cid] = [part]
+        else:
+            rows_of.append(part)
+    return items
 
 
 def _training(rows, months: dict, sets: dict, sqlite: bool, fsum) -> tuple:
