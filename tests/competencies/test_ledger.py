@@ -143,9 +143,12 @@ def test_summaries_leave_out_future_and_earlier_rows(clinician, add_evidence):
     assert year[clinician.id].training_hours["*"] == 4
 
 
-def test_summary_queries_do_not_grow_with_clinicians(app, make_user, defaults, add_evidence):
+def test_summary_queries_do_not_grow_with_clinicians(
+    app, make_user, defaults, add_evidence, monkeypatch
+):
     from playhouse.test_utils import count_queries
 
+    from competencies import summaries
     from competencies.summaries import build_summaries
 
     people = [make_user(f"c{i}@example.test") for i in range(6)]
@@ -156,7 +159,13 @@ def test_summary_queries_do_not_grow_with_clinicians(app, make_user, defaults, a
         build_summaries(as_of=TODAY, clinician_ids=[people[0].id])
     with count_queries() as many:
         build_summaries(as_of=TODAY, clinician_ids=[p.id for p in people])
-    assert few.count == many.count == 3
+    assert few.count == many.count == 1  # up to FEW_CLINICIANS clinicians: one statement
+    monkeypatch.setattr(summaries, "FEW_CLINICIANS", 2)
+    with count_queries() as more:
+        build_summaries(as_of=TODAY, clinician_ids=[p.id for p in people])
+    with count_queries() as everyone:
+        build_summaries(as_of=TODAY)
+    assert more.count == everyone.count == 3  # more: the three queries
 
 
 def test_record_many_writes_rows_and_one_audit_entry(clinician, association):
