@@ -332,8 +332,7 @@ def build_summaries(
     items: dict[int, list[EvidenceItem]] = {}
     # Dates, area and tag sets and details repeat from row to row: each text is read once
     # (the details' dicts are shared, read-only, by the items with the same text).
-    days: dict = {}
-    sets: dict[str, frozenset[str]] = {"": frozenset()}
+    days, sets, splits = _texts()
     details_of: dict[str | None, dict] = {None: {}, "": {}, "{}": {}}
     loads, fromiso, item = json.loads, dt.date.fromisoformat, EvidenceItem
     for cid, row_id, kind, day, status, hrs, areas, tags, provider, details, label in item_rows:
@@ -362,7 +361,6 @@ def build_summaries(
     summaries = {}
     fsum = math.fsum
     months: dict = {}
-    splits: dict[str, list[str]] = {}
     for clinician_id in training.keys() | covered.keys() | items.keys():
         hours, count, monthly, by_tags = _training(
             training.get(clinician_id, ()), months, sets, sqlite, fsum
@@ -377,6 +375,24 @@ def build_summaries(
             by_tags,
         )
     return summaries
+
+
+# What texts of the ledger read as (dates on SQLite, area and tag sets, area lists), kept
+# between calls: a few thousand distinct texts at most in practice; past _TEXTS_KEPT, new
+# empty ones are used. Every value is immutable, so calls share them safely.
+_DAYS: dict = {}
+_SETS: dict[str, frozenset[str]] = {"": frozenset()}
+_SPLITS: dict[str, tuple[str, ...]] = {}
+_TEXTS_KEPT = 20_000
+
+
+def _texts() -> tuple[dict, dict, dict]:
+    """Return the kept readings, new ones once they hold too many (a call still reading the
+    old ones keeps them: nothing is emptied under it)."""
+    global _DAYS, _SETS, _SPLITS
+    if len(_DAYS) + len(_SETS) + len(_SPLITS) > _TEXTS_KEPT:
+        _DAYS, _SETS, _SPLITS = {}, {"": frozenset()}, {}
+    return _DAYS, _SETS, _SPLITS
 
 
 def _split(rows: Iterable[tuple], training: dict, covered: dict) -> list[tuple]:
@@ -431,7 +447,7 @@ def _training(rows, months: dict, sets: dict, sqlite: bool, fsum) -> tuple:
     )
 
 
-def _areas(rows, fsum, splits: dict[str, list[str]]) -> dict[str, AreaEvidence]:
+def _areas(rows, fsum, splits: dict[str, tuple[str, ...]]) -> dict[str, AreaEvidence]:
     """Return the AreaEvidence of one clinician from their (areas, kind, count, hours, last id)
     rows (`splits` caches each areas text split, shared by every clinician)."""
     per_area: dict[str, list[tuple]] = {}
@@ -439,7 +455,7 @@ def _areas(rows, fsum, splits: dict[str, list[str]]) -> dict[str, AreaEvidence]:
         part = (last_id, count, total, kind)
         names = splits.get(areas)
         if names is None:
-            names = splits[areas] = areas.split(",")
+            names = splits[areas] = tuple(areas.split(","))
         for area in names:
             parts = per_area.get(area)
             if parts is None:

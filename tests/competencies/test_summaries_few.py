@@ -222,3 +222,44 @@ def test_the_statement_searches_the_covering_index(people):
             assert len(scans) == 4, plan
             assert all("Scan using evidence_summary_cover " in line for line in scans), plan
             assert sum(line.startswith("Index Only Scan") for line in scans) == 2, plan
+
+
+def test_kept_readings_of_texts_start_afresh_when_full(people, monkeypatch):
+    """Dates and area and tag sets read in one call are kept for the next; past the limit the
+    next call starts from new ones (the untagged set still empty), with equal summaries."""
+    from competencies import summaries
+
+    association, other, clinicians, provider, _empty = people
+    _write(
+        [
+            (
+                0,
+                False,
+                "training",
+                "verified",
+                days,
+                1.5,
+                AREAS[days % 5],
+                TAGS[days % 4],
+                {},
+                "",
+                0,
+            )
+            for days in range(0, 300, 7)
+        ]
+        + [(0, False, "rsc", "pending", 3, 1.0, "", "", {}, "", True)],
+        association,
+        other,
+        clinicians,
+        provider,
+    )
+    call = dict(as_of=TODAY, clinician_ids=[clinicians[0].id], association_id=association.id)
+    first = _summaries(monkeypatch, True, **call)
+    kept = summaries._texts()
+    monkeypatch.setattr(summaries, "_TEXTS_KEPT", 3)
+    again = _summaries(monkeypatch, True, **call)
+    fresh = summaries._texts()
+    assert all(new is not old for new, old in zip(fresh, kept, strict=True))
+    assert fresh[1][""] == frozenset()
+    assert first == again == _summaries(monkeypatch, False, **call)
+    assert first[clinicians[0].id].items[0].tags == frozenset()
