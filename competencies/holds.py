@@ -147,16 +147,21 @@ def holds_until(
 ) -> datetime.date:
     """Return the first day after `as_of` on which this evaluation could change with the same
     ledger (at the latest the first day of the next month)."""
-    ctx = evaluation_context(rules, rules.category(category), summary, as_of)
+    cat = rules.category(category)
+    ctx = evaluation_context(rules, cat, summary, as_of)
     until = next_month(as_of)
     # A stack, not a nested function calling itself: that closure would be a reference cycle
     # holding the context (and the clinician's whole summary) until the next garbage collection.
-    stack = [(rules.category(category).requires, result)]
+    stack = [(cat.requires, result)]
     while stack:
         node, res = stack.pop()
         hook = _hook(node.type)
-        day = as_of + ONE_DAY if hook is None else hook(node, res, ctx)
-        if day is not None and as_of < day < until:
-            until = day
-        stack.extend(zip(node.children, res.children, strict=False))
+        if hook is None:
+            return as_of + ONE_DAY  # holds for its own day only: no day comes sooner
+        if hook is not _nothing:
+            day = hook(node, res, ctx)
+            if day is not None and as_of < day < until:
+                until = day
+        if node.children:
+            stack.extend(zip(node.children, res.children, strict=False))
     return until

@@ -94,16 +94,20 @@ def bucket(
     return AT_RISK
 
 
-def paced_date(result: Result, as_of: dt.date) -> dt.date | None:
+def paced_date(
+    result: Result, as_of: dt.date, open_paths: set[str] | None = None
+) -> dt.date | None:
     """Return when the paced requirements will be met, leaving out steps that only need an
     action (sign, ask for a reference, sit the exam): those show as a flag instead, so a
-    clinician who is moving is not counted as stalled for a missing signature."""
+    clinician who is moving is not counted as stalled for a missing signature (`open_paths`:
+    `open_leaf_paths(result)`, if the caller has it)."""
     fc = result.forecast
     if fc is None:
         return None
     if fc.ready_date is not None:
         return fc.ready_date
-    open_paths = set(_open_leaf_paths(result))
+    if open_paths is None:
+        open_paths = open_leaf_paths(result)
     dates = []
     for leaf in fc.leaves:
         if leaf.path not in open_paths or leaf.status in ("met", "needs_action"):
@@ -114,28 +118,43 @@ def paced_date(result: Result, as_of: dt.date) -> dt.date | None:
     return max(dates, default=as_of)
 
 
-def _open_leaf_paths(result: Result):
-    """Yield the paths of unmet leaves that still matter (not under a met alternative)."""
-    if result.met:
-        return
-    if not result.children:
-        yield result.path
-        return
-    kids = result.children
-    if result.type == "any_of":  # the evaluator follows its best alternative
-        kids = (max(kids, key=lambda k: (k.met, k.progress)),)
-    for child in kids:
-        yield from _open_leaf_paths(child)
+def _best(result: Result) -> tuple:
+    return (result.met, result.progress)
 
 
-def _flags(result: Result, status: str, last_evidence_on: dt.date | None, as_of: dt.date):
+def open_leaf_paths(result: Result) -> set[str]:
+    """Return the paths of unmet leaves that still matter (not under a met alternative)."""
+    paths = set()
+    stack = [result]  # a stack, not a generator calling itself: one frame for the whole tree
+    while stack:
+        res = stack.pop()
+        if res.met:
+            continue
+        kids = res.children
+        if not kids:
+            paths.add(res.path)
+        elif res.type == "any_of":  # the evaluator follows its best alternative
+            stack.append(max(kids, key=_best))
+        else:
+            stack.extend(kids)
+    return paths
+
+
+def _flags(
+    result: Result,
+    status: str,
+    last_evidence_on: dt.date | None,
+    as_of: dt.date,
+    open_paths: set[str] | None = None,
+):
     """Return short flags: forecast warnings up to their first colon, and why a row stalls."""
     if status == READY:
         return ()
     fc = result.forecast
     flags = [w.split(": ", 1)[0] for w in (fc.warnings if fc else ())]
     if fc is not None and fc.ready_date is None:
-        open_paths = set(_open_leaf_paths(result))
+        if open_paths is None:
+            open_paths = open_leaf_paths(result)
         acts = [f.label for f in fc.leaves if f.status == "needs_action" and f.path in open_paths]
         if acts:
             flags.append("Needs action: " + ", ".join(dict.fromkeys(acts)))
@@ -221,7 +240,9 @@ def row_values(
     p, result = ev.pathway, ev.result
     last, ahead = dates
     fc = result.forecast
-    projected = paced_date(result, as_of)
+    # The open leaves, found once for the projected date and the flags.
+    open_paths = open_leaf_paths(result) if fc is not None and fc.ready_date is None else None
+    projected = paced_date(result, as_of, open_paths)
     ready = bool(result.ready)
     status = bucket(
         ready=ready,
@@ -250,7 +271,7 @@ def row_values(
         "ready": ready,
         "projected": projected,
         "status": status,
-        "flags": (flags := _flags(result, status, last, as_of))
+        "flags": (flags := _flags(result, status, last, as_of, open_paths))
         + why_flags(status, projected=projected, started_on=p.started_on, flags=flags),
         "category_name": result.category_name or p.category,
         "last_evidence_on": last,
@@ -260,7 +281,7 @@ def row_values(
 def evaluation_detail(ev: Evaluation) -> dict:
     """Return what the read-only clinician page shows for one evaluated pathway."""
     items = {item.id: item for item in ev.summary.items}
-    open_paths = set(_open_leaf_paths(ev.result))
+    open_paths = open_leaf_paths(ev.result)
     not_counted = []
     for nc in ev.result.all_not_counted():
         item = items.get(nc.evidence_id)
