@@ -264,9 +264,12 @@ def _evaluations(association: Association, pathways: list[Pathway], as_of: dt.da
         yield Evaluation(p, evaluate_with(p.rule_set, p.category, summary, as_of), summary)
 
 
-def _sorted_out(association: Association, as_of: dt.date, scope: list[tuple]):
+def _sorted_out(
+    association: Association, as_of: dt.date, scope: list[tuple], *, report: bool = True
+):
     """Split scope rows into report rows used as kept and (row, basis) pairs to evaluate;
-    return them with the rule sets they name."""
+    return them with the rule sets they name (no report rows when `report` is false: the
+    refresh only evaluates)."""
     rule_sets = {
         rs.id: rs for rs in RuleSet.select(*LIGHT).where(RuleSet.id.in_({raw[3] for raw in scope}))
     }
@@ -276,7 +279,8 @@ def _sorted_out(association: Association, as_of: dt.date, scope: list[tuple]):
     for raw in scope:
         expected = standing.basis_of(rule_sets[raw[3]], raw[2], standing.iso_day(raw[4]))
         if keeping and standing.is_current(raw[_WHO:], day, expected):
-            rows.append(_kept_row(raw, flags))
+            if report:
+                rows.append(_kept_row(raw, flags))
         else:
             stale.append((raw, expected))
     return rows, stale, rule_sets
@@ -288,9 +292,12 @@ def _evaluate(
     stale: list[tuple[tuple, str]],
     rule_sets: dict[int, RuleSet],
     on_chunk=None,
+    *,
+    report: bool = True,
 ) -> list[Row]:
     """Evaluate these scope rows a chunk at a time, keep them when the day is today's, and
-    return their report rows (`on_chunk(done, total)` after each chunk)."""
+    return their report rows (none when `report` is false; `on_chunk(done, total)` after each
+    chunk)."""
     keeping = standing.may_keep(as_of)
     values_of = [c.name for c in standing.KEPT_COLUMNS[standing.VALUES :]]
     edition = _next_edition(association, as_of) if stale else None
@@ -307,7 +314,8 @@ def _evaluate(
             for (raw, expected), ev in zip(chunk, evaluations, strict=True):
                 p = ev.pathway
                 values = row_values(ev, dates.get(p.clinician_id, (None, None)), edition, as_of)
-                rows.append(_row(raw, *(values[name] for name in values_of)))
+                if report:
+                    rows.append(_row(raw, *(values[name] for name in values_of)))
                 if p.id in generations:
                     fresh.append((p.id, generations[p.id], expected, values))
             del evaluations
@@ -366,7 +374,7 @@ def refresh_stale(
     started = time.perf_counter()
     as_of = as_of or dt.date.today()
     scope = _scope(association, None)
-    _, stale, rule_sets = _sorted_out(association, as_of, scope)
+    _, stale, rule_sets = _sorted_out(association, as_of, scope, report=False)
     ids = [raw[0] for raw, _ in stale]
     jobs.progress(0, len(ids), "Re-evaluating readiness")
     parts = split(ids, workers)
@@ -387,7 +395,7 @@ def refresh_stale(
         def chunk_done(finished: int, total: int) -> None:
             jobs.progress(finished, total, "Re-evaluating readiness")
 
-        _evaluate(association, as_of, stale, rule_sets, on_chunk=chunk_done)
+        _evaluate(association, as_of, stale, rule_sets, on_chunk=chunk_done, report=False)
     return Refreshed(len(scope), len(ids), time.perf_counter() - started)
 
 
@@ -413,8 +421,10 @@ def refresh_part(part: tuple[int, str, list[int]]) -> int:
     association_id, day, pathway_ids = part
     association = Association.get_by_id(association_id)
     as_of = dt.date.fromisoformat(day)
-    _, stale, rule_sets = _sorted_out(association, as_of, _scope(association, None, pathway_ids))
-    return len(_evaluate(association, as_of, stale, rule_sets))
+    scope = _scope(association, None, pathway_ids)
+    _, stale, rule_sets = _sorted_out(association, as_of, scope, report=False)
+    _evaluate(association, as_of, stale, rule_sets, report=False)
+    return len(stale)
 
 
 def _sorted(rows: list[Row], sort: str) -> list[Row]:
