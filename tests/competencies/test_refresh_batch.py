@@ -178,3 +178,39 @@ def test_the_report_from_a_refresh_equals_the_report_evaluated_afresh(
         m.setattr(readiness, "EVALUATE_CHUNK", 1000)
         fresh = readiness.association_report(association, TODAY, per_page=200).matching
     assert kept == fresh and len(kept) == 7
+
+
+def _open_leaves_recursively(result):
+    """The unmet leaves that still matter, by the definition: a met node hides its subtree,
+    an any_of follows its best alternative (met first, then progress; the first of equals)."""
+    if result.met:
+        return set()
+    if not result.children:
+        return {result.path}
+    kids = result.children
+    if result.type == "any_of":
+        best = kids[0]
+        for kid in kids[1:]:
+            if (kid.met, kid.progress) > (best.met, best.progress):
+                best = kid
+        kids = (best,)
+    return set().union(*(_open_leaves_recursively(k) for k in kids))
+
+
+def test_open_leaves_follow_the_definition(cohort, association):
+    from competencies.models import Pathway
+    from competencies.pathways import evaluate_pathways
+    from competencies.readiness_rows import open_leaf_paths
+
+    pathways = list(Pathway.select().where(Pathway.association == association.id))
+    evaluations = evaluate_pathways(pathways, TODAY)
+    seen = set()
+    for ev in evaluations:
+        stack = [ev.result]
+        while stack:  # every subtree, so any_of nodes and met nodes are met on the way
+            res = stack.pop()
+            seen.add(res.type)
+            assert open_leaf_paths(res) == _open_leaves_recursively(res)
+            stack.extend(res.children)
+    assert {"any_of", "all_of"} <= seen
+    assert any(open_leaf_paths(ev.result) for ev in evaluations)
