@@ -138,7 +138,8 @@ def _few_query(
     clinician_ids: list | None, association_id: object, as_of: object, start: object
 ) -> pw.SelectQuery:
     """Return the one statement of `build_summaries` for a few clinicians: the rows of the
-    three queries of `_queries` in one UNION ALL, each aggregate the same GROUP BY as there.
+    three queries of `_queries` in one UNION ALL, each aggregate over the same rows, in the
+    same index order, with the same groups as there.
 
     Every row has the items' columns (clinician, id, kind, date, status, hours, areas, tags,
     provider, details, label); an aggregate fills some and leaves the rest NULL:
@@ -153,6 +154,11 @@ def _few_query(
     else:  # the column holds the items' dates: a month of their type (date_trunc's is not)
         month = _month(Evidence.occurred_on)
         month_column = pw.Cast(month, "date")
+    # One clinician: the aggregates group by their other keys only (a shorter sort key), the
+    # clinician's column being the call's id.
+    one = clinician_ids is not None and len(clinician_ids) == 1
+    clinician = clinician_ids[0] if one else Evidence.clinician
+    by_clinician = () if one else (Evidence.clinician,)
     columns = (
         Evidence.clinician,
         Evidence.id,
@@ -182,7 +188,7 @@ def _few_query(
     )
     training = _scope(
         Evidence.select(
-            Evidence.clinician,
+            clinician,
             pw.fn.COUNT(SQL("*")),
             null,
             month_column,
@@ -195,10 +201,10 @@ def _few_query(
             null,
         ).where((Evidence.kind == "training") & Evidence.status.in_(_COUNTED)),
         *scope,
-    ).group_by(Evidence.clinician, Evidence.tags, month)
+    ).group_by(*by_clinician, Evidence.tags, month)
     covered = _scope(
         Evidence.select(
-            Evidence.clinician,
+            clinician,
             pw.fn.MAX(Evidence.id),
             Evidence.kind,
             null,
@@ -211,7 +217,7 @@ def _few_query(
             null,
         ).where(Evidence.kind.in_(_KINDS) & Evidence.status.in_(_COUNTED) & (Evidence.areas != "")),
         *scope,
-    ).group_by(Evidence.clinician, Evidence.areas, Evidence.kind)
+    ).group_by(*by_clinician, Evidence.areas, Evidence.kind)
     # The items first: on PostgreSQL their columns give the union its types.
     return uncounted_training.union_all(other_items).union_all(training).union_all(covered)
 

@@ -156,8 +156,12 @@ def test_long_groups_of_rounding_hours_sum_alike(people, monkeypatch):
         for _ in range(80)
     ]
     _write(rows, association, other, clinicians, provider)
-    ids = [clinicians[0].id, clinicians[1].id]
-    for start in (None, TODAY - dt.timedelta(days=10)):
+    for ids, start in (
+        ([clinicians[0].id, clinicians[1].id], None),
+        ([clinicians[0].id, clinicians[1].id], TODAY - dt.timedelta(days=10)),
+        ([clinicians[0].id], None),  # one clinician: the aggregates group without the id
+        ([clinicians[0].id], TODAY - dt.timedelta(days=10)),
+    ):
         call = dict(as_of=TODAY, clinician_ids=ids, association_id=association.id, start=start)
         few = _summaries(monkeypatch, True, **call)
         three = _summaries(monkeypatch, False, **call)
