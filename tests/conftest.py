@@ -12,13 +12,40 @@ import os
 import re
 import sqlite3
 from collections import Counter
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
 from lms import create_app, jobs
 from lms.db import db, migrate_all
 
-PG_URL = os.environ.get("LMS_TEST_DATABASE_URL", "")
+
+
+def _worker_database(url: str) -> str:
+    """Return the PostgreSQL URL for this test process: under pytest-xdist each worker gets a
+    database of its own (`<name>_gw0`, ...), created from the named one on first use (the role
+    needs CREATEDB); without xdist, the named database itself."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if not url or not worker:
+        return url
+    import psycopg2
+    from psycopg2 import sql
+
+    parts = urlsplit(url)
+    name = f"{parts.path.lstrip('/')}_{worker}"
+    connection = psycopg2.connect(url)
+    try:
+        connection.autocommit = True
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,))
+            if cursor.fetchone() is None:
+                cursor.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    finally:
+        connection.close()
+    return urlunsplit(parts._replace(path=f"/{name}"))
+
+
+PG_URL = _worker_database(os.environ.get("LMS_TEST_DATABASE_URL", ""))
 REQUIRED = {r.strip() for r in os.environ.get("LMS_TEST_REQUIRE", "").split(",") if r.strip()}
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
 PASSWORD = "correct horse battery staple"
