@@ -208,4 +208,5 @@ def test_dashboard_reuses_an_evaluation_until_the_ledger_changes(
         third = client.get("/competencies/")
     assert "12.5" in third.get_data(as_text=True)  # 10 h before, 12.5 h now
     assert "12.5" not in second.get_data(as_text=True)
-    assert changed.count >= again.count + 3  # the three summary queries ran again
+    # The summary statement ran again (one statement for a few clinicians: FEW_CLINICIANS).
+    assert changed.count >= again.count + 1
