@@ -148,6 +148,10 @@ def open_menu_link(page, label: str):
 
 
 def follow_menu(page, label: str) -> None:
-    """Open a page through the main menu."""
-    open_menu_link(page, label).click()
+    """Open a page through the main menu, and wait until it is the one shown (the load state
+    of the page still shown would answer before the click navigates)."""
+    link = open_menu_link(page, label)
+    href = link.get_attribute("href")
+    link.click()
+    page.wait_for_url(lambda url: url.split("#")[0].endswith(href))
     page.wait_for_load_state()
