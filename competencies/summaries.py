@@ -42,10 +42,12 @@ _ITEM_ORDER = operator.attrgetter("date", "id")
 def _month(column: pw.Field) -> pw.Node:
     """Return the month of a date column: its "YYYY-MM" text on SQLite (dates are ISO text
     there), the month's first day on PostgreSQL (its key is made once per month, in Python);
-    cheaper than formatting every row."""
+    cheaper than formatting every row. The date is truncated as a `timestamp`: PostgreSQL
+    would otherwise make each one a `timestamptz` in the session's time zone, a fifth of the
+    training aggregate's time."""
     if is_sqlite():
         return pw.fn.substr(column, 1, 7)
-    return pw.fn.date_trunc("month", column)
+    return pw.fn.date_trunc("month", pw.Cast(column, "timestamp"))
 
 
 class _Slot:
