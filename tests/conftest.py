@@ -20,7 +20,6 @@ from lms import create_app, jobs
 from lms.db import db, migrate_all
 
 
-
 def _worker_database(url: str) -> str:
     """Return the PostgreSQL URL for this test process: under pytest-xdist each worker gets a
     database of its own (`<name>_gw0`, ...), created from the named one on first use (the role
