@@ -37,6 +37,20 @@ _NOT_VOID = sorted(STATUSES - {"void"})
 # three queries of `_queries`.
 FEW_CLINICIANS = 8
 _ITEM_ORDER = operator.attrgetter("date", "id")
+# The items' columns, in the order `build_summaries` unpacks them.
+_ITEM_COLUMNS = (
+    Evidence.clinician,
+    Evidence.id,
+    Evidence.kind,
+    Evidence.occurred_on,
+    Evidence.status,
+    Evidence.hours,
+    Evidence.areas,
+    Evidence.tags,
+    Evidence.provider,
+    Evidence.details,
+    Evidence.label,
+)
 
 
 def _month(column: pw.Field) -> pw.Node:
@@ -115,19 +129,7 @@ def _queries(
         *scope,
     ).group_by(Evidence.clinician, Evidence.areas, Evidence.kind)
     items = _scope(
-        Evidence.select(
-            Evidence.clinician,
-            Evidence.id,
-            Evidence.kind,
-            Evidence.occurred_on,
-            Evidence.status,
-            Evidence.hours,
-            Evidence.areas,
-            Evidence.tags,
-            Evidence.provider,
-            Evidence.details,
-            Evidence.label,
-        ).where(
+        Evidence.select(*_ITEM_COLUMNS).where(
             (Evidence.status != "void")
             & ((Evidence.kind != "training") | Evidence.status.not_in(_COUNTED))
         ),
@@ -161,29 +163,16 @@ def _few_query(
     one = clinician_ids is not None and len(clinician_ids) == 1
     clinician = clinician_ids[0] if one else Evidence.clinician
     by_clinician = () if one else (Evidence.clinician,)
-    columns = (
-        Evidence.clinician,
-        Evidence.id,
-        Evidence.kind,
-        Evidence.occurred_on,
-        Evidence.status,
-        Evidence.hours,
-        Evidence.areas,
-        Evidence.tags,
-        Evidence.provider,
-        Evidence.details,
-        Evidence.label,
-    )
     # The items' condition of `_queries` as two searches of the covering index (kind, status):
     # uncounted training, then the other kinds not void. The table is read for these rows only.
     uncounted_training = _scope(
-        Evidence.select(*columns).where(
+        Evidence.select(*_ITEM_COLUMNS).where(
             (Evidence.kind == "training") & Evidence.status.in_(_UNCOUNTED)
         ),
         *scope,
     )
     other_items = _scope(
-        Evidence.select(*columns).where(
+        Evidence.select(*_ITEM_COLUMNS).where(
             Evidence.kind.in_(_OTHER_KINDS) & Evidence.status.in_(_NOT_VOID)
         ),
         *scope,
