@@ -131,6 +131,14 @@ def assert_accessible(page) -> None:
     assert not bad, f"axe-core on {page.url}:\n" + "\n".join(bad)
 
 
+def show_collapsed_menu(toggler) -> None:
+    """Open the phone's collapsed menu and wait until it has opened: while Bootstrap's height
+    animation runs (class "collapsing") its lower links are clipped, and a click there lands on
+    the page below (seen on a loaded machine: the last link of the coordinator's menu)."""
+    toggler.click()
+    toggler.page.locator(".navbar-collapse.show").wait_for(state="visible")
+
+
 def open_menu_link(page, label: str):
     """Reveal a main-menu link as a person would and return it: open the collapsed menu
     (phones), then the group holding the link."""
@@ -139,7 +147,7 @@ def open_menu_link(page, label: str):
     if not link.is_visible():
         toggler = nav.locator(".navbar-toggler")
         if toggler.is_visible() and toggler.get_attribute("aria-expanded") != "true":
-            toggler.click()
+            show_collapsed_menu(toggler)
         group = link.locator("xpath=ancestor::li[contains(@class, 'dropdown')]/button")
         if group.count() and group.get_attribute("aria-expanded") != "true":
             group.click()

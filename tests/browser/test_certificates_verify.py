@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from playwright.sync_api import expect
+
 from certificates.codes import display
 from certificates.models import IssuedCertificate
 from lms.db import connection
@@ -22,7 +24,7 @@ def test_verify_a_code_typed_loosely_and_check_a_tampered_file(page, live_app, t
 
     page.get_by_role("textbox", name="Verification code").first.fill(code.lower().replace("-", " "))
     page.get_by_role("button", name="Check").click()
-    assert page.get_by_text("✓ VALID").is_visible()
+    expect(page.get_by_text("✓ VALID")).to_be_visible()
     assert page.get_by_text(cert.sha256).is_visible()
     assert_accessible(page)
 
@@ -30,7 +32,7 @@ def test_verify_a_code_typed_loosely_and_check_a_tampered_file(page, live_app, t
     tampered.write_bytes(bytes(cert.pdf) + b"%changed")
     page.get_by_label("PDF file", exact=True).set_input_files(str(tampered))
     page.get_by_role("button", name="Compare the file").click()
-    assert page.get_by_text("The file does NOT match").is_visible()
+    expect(page.get_by_text("The file does NOT match")).to_be_visible()
     assert_accessible(page)
 
 
@@ -42,6 +44,6 @@ def test_unknown_code_and_certificates_page_on_a_phone(phone):
     login(phone, "clinician")
     phone.goto("/certificates/")
     phone.get_by_role("button", name="Issue a training transcript").click()
-    assert phone.get_by_text("Training transcript issued").is_visible()
+    expect(phone.get_by_text("Training transcript issued")).to_be_visible()
     assert phone.evaluate("document.documentElement.scrollWidth") <= 360
     assert_accessible(phone)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from playwright.sync_api import expect
+
 from tests.browser.conftest import assert_accessible, login
 
 
@@ -24,7 +26,7 @@ def test_trainer_corrects_and_the_clinician_sees_the_history(page, phone):
     page.get_by_label("Clock hours").fill("20")
     page.get_by_label("Reason for the correction").fill("Left after the morning sessions")
     page.get_by_role("button", name="Save the correction").click()
-    assert page.get_by_text("20 is more than the training's 15 hours.", exact=True).is_visible()
+    expect(page.get_by_text("20 is more than the training's 15 hours.", exact=True)).to_be_visible()
     assert page.get_by_label("Clock hours").get_attribute("aria-invalid") == "true"
     assert page.get_by_label("Reason for the correction").input_value().startswith("Left after")
     assert_accessible(page)
@@ -50,11 +52,11 @@ def test_coordinator_voids_from_the_transcript(page):
     login(page, "coordinator")
     _open_correction(page, "Attachment, separation and loss")
     page.get_by_role("link", name="All trainings of Demo Clinician Three").click()
-    assert page.get_by_role("heading", name="Trainings of Demo Clinician Three").is_visible()
+    expect(page.get_by_role("heading", name="Trainings of Demo Clinician Three")).to_be_visible()
     assert_accessible(page)
     page.get_by_role("link", name="Correct or void Attachment, separation and loss").click()
     page.get_by_role("button", name="Void this completion").click()
-    assert page.get_by_text("Say why; the clinician sees the reason.", exact=True).is_visible()
+    expect(page.get_by_text("Say why; the clinician sees the reason.", exact=True)).to_be_visible()
     assert_accessible(page)
     page.get_by_label("Reason for voiding").fill("Recorded for the wrong person")
     page.get_by_role("button", name="Void this completion").click()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+from playwright.sync_api import expect
+
 from tests.browser.conftest import assert_accessible, follow_menu, login
 
 
@@ -33,7 +35,7 @@ def test_trainer_records_a_roster_with_prerequisite_warning(page):
     assert_accessible(page)
     page.get_by_label("Attended: Demo Clinician Two (new)").check()
     page.get_by_role("button", name="Record ticked attendees").click()
-    assert page.get_by_text("Recorded 1 completion(s)").is_visible()
+    expect(page.get_by_text("Recorded 1 completion(s)")).to_be_visible()
     said = page.get_by_text("Demo Clinician Two (new): recorded; no pathway is open")
     assert said.is_visible() and "counts once a goal is declared" in said.inner_text()
     assert_accessible(page)
@@ -51,14 +53,14 @@ def test_import_preview_lists_outcomes_on_a_phone(phone, tmp_path):
     phone.goto("/courses/import")
     phone.get_by_label("CSV file").set_input_files(str(path))
     phone.get_by_role("button", name="Check the file").click()
-    assert phone.get_by_role("heading", name="Ready to import").is_visible()
+    expect(phone.get_by_role("heading", name="Ready to import")).to_be_visible()
     flagged = phone.get_by_text("prerequisite missing: Attachment, separation and loss")
     only_flagged = "(only flagged: it does not stop the training counting)"
     assert flagged.is_visible() and only_flagged in flagged.inner_text()
     assert phone.evaluate("document.documentElement.scrollWidth") <= 360
     assert_accessible(phone)
     phone.get_by_role("button", name="Import 2 completions").click()
-    assert phone.get_by_text("Imported 2 completion(s)").is_visible()
+    expect(phone.get_by_text("Imported 2 completion(s)")).to_be_visible()
 
 
 def test_import_errors_and_transcript_are_accessible(page, tmp_path):
@@ -70,7 +72,7 @@ def test_import_errors_and_transcript_are_accessible(page, tmp_path):
     page.goto("/courses/import")
     page.get_by_label("CSV file").set_input_files(str(path))
     page.get_by_role("button", name="Check the file").click()
-    assert page.get_by_role("heading", name="Nothing can be imported yet").is_visible()
+    expect(page.get_by_role("heading", name="Nothing can be imported yet")).to_be_visible()
     assert page.get_by_text("2024-02-30 is not a real date").first.is_visible()
     assert_accessible(page)
     page.goto("/courses/verify")

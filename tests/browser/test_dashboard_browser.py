@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from playwright.sync_api import expect
+
 from tests.browser.conftest import assert_accessible, follow_menu, login
 
 
@@ -22,12 +24,12 @@ def test_clinician_adds_education_on_a_phone(phone):
     phone.get_by_label("Field and institution").fill("PhD, Lakeshore University")
     phone.get_by_label("Awarded on").fill("2030-01-01")
     phone.get_by_role("button", name="Add education").click()
-    assert phone.get_by_text("This date is in the future.", exact=True).is_visible()
+    expect(phone.get_by_text("This date is in the future.", exact=True)).to_be_visible()
     assert phone.get_by_label("Field and institution").input_value() == "PhD, Lakeshore University"
     assert_accessible(phone)
     phone.get_by_label("Awarded on").fill("2012-06-01")
     phone.get_by_role("button", name="Add education").click()
-    assert phone.get_by_text("counts once your association verifies it").is_visible()
+    expect(phone.get_by_text("counts once your association verifies it")).to_be_visible()
     assert phone.evaluate("document.documentElement.scrollWidth") <= 360
     assert_accessible(phone)
 
@@ -43,5 +45,5 @@ def test_coordinator_verification_queue_and_planner(page):
         '{"evidence": [{"kind": "training", "date": "2025-02-30", "hours": 3}]}'
     )
     page.get_by_role("button", name="Evaluate").click()
-    assert page.get_by_text("is not a real date").is_visible()
+    expect(page.get_by_text("is not a real date")).to_be_visible()
     assert_accessible(page)

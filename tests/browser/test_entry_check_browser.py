@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from playwright.sync_api import expect
+
 from tests.browser.conftest import assert_accessible, login
 
 
@@ -13,7 +15,7 @@ def test_clinician_checks_a_work_period_before_adding_it(phone):
     phone.get_by_label("Started on").fill("2008-01-01")
     phone.get_by_label("Ended on").fill("2009-12-31")
     phone.get_by_role("button", name="Check whether it counts").click()
-    assert phone.get_by_role("heading", name="Will it count?").is_visible()
+    expect(phone.get_by_role("heading", name="Will it count?")).to_be_visible()
     verdict = phone.get_by_role("status").inner_text()
     assert "✗ No" in verdict and "ended before your master's degree" in verdict
     assert phone.get_by_label("Job title and employer").input_value() == (
@@ -22,4 +24,4 @@ def test_clinician_checks_a_work_period_before_adding_it(phone):
     assert phone.evaluate("document.documentElement.scrollWidth") <= 360
     assert_accessible(phone)
     phone.get_by_role("button", name="Add work experience").click()
-    assert phone.get_by_text("will not count — ended before your master's degree").is_visible()
+    expect(phone.get_by_text("will not count — ended before your master's degree")).to_be_visible()

@@ -18,6 +18,7 @@ import logging
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from lms.db import connection
 from tests.browser.conftest import DEMO_PASSWORD, assert_accessible, login
@@ -177,7 +178,7 @@ def _review(page, ev_file_name: str) -> None:
     """Sign in as the page's reviewer, open the file behind the evidence, recommend endorsing."""
     _visit(page, "/endorsement/reviews")
     page.get_by_role("link", name=f"Review {NAME}").click()
-    assert page.get_by_role("heading", name="The evaluator's reasons").is_visible()
+    expect(page.get_by_role("heading", name="The evaluator's reasons")).to_be_visible()
     assert_accessible(page)
     link = page.get_by_role("link", name=re.compile(f"^{re.escape(ev_file_name)} for "))
     response = page.request.get(link.get_attribute("href"))
@@ -189,7 +190,7 @@ def _review(page, ev_file_name: str) -> None:
         box.check()
     page.get_by_label("Recommendation").select_option("endorsed")
     page.get_by_role("button", name="Send my review").click()
-    assert page.get_by_text("Your review is sent").is_visible()
+    expect(page.get_by_text("Your review is sent")).to_be_visible()
     assert_accessible(page)
 
 
@@ -203,7 +204,7 @@ def test_apply_rate_review_endorse_verify_and_renew_a_year_later(live_app, conte
     # The category picker is a list of radio buttons, each saying who it is for (issue 16.9).
     clinician.get_by_role("radio", name="Infant Family Associate (IFA)").check()
     clinician.get_by_role("button", name="Start this pathway").click()
-    assert clinician.get_by_text("Your pathway is started").is_visible()
+    expect(clinician.get_by_text("Your pathway is started")).to_be_visible()
     assert_accessible(clinician)
 
     # She names three raters; each gets a single-use link by email.
@@ -215,7 +216,7 @@ def test_apply_rate_review_endorse_verify_and_renew_a_year_later(live_app, conte
         clinician.get_by_label("Rater's email").fill(email)
         clinician.get_by_label("How they know your work").select_option(role)
         clinician.get_by_role("button", name="Send the rating link").click()
-        assert clinician.get_by_text(f"The rating link was sent to {email}").is_visible()
+        expect(clinician.get_by_text(f"The rating link was sent to {email}")).to_be_visible()
     assert_accessible(clinician)
     links = [m for m in mailbox if "asks you for a reference rating" in m]
     tokens = [re.search(r"/endorsement/rate/([\w-]+)", m).group(1) for m in links]
@@ -228,7 +229,7 @@ def test_apply_rate_review_endorse_verify_and_renew_a_year_later(live_app, conte
         for select in rater.locator("select").all():
             select.select_option("demonstrated")
         rater.get_by_role("button", name="Send my rating").click()
-        assert rater.get_by_role("heading", name="Thank you").is_visible()
+        expect(rater.get_by_role("heading", name="Thank you")).to_be_visible()
         assert_accessible(rater)
     _visit(rater, f"/endorsement/rate/{tokens[0]}")
     assert rater.get_by_text("already been used").is_visible()
@@ -240,7 +241,7 @@ def test_apply_rate_review_endorse_verify_and_renew_a_year_later(live_app, conte
     clinician.get_by_label("I have read and sign the Code of Ethics").check()
     clinician.get_by_label("I have read and sign the Endorsement Agreement").check()
     clinician.get_by_role("button", name="Submit my application").click()
-    assert clinician.get_by_role("heading", name="Timeline").is_visible()
+    expect(clinician.get_by_role("heading", name="Timeline")).to_be_visible()
     assert clinician.get_by_text("Status: Submitted").is_visible()
     assert_accessible(clinician)
 
@@ -259,7 +260,7 @@ def test_apply_rate_review_endorse_verify_and_renew_a_year_later(live_app, conte
     for reviewer_name in ("Robin Okafor", "Sam Lindqvist"):
         coordinator.get_by_label("Reviewer").select_option(label=reviewer_name)
         coordinator.get_by_role("button", name="Assign reviewer").click()
-        assert coordinator.get_by_text(f"{reviewer_name} is assigned.").is_visible()
+        expect(coordinator.get_by_text(f"{reviewer_name} is assigned.")).to_be_visible()
         assert_accessible(coordinator)
     assert coordinator.get_by_text("Status: Under review").is_visible()
 
@@ -290,13 +291,13 @@ def test_apply_rate_review_endorse_verify_and_renew_a_year_later(live_app, conte
     _visit(rater, "/verify")
     rater.get_by_label("Verification code").first.fill(code)
     rater.get_by_role("button", name="Check", exact=True).click()
-    assert rater.get_by_role("status").filter(has_text="VALID").is_visible()
+    expect(rater.get_by_role("status").filter(has_text="VALID")).to_be_visible()
     assert rater.get_by_text(NAME).is_visible()
     assert rater.get_by_text("Infant Family Associate (IFA)").is_visible()
     assert_accessible(rater)
     rater.get_by_label("PDF file", exact=True).set_input_files(issued_pdf)
     rater.get_by_role("button", name="Compare the file").click()
-    assert rater.get_by_text("The file matches").is_visible()
+    expect(rater.get_by_text("The file matches")).to_be_visible()
     assert_accessible(rater)
 
     # A year later: the renewal is due today and the year's requirements are met.

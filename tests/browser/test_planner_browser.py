@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+from playwright.sync_api import expect
+
 from tests.browser.conftest import assert_accessible, follow_menu, login
 
 
@@ -22,7 +24,7 @@ def test_clinician_plans_a_training_and_supervision(page):
     training.get_by_label("Completed on").fill(soon)
     training.get_by_label("Name (optional)").fill("Parent-infant psychotherapy")
     training.get_by_role("button", name="Add the training").click()
-    assert page.get_by_text(f"Parent-infant psychotherapy: 12 h on {soon}").is_visible()
+    expect(page.get_by_text(f"Parent-infant psychotherapy: 12 h on {soon}")).to_be_visible()
     rsc = page.locator("form", has=page.locator("#add-rsc"))
     rsc.get_by_label("Hours a month").fill("2")
     rsc.get_by_label("For how many months").fill("3")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.conftest import assert_accessible, follow_menu, login
 
@@ -60,17 +61,17 @@ def test_admin_pages_are_accessible(page):
     login(page, "coordinator")
     follow_menu(page, "Associations and people")
     page.get_by_role("link", name="People").first.click()
-    assert page.get_by_role("heading", name="Invite someone").is_visible()
+    expect(page.get_by_role("heading", name="Invite someone")).to_be_visible()
     assert_accessible(page)
     page.get_by_label("Email", exact=True).fill("new.person@example.org")
     page.get_by_label("Name", exact=True).fill("New Person")
     # Roles are a searchable list of checkboxes (issue 16.6), no longer a multi-select.
     page.get_by_role("group", name="Roles").get_by_label("Clinician", exact=True).check()
     page.get_by_role("button", name="Invite").click()
-    assert page.get_by_text("Invitation link (single use").is_visible()
+    expect(page.get_by_text("Invitation link (single use")).to_be_visible()
     assert_accessible(page)
     page.get_by_role("link", name="New Person").click()
-    assert page.get_by_role("heading", name="New Person").is_visible()
+    expect(page.get_by_role("heading", name="New Person")).to_be_visible()
     assert_accessible(page)
     page.goto("/admin/audit")
     assert page.get_by_text("user.invite").first.is_visible()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from playwright.sync_api import expect
+
 from tests.browser.conftest import assert_accessible, follow_menu, login
 
 
@@ -26,7 +28,7 @@ def test_reviewer_reads_the_report_then_one_clinician(page):
     )
     page.goto("/competencies/readiness")
     table.get_by_role("link", name="Demo Clinician", exact=True).click()
-    assert page.get_by_role("heading", name="Readiness of Demo Clinician").is_visible()
+    expect(page.get_by_role("heading", name="Readiness of Demo Clinician")).to_be_visible()
     assert page.get_by_role("heading", name="What is missing").first.is_visible()
     assert page.get_by_role("img", name="Overall progress").first.is_visible()
     assert_accessible(page)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.conftest import assert_accessible, login
 
@@ -62,11 +63,11 @@ def test_clinician_reminds_the_provider_once_a_day(page, narrow):
     row = page.get_by_role("row").filter(has_text="Waiting for Demo Rsc Provider to attest since")
     assert row.count() == 1
     row.get_by_role("button", name=re.compile("Remind my provider")).click()
-    assert page.get_by_text("Demo Rsc Provider is reminded by email.").is_visible()
+    expect(page.get_by_text("Demo Rsc Provider is reminded by email.")).to_be_visible()
     assert_accessible(page)
     narrow.reload()
     narrow.get_by_role("button", name=re.compile("Remind my provider")).click()
-    assert narrow.get_by_text("reminded of this session today already").is_visible()
+    expect(narrow.get_by_text("reminded of this session today already")).to_be_visible()
     assert_accessible(narrow)
 
 
@@ -120,7 +121,7 @@ def test_roster_keeps_ticks_across_a_search_and_takes_pasted_emails(page, narrow
         p.get_by_label("Attended: Demo Clinician Two (new)").check()
         p.get_by_label("Find clinicians by name or email").fill("clinician3")
         p.get_by_role("button", name="Search").click()
-        assert p.get_by_text("Also ticked (1), not in this search").is_visible()
+        expect(p.get_by_text("Also ticked (1), not in this search")).to_be_visible()
         assert p.get_by_label(re.compile("Attended: Demo Clinician Two")).is_checked()
         p.get_by_text("Paste a list of emails").click()
         p.get_by_label("Emails of attendees").fill(
@@ -135,7 +136,7 @@ def test_roster_keeps_ticks_across_a_search_and_takes_pasted_emails(page, narrow
         assert p.get_by_label(re.compile("Attended: Demo Clinician Two")).is_checked()
         assert_accessible(p)
     page.get_by_role("button", name="Record ticked attendees").click()
-    assert page.get_by_text("Recorded 2 completion(s)").is_visible()
+    expect(page.get_by_text("Recorded 2 completion(s)")).to_be_visible()
 
 
 def test_every_import_offers_its_csv_template(page):
@@ -172,9 +173,9 @@ def test_readiness_report_defines_its_statuses_and_names_people(page, narrow):
 def test_documents_are_readable_before_signing(page, narrow):
     for p in _both(page, narrow, "clinician", "/competencies/evidence/new/agreement"):
         p.get_by_text("Read what the Code of Ethics asks before you sign").click()
-        assert p.get_by_text("This is our summary, not the document.").first.is_visible()
+        expect(p.get_by_text("This is our summary, not the document.").first).to_be_visible()
         p.get_by_role("link", name="Open this summary on its own page").first.click()
-        assert p.get_by_role("heading", name="Code of Ethics", level=1).is_visible()
+        expect(p.get_by_role("heading", name="Code of Ethics", level=1)).to_be_visible()
         assert_accessible(p)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from lms.db import connection
 from tests.browser.conftest import assert_accessible, login
@@ -48,17 +49,17 @@ def test_clinician_applies_anyway_and_a_rater_rates_once(live_app, new_page):
     page.goto("/endorsement/applications/mine")
     assert_accessible(page)
     page.get_by_role("link", name="Apply for IMHS").click()
-    assert page.get_by_role("heading", name="What is missing").is_visible()
+    expect(page.get_by_role("heading", name="What is missing")).to_be_visible()
     assert_accessible(page)
     page.get_by_label("I have read and sign the Code of Ethics").check()
     page.get_by_role("button", name="Submit my application").click()
-    assert page.get_by_text("Sign the Endorsement Agreement to apply.", exact=True).is_visible()
+    expect(page.get_by_text("Sign the Endorsement Agreement to apply.", exact=True)).to_be_visible()
     assert page.get_by_label("I have read and sign the Code of Ethics").is_checked()
     assert_accessible(page)
     page.get_by_label("I have read and sign the Endorsement Agreement").check()
     page.get_by_label("Apply anyway").check()
     page.get_by_role("button", name="Submit my application").click()
-    assert page.get_by_role("heading", name="Timeline").is_visible()
+    expect(page.get_by_role("heading", name="Timeline")).to_be_visible()
     assert page.get_by_text("applied anyway").first.is_visible()
     assert_accessible(page)
 
@@ -70,11 +71,11 @@ def test_clinician_applies_anyway_and_a_rater_rates_once(live_app, new_page):
     for i in range(selects.count()):
         selects.nth(i).select_option("demonstrated" if i else "")
     rater.get_by_role("button", name="Send my rating").click()
-    assert rater.get_by_text("Some areas are not answered yet").is_visible()
+    expect(rater.get_by_text("Some areas are not answered yet")).to_be_visible()
     assert_accessible(rater)
     rater.locator("select").first.select_option("not_enough_info")
     rater.get_by_role("button", name="Send my rating").click()
-    assert rater.get_by_role("heading", name="Thank you").is_visible()
+    expect(rater.get_by_role("heading", name="Thank you")).to_be_visible()
     rater.goto(f"/endorsement/rate/{token}")
     assert rater.get_by_text("already been used").is_visible()
     assert_accessible(rater)
@@ -86,12 +87,12 @@ def test_reviewer_reviews_and_the_coordinator_endorses(live_app, new_page):
     reviewer.goto("/endorsement/reviews")
     assert_accessible(reviewer)
     reviewer.get_by_role("link", name="Review Jordan Reyes").click()
-    assert reviewer.get_by_role("heading", name="The evaluator's reasons").is_visible()
+    expect(reviewer.get_by_role("heading", name="The evaluator's reasons")).to_be_visible()
     assert_accessible(reviewer)
     reviewer.locator("input[name=areas_met]").first.check()
     reviewer.get_by_label("Recommendation").select_option("endorsed")
     reviewer.get_by_role("button", name="Send my review").click()
-    assert reviewer.get_by_text("Your review is sent").is_visible()
+    expect(reviewer.get_by_text("Your review is sent")).to_be_visible()
 
     coordinator = new_page()
     login(coordinator, "coordinator")
@@ -99,26 +100,26 @@ def test_reviewer_reviews_and_the_coordinator_endorses(live_app, new_page):
     assert coordinator.get_by_role("img", name="Applications by status").is_visible()
     assert_accessible(coordinator)
     coordinator.get_by_role("link", name="Jordan Reyes").click()
-    assert coordinator.get_by_text("they agree: Endorsed").is_visible()
+    expect(coordinator.get_by_text("they agree: Endorsed")).to_be_visible()
     assert_accessible(coordinator)
     # No decision is chosen in advance: sent untouched, the form only asks for one.
     decision = coordinator.get_by_role("group", name="Decision")
     assert decision.get_by_role("radio").count() > 1
     assert decision.locator("input:checked").count() == 0
     coordinator.get_by_role("button", name="Record decision").click()
-    assert coordinator.get_by_text("Choose a decision.", exact=True).is_visible()
+    expect(coordinator.get_by_text("Choose a decision.", exact=True)).to_be_visible()
     assert_accessible(coordinator)
     # Jordan applied anyway: endorsing takes a written override reason.
     assert coordinator.get_by_text("The evaluation is not ready today").is_visible()
     coordinator.get_by_role("radio", name="Endorsed").check()
     coordinator.get_by_role("button", name="Record decision").click()
-    assert coordinator.locator("#override_reason-error").is_visible()
+    expect(coordinator.locator("#override_reason-error")).to_be_visible()
     assert_accessible(coordinator)
     coordinator.get_by_role("radio", name="Endorsed").check()
     reason = "Board review: the missing hours were completed in another state."
     coordinator.get_by_label("Override reason").fill(reason)
     coordinator.get_by_role("button", name="Record decision").click()
-    assert coordinator.get_by_text("Endorsement number DEMO-IFA-").is_visible()
+    expect(coordinator.get_by_text("Endorsement number DEMO-IFA-")).to_be_visible()
     assert coordinator.get_by_text(reason).is_visible()  # in the timeline
     assert_accessible(coordinator)
     coordinator.goto("/endorsement/exams")
@@ -138,4 +139,4 @@ def test_endorsee_renewal_page_and_public_registry_on_a_phone(live_app, new_page
     assert_accessible(phone)
     phone.get_by_label("Name").fill("nobody-like-this")
     phone.get_by_role("button", name="Search").click()
-    assert phone.get_by_text("Nobody matches this search.").is_visible()
+    expect(phone.get_by_text("Nobody matches this search.")).to_be_visible()
