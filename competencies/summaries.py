@@ -239,27 +239,11 @@ def _rows(
     association_id: int | None,
     as_of: dt.date,
     start: dt.date | None,
+    *,
+    few: bool = False,
 ) -> Iterable[tuple]:
     """Return a cursor over the rows of query `which` (0 training, 1 covered, 2 items) of
-    `_queries`, run with these values through its compiled text."""
-    return _run(which, False, ids, association_id, as_of, start)
-
-
-def _few_rows(
-    ids: list[int], association_id: int | None, as_of: dt.date, start: dt.date | None
-) -> Iterable[tuple]:
-    """Return a cursor over the rows of `_few_query`, run with these values."""
-    return _run(0, True, ids, association_id, as_of, start)
-
-
-def _run(
-    which: int,
-    few: bool,
-    ids: list[int] | None,
-    association_id: int | None,
-    as_of: dt.date,
-    start: dt.date | None,
-) -> Iterable[tuple]:
+    `_queries`, or of `_few_query` if `few`, run with these values through its compiled text."""
     return db.execute_sql(*_statement(which, few, ids, association_id, as_of, start))
 
 
@@ -310,7 +294,7 @@ def build_summaries(
     covered: dict[int, list[tuple]] = {}
     few = ids is not None and len(ids) <= FEW_CLINICIANS
     if few:
-        item_rows = _split(_few_rows(*scope), training, covered)
+        item_rows = _split(_rows(0, *scope, few=True), training, covered)
     else:
         for clinician_id, *rest in _rows(0, *scope):
             rows = training.get(clinician_id)

@@ -183,8 +183,9 @@ def test_few_is_a_handful_and_more_take_the_three_queries(people, monkeypatch):
         provider,
     )
     ran = []
-    monkeypatch.setattr(summaries, "_few_rows", lambda *a: ran.append("few") or [])
-    monkeypatch.setattr(summaries, "_rows", lambda which, *a: ran.append(which) or [])
+    monkeypatch.setattr(
+        summaries, "_rows", lambda which, *a, few=False: ran.append("few" if few else which) or []
+    )
     for count in (1, 8, 9):
         ran.clear()
         ids = [clinicians[0].id] + list(range(10_000, 10_000 + count - 1))
