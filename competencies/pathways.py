@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from collections import OrderedDict
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import peewee as pw
@@ -130,21 +131,31 @@ def evaluate_pathways(pathways: list[Pathway], as_of: dt.date) -> list[Evaluatio
         else:
             by_association.setdefault(p.association_id, []).append(p)
     for association_id, group in by_association.items():
-        summaries = build_summaries(
-            as_of=as_of,
-            clinician_ids=[p.clinician_id for p in group],
-            association_id=association_id,
-        )
-        for p in group:
-            summary = summaries.get(p.clinician_id) or empty_summary(p.clinician_id)
-            result = evaluate_with(p.rule_set, p.category, summary, as_of)
-            done[p.id] = Evaluation(p, result, summary)
+        for ev in evaluate_each(association_id, group, as_of):
+            p = ev.pathway
+            done[p.id] = ev
             if keys[p.id]:
                 with _recent_lock:
-                    _recent[keys[p.id]] = (result, summary)
+                    _recent[keys[p.id]] = (ev.result, ev.summary)
                     while len(_recent) > RECENT_SIZE:
                         _recent.popitem(last=False)
     return [done[p.id] for p in pathways]
+
+
+def evaluate_each(
+    association_id: int, pathways: list[Pathway], as_of: dt.date
+) -> Iterator[Evaluation]:
+    """Yield the evaluation of each pathway of one association, in order, after one round of
+    summary queries for them all; one at a time, so that a caller may free each before the
+    next is made (the readiness refresh)."""
+    summaries = build_summaries(
+        as_of=as_of,
+        clinician_ids=[p.clinician_id for p in pathways],
+        association_id=association_id,
+    )
+    for p in pathways:
+        summary = summaries.get(p.clinician_id) or empty_summary(p.clinician_id)
+        yield Evaluation(p, evaluate_with(p.rule_set, p.category, summary, as_of), summary)
 
 
 def forget_recent() -> None:

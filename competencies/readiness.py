@@ -2,8 +2,8 @@
 
 The report loads every open pathway of an association with names, agencies and its kept row
 (`competencies.standing`) in one query, plus one for their rule sets. Rows still current are used
-as kept; the others are evaluated in chunks, each with one round of summary queries (then each
-pathway as `pathways.evaluate_pathways` does) and one for the clinicians' evidence dates, kept for
+as kept; the others are evaluated in chunks, each with one round of summary queries
+(`pathways.evaluate_each`) and one for the clinicians' evidence dates, kept for
 the next reports until the first day the row could change with no ledger write (its
 `valid_until`: what `competencies.holds` finds in the evaluation, the day the row would turn
 stalled or due within 3 months, a clinician's evidence dated ahead, the association's next
@@ -27,12 +27,11 @@ import peewee as pw
 
 from competencies import standing
 from competencies.models import Evidence, Pathway, RuleSet, Standing
-from competencies.pathways import OPEN_STATUSES, Evaluation, evaluate_with
+from competencies.pathways import OPEN_STATUSES, evaluate_each
 from competencies.phrasing import YOU as _YOU
 from competencies.phrasing import about
 from competencies.readiness_rows import BUCKETS, Row, row_values
 from competencies.rulesets import LIGHT
-from competencies.summaries import build_summaries, empty_summary
 from lms import jobs
 from lms.db import db
 from lms.errors import ServiceError
@@ -248,22 +247,6 @@ def collector_paused():
             gc.enable()
 
 
-def _evaluations(association: Association, pathways: list[Pathway], as_of: dt.date):
-    """Yield the evaluation of each pathway of the association, in order, after one round of
-    summary queries for them all: what `pathways.evaluate_pathways` returns, made one at a
-    time, so that each row is made right after its evaluation (`holds.holds_until` then reads
-    the context the evaluator made last instead of sorting the clinician's items again) and
-    each evaluation is freed before the next is made."""
-    summaries = build_summaries(
-        as_of=as_of,
-        clinician_ids=[p.clinician_id for p in pathways],
-        association_id=association.id,
-    )
-    for p in pathways:
-        summary = summaries.get(p.clinician_id) or empty_summary(p.clinician_id)
-        yield Evaluation(p, evaluate_with(p.rule_set, p.category, summary, as_of), summary)
-
-
 def _sorted_out(
     association: Association, as_of: dt.date, scope: list[tuple], *, report: bool = True
 ):
@@ -310,7 +293,7 @@ def _evaluate(
         dates = _evidence_dates(association, as_of, sorted({p.clinician_id for p in pathways}))
         fresh = []
         with collector_paused():
-            evaluations = _evaluations(association, pathways, as_of)
+            evaluations = evaluate_each(association.id, pathways, as_of)
             for (raw, expected), ev in zip(chunk, evaluations, strict=True):
                 p = ev.pathway
                 values = row_values(ev, dates.get(p.clinician_id, (None, None)), edition, as_of)
