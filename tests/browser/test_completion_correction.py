@@ -15,7 +15,7 @@ def _open_correction(page, training: str) -> None:
     page.get_by_label("Find clinicians by name or email").fill("clinician3")
     page.get_by_role("button", name="Search").click()
     page.get_by_role("link", name="Correct or void the completion of Demo Clinician Three").click()
-    assert page.get_by_role("heading", name="Correct or void a completion").is_visible()
+    expect(page.get_by_role("heading", name="Correct or void a completion")).to_be_visible()
 
 
 def test_trainer_corrects_and_the_clinician_sees_the_history(page, phone):
@@ -60,6 +60,6 @@ def test_coordinator_voids_from_the_transcript(page):
     assert_accessible(page)
     page.get_by_label("Reason for voiding").fill("Recorded for the wrong person")
     page.get_by_role("button", name="Void this completion").click()
-    assert page.get_by_text("Voided: Attachment, separation and loss").is_visible()
+    expect(page.get_by_text("Voided: Attachment, separation and loss")).to_be_visible()
     assert page.get_by_text("Withdrawn: Recorded for the wrong person").is_visible()
     assert_accessible(page)

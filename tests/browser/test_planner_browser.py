@@ -42,6 +42,7 @@ def test_planner_on_a_phone_shows_a_form_error_in_place(phone):
     training = phone.locator("form", has=phone.locator("#add-training"))
     training.get_by_label("Clock hours").fill("0")
     training.get_by_role("button", name="Add the training").click()
-    assert phone.get_by_text("Number must be between 0.5 and 200").is_visible()
+    expect(phone.get_by_text("Number must be between 0.5 and 200")).to_be_visible()
+    phone.wait_for_load_state()  # its stylesheets applied before the width is read
     assert phone.evaluate("document.documentElement.scrollWidth") <= 360
     assert_accessible(phone)
