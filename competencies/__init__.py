@@ -31,7 +31,7 @@ def _init_app(app) -> None:
 
 plugin = Plugin(
     name="competencies",
-    version=8,
+    version=9,
     blueprint=bp,
     models=MODELS,
     capabilities=CAPABILITIES,

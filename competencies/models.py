@@ -176,6 +176,29 @@ class Standing(BaseModel):
         indexes = ((("clinician", "association"), False),)
 
 
+class KeptSummary(BaseModel):
+    """A clinician's evidence summary in one association as last built: what the evaluator
+    reads, so that re-evaluating a pathway whose ledger did not change (a new day, a new rule
+    set) needs no summary queries (`competencies.kept_summaries`, migration 0009).
+
+    Used only while current: `computed` equals `generation` (every ledger write for the
+    clinician bumps it, with the kept readiness rows), the day is on or after `as_of` and before
+    `until` (the clinician's next evidence dated after `as_of`), and `shape` is the code's.
+    """
+
+    association = pw.ForeignKeyField(Association, backref="+", on_delete="CASCADE")
+    clinician = pw.ForeignKeyField(User, backref="+", on_delete="CASCADE")
+    generation = pw.IntegerField(default=0)
+    computed = pw.IntegerField(null=True)
+    as_of = pw.DateField(null=True)
+    until = pw.DateField(null=True)
+    shape = pw.CharField(max_length=64, default="")
+    data = pw.BlobField(null=True)
+
+    class Meta:
+        primary_key = pw.CompositeKey("association", "clinician")
+
+
 class EvidenceDocument(BaseModel):
     """A document a clinician uploaded behind one of their ledger rows (a diploma, a letter, a
     membership card): the bytes in the database, never under the web root (migration 0008)."""
@@ -190,4 +213,14 @@ class EvidenceDocument(BaseModel):
     created_at = pw.DateTimeField(default=utcnow)
 
 
-MODELS = (Framework, Area, RuleSet, Evidence, Pathway, Endorsement, Standing, EvidenceDocument)
+MODELS = (
+    Framework,
+    Area,
+    RuleSet,
+    Evidence,
+    Pathway,
+    Endorsement,
+    Standing,
+    KeptSummary,
+    EvidenceDocument,
+)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 import peewee as pw
@@ -143,16 +143,21 @@ def evaluate_pathways(pathways: list[Pathway], as_of: dt.date) -> list[Evaluatio
 
 
 def evaluate_each(
-    association_id: int, pathways: list[Pathway], as_of: dt.date
+    association_id: int,
+    pathways: list[Pathway],
+    as_of: dt.date,
+    summaries: Mapping[int, Summary] | None = None,
 ) -> Iterator[Evaluation]:
     """Yield the evaluation of each pathway of one association, in order, after one round of
-    summary queries for them all; one at a time, so that a caller may free each before the
-    next is made (the readiness refresh)."""
-    summaries = build_summaries(
-        as_of=as_of,
-        clinician_ids=[p.clinician_id for p in pathways],
-        association_id=association_id,
-    )
+    summary queries for them all (none if the caller gives the `summaries`, as the readiness
+    refresh does with its kept ones); one at a time, so that a caller may free each before
+    the next is made (the readiness refresh)."""
+    if summaries is None:
+        summaries = build_summaries(
+            as_of=as_of,
+            clinician_ids=[p.clinician_id for p in pathways],
+            association_id=association_id,
+        )
     for p in pathways:
         summary = summaries.get(p.clinician_id) or empty_summary(p.clinician_id)
         yield Evaluation(p, evaluate_with(p.rule_set, p.category, summary, as_of), summary)

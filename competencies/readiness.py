@@ -25,13 +25,15 @@ from dataclasses import dataclass, field
 
 import peewee as pw
 
-from competencies import standing
+from competencies import kept_summaries, standing
 from competencies.models import Evidence, Pathway, RuleSet, Standing
 from competencies.pathways import OPEN_STATUSES, evaluate_each
 from competencies.phrasing import YOU as _YOU
 from competencies.phrasing import about
 from competencies.readiness_rows import BUCKETS, Row, row_values
 from competencies.rulesets import LIGHT
+from competencies.summaries import build_summaries, empty_summary
+from competencies.types import Summary
 from lms import jobs
 from lms.db import db
 from lms.errors import ServiceError
@@ -269,6 +271,43 @@ def _sorted_out(
     return rows, stale, rule_sets
 
 
+@dataclass
+class _Summaries:
+    """The summaries of one chunk's clinicians: those kept, and those built now (to keep)."""
+
+    association_id: int
+    as_of: dt.date
+    generations: dict[int, int]  # read before any evidence (empty when nothing is kept)
+    built: dict[int, Summary]
+    all: dict[int, Summary]
+
+    def keep(self, dates: dict[int, tuple[dt.date | None, dt.date | None]]) -> None:
+        """Keep the summaries built now, each until the clinician's next evidence date."""
+        if self.generations and self.built:
+            until = {cid: dates.get(cid, (None, None))[1] for cid in self.built}
+            kept_summaries.keep(
+                self.association_id, self.built, self.generations, self.as_of, until
+            )
+
+
+def _summaries(
+    association_id: int, clinician_ids: list[int], as_of: dt.date, keeping: bool
+) -> _Summaries:
+    """Return these clinicians' summaries: the kept ones still current, the others built with
+    one round of summary queries (and kept by `_Summaries.keep` when `keeping`)."""
+    kept, generations = kept_summaries.load(association_id, clinician_ids, as_of)
+    missing = [cid for cid in clinician_ids if cid not in kept]
+    built = (
+        build_summaries(as_of=as_of, clinician_ids=missing, association_id=association_id)
+        if missing
+        else {}
+    )
+    built = {cid: built.get(cid) or empty_summary(cid) for cid in missing}
+    return _Summaries(
+        association_id, as_of, generations if keeping else {}, built, {**kept, **built}
+    )
+
+
 def _evaluate(
     association: Association,
     as_of: dt.date,
@@ -290,10 +329,13 @@ def _evaluate(
         pathways = [_pathway(association, raw, rule_sets[raw[3]]) for raw, _ in chunk]
         known = {raw[0]: raw[_WHO] for raw, _ in chunk}  # read with the scope, before any evidence
         generations = standing.prepare(pathways, known) if keeping else {}
-        dates = _evidence_dates(association, as_of, sorted({p.clinician_id for p in pathways}))
+        clinicians = sorted({p.clinician_id for p in pathways})
         fresh = []
         with collector_paused():
-            evaluations = evaluate_each(association.id, pathways, as_of)
+            summaries = _summaries(association.id, clinicians, as_of, keeping)
+            dates = _evidence_dates(association, as_of, clinicians)
+            summaries.keep(dates)
+            evaluations = evaluate_each(association.id, pathways, as_of, summaries.all)
             for (raw, expected), ev in zip(chunk, evaluations, strict=True):
                 p = ev.pathway
                 values = row_values(ev, dates.get(p.clinician_id, (None, None)), edition, as_of)

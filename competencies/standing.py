@@ -23,6 +23,7 @@ import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from competencies import kept_summaries
 from competencies.models import Pathway, RuleSet, Standing
 from competencies.rulesets import framework_stamp
 from lms.db import db, execute_many
@@ -53,13 +54,15 @@ def chunks(values: Sequence[Any], size: int = CHUNK):
 
 
 def touch(association_id: int, clinician_ids: Iterable[int]) -> None:
-    """Mark the kept rows of these clinicians in this association stale (call in the write's
-    transaction: a reader then sees either the old evidence and the old generation, or both new)."""
+    """Mark the kept rows and summaries of these clinicians in this association stale (call in
+    the write's transaction: a reader then sees either the old evidence and the old generation,
+    or both new)."""
     ids = sorted(set(clinician_ids))
     for chunk in chunks(ids):
         Standing.update(generation=Standing.generation + 1).where(
             (Standing.association == association_id) & Standing.clinician.in_(chunk)
         ).execute()
+    kept_summaries.touch(association_id, ids)
 
 
 def basis(pathway: Pathway, rule_set: RuleSet) -> str:

@@ -137,7 +137,7 @@ def test_the_collector_is_paused_for_a_chunk_only(cohort, association, monkeypat
     from competencies import pathways, readiness
 
     seen = []
-    summaries, evaluate = pathways.build_summaries, pathways.evaluate_with
+    summaries, evaluate = readiness.build_summaries, pathways.evaluate_with
 
     def watched_summaries(**kw):
         seen.append(("summaries", gc.isenabled()))
@@ -147,7 +147,7 @@ def test_the_collector_is_paused_for_a_chunk_only(cohort, association, monkeypat
         seen.append(("evaluate", gc.isenabled()))
         return evaluate(*args)
 
-    monkeypatch.setattr(pathways, "build_summaries", watched_summaries)
+    monkeypatch.setattr(readiness, "build_summaries", watched_summaries)  # the batch path's
     monkeypatch.setattr(pathways, "evaluate_with", watched_evaluate)
     assert gc.isenabled()
     readiness.refresh_stale(association, TODAY)

@@ -1,0 +1,176 @@
+"""Kept evidence summaries: re-evaluate a pathway without its summary queries when the
+clinician's ledger has not changed.
+
+Most re-evaluations happen with the ledger as it was: a kept readiness row's day came (a month
+boundary, a supervision window closing), a new rule-set edition, the first report after a
+framework edit. Building the summaries is two thirds of a stale pathway's cost, so the batch
+path (`competencies.readiness`) keeps each clinician's summary in `KeptSummary` and reads it
+back the next time.
+
+A kept summary is current while:
+- `computed` equals `generation`: every ledger write for the clinician in the association bumps
+  `generation` in its own transaction (`touch`, called by `competencies.standing.touch`), and
+  `load` reads the generation before any evidence is read, so a write that lands in between
+  makes the conditional write of `keep` match nothing (as for the kept readiness rows);
+- the day asked for is on or after its `as_of` and before `until`, the clinician's next
+  evidence date after `as_of` (the summary holds the evidence dated up to its day);
+- its `shape` is this code's (`SHAPE`): the summary's classes and fields, and `FORMAT`, which
+  changes whenever `build_summaries` would build other values from the same ledger.
+
+The summary is pickled; it is read back with an unpickler that accepts only the summary's own
+classes, dates and frozensets, so a row altered in the database can fail to load (it is then
+rebuilt) but cannot run code.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import hashlib
+import io
+import pickle
+from collections.abc import Iterable, Mapping, Sequence
+
+from competencies.models import KeptSummary
+from competencies.types import AreaEvidence, EvidenceItem, Summary
+from lms.db import db, execute_many
+
+CHUNK = 500  # clinician ids per IN (...) list
+FORMAT = 1  # bump when build_summaries makes other values from the same ledger
+_CLASSES = (Summary, EvidenceItem, AreaEvidence)
+SHAPE = hashlib.sha256(
+    repr(
+        (FORMAT, [(c.__name__, [f.name for f in dataclasses.fields(c)]) for c in _CLASSES])
+    ).encode()
+).hexdigest()[:16]
+
+_ALLOWED = {
+    **{(c.__module__, c.__name__): c for c in _CLASSES},
+    ("datetime", "date"): dt.date,
+    ("builtins", "frozenset"): frozenset,
+}
+
+
+class _Unpickler(pickle.Unpickler):
+    """Load only the summary's classes, dates and frozensets (no other global, so no code)."""
+
+    def find_class(self, module: str, name: str):
+        found = _ALLOWED.get((module, name))
+        if found is None:
+            raise pickle.UnpicklingError(f"{module}.{name} is not part of a summary")
+        return found
+
+
+def dumps(summary: Summary) -> bytes:
+    """Return a summary as kept."""
+    return pickle.dumps(summary, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def loads(data: bytes) -> Summary | None:
+    """Return a kept summary, or None if it cannot be read as one."""
+    try:
+        summary = _Unpickler(io.BytesIO(data)).load()
+    except Exception:  # a damaged or foreign row is rebuilt, never trusted
+        return None
+    return summary if type(summary) is Summary else None
+
+
+def _chunks(values: Sequence[int]):
+    for start in range(0, len(values), CHUNK):
+        yield values[start : start + CHUNK]
+
+
+def touch(association_id: int, clinician_ids: Sequence[int]) -> None:
+    """Mark these clinicians' kept summaries in this association stale (in the ledger write's
+    transaction)."""
+    for chunk in _chunks(clinician_ids):
+        KeptSummary.update(generation=KeptSummary.generation + 1).where(
+            (KeptSummary.association == association_id) & KeptSummary.clinician.in_(chunk)
+        ).execute()
+
+
+def _day(value) -> str | None:
+    return None if value is None else str(value)[:10]
+
+
+def load(
+    association_id: int, clinician_ids: Iterable[int], as_of: dt.date
+) -> tuple[dict[int, Summary], dict[int, int]]:
+    """Return the current kept summaries of these clinicians as of a day, and the generation of
+    every one of them, read now (before any evidence; rows are made for clinicians with none)."""
+    ids = sorted(set(clinician_ids))
+    day = as_of.isoformat()
+    found: dict[int, Summary] = {}
+    generations: dict[int, int] = {}
+    table = KeptSummary._meta.table_name
+    param = db.obj.param
+    for chunk in _chunks(ids):
+        sql = (
+            f"SELECT clinician_id, generation, computed, as_of, until, shape, data FROM {table} "
+            f"WHERE association_id = {param} AND clinician_id IN "
+            f"({', '.join([param] * len(chunk))})"
+        )
+        for cid, generation, computed, kept_day, until, shape, data in db.execute_sql(
+            sql, (association_id, *chunk)
+        ).fetchall():
+            generations[cid] = generation
+            if (
+                computed == generation
+                and shape == SHAPE
+                and data is not None
+                and _day(kept_day) <= day
+                and (until is None or day < _day(until))
+            ):
+                summary = loads(bytes(data))
+                if summary is not None and summary.clinician_id == cid:
+                    found[cid] = summary
+    missing = [cid for cid in ids if cid not in generations]
+    if missing:
+        KeptSummary.insert_many(
+            [{"association": association_id, "clinician": cid} for cid in missing]
+        ).on_conflict_ignore().execute()
+        for chunk in _chunks(missing):
+            generations.update(
+                KeptSummary.select(KeptSummary.clinician, KeptSummary.generation)
+                .where(
+                    (KeptSummary.association == association_id) & KeptSummary.clinician.in_(chunk)
+                )
+                .tuples()
+            )
+    return found, generations
+
+
+def keep(
+    association_id: int,
+    summaries: Mapping[int, Summary],
+    generations: Mapping[int, int],
+    as_of: dt.date,
+    until: Mapping[int, dt.date | None],
+) -> None:
+    """Keep summaries built as of a day where the generation is still the one `load` read;
+    `until` gives each clinician's next evidence date after that day (None: none)."""
+    table = KeptSummary._meta.table_name
+    param = db.obj.param
+    sql = (
+        f"UPDATE {table} SET computed = {param}, as_of = {param}, until = {param}, "
+        f"shape = {param}, data = {param} "
+        f"WHERE association_id = {param} AND clinician_id = {param} AND generation = {param}"
+    )
+    day = as_of.isoformat()
+    blob = KeptSummary.data.db_value
+    params = [
+        (
+            generations[cid],
+            day,
+            None if until.get(cid) is None else until[cid].isoformat(),
+            SHAPE,
+            blob(dumps(summary)),
+            association_id,
+            cid,
+            generations[cid],
+        )
+        for cid, summary in summaries.items()
+        if cid in generations
+    ]
+    with db.atomic():
+        execute_many(sql, params)

@@ -1,0 +1,39 @@
+"""A kept summary altered in the database cannot make the app run code: the unpickler accepts
+only the summary's own classes, dates and frozensets; anything else, or damaged bytes, is
+refused and the summary is built again from the ledger."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import pickle
+
+TODAY = dt.date.today()
+
+
+class _Calls:
+    """Pickles as a call of `os.getcwd` (harmless, but a global the unpickler must refuse)."""
+
+    def __reduce__(self):
+        return (os.getcwd, ())
+
+
+def test_a_foreign_or_damaged_row_is_refused_and_rebuilt(make_user, association, add_evidence):
+    from competencies import kept_summaries
+    from competencies.models import KeptSummary
+    from competencies.summaries import build_summaries
+
+    clinician = make_user("kept@example.test")
+    add_evidence(clinician, days_ago=3, hours=2)
+    _, generations = kept_summaries.load(association.id, [clinician.id], TODAY)
+    summaries = build_summaries(
+        as_of=TODAY, clinician_ids=[clinician.id], association_id=association.id
+    )
+    kept_summaries.keep(association.id, summaries, generations, TODAY, {})
+    assert kept_summaries.load(association.id, [clinician.id], TODAY)[0] == summaries
+
+    good = kept_summaries.dumps(summaries[clinician.id])
+    for data in (pickle.dumps(_Calls()), good[: len(good) // 2], b"not a pickle"):
+        KeptSummary.update(data=data).execute()
+        assert kept_summaries.loads(data) is None
+        assert kept_summaries.load(association.id, [clinician.id], TODAY)[0] == {}
