@@ -5,14 +5,14 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from competencies import standing
 from competencies.models import Evidence
 from competencies.types import COUNTED, KINDS, STATUSES, EvidenceItem
 from lms import audit
-from lms.db import db, insert_rows
+from lms.db import db, insert_rows, new_ids
 from lms.duties import refuse_own
 from lms.errors import ServiceError
 from lms.models import Association, Membership, User, utcnow
@@ -164,58 +164,94 @@ def record_many(
     same rules as `record` (clinicians of this association, finite hours, no future dates). One
     audit row describes the whole batch (`summary` adds to it).
     """
-    columns = BULK_COLUMNS
-    table = Evidence._meta.table_name
-    now = utcnow()
-    actor_id = actor.id if actor else None
-    dumps = Evidence.details.db_value
-    to_date = Evidence.occurred_on.db_value
-    to_time = str(Evidence.created_at.db_value(now))  # as peewee stores it, adapted once
-    count = 0
-    buffer: list[tuple[Any, ...]] = []
-    clinicians: set[int] = set()
     with db.atomic():
+        bulk = BulkWrite(association=association, source=source, actor=actor)
+        chunk: list[Mapping[str, Any]] = []
         for row in rows:
-            clinicians.add(row["clinician_id"])
-            buffer.append(
+            chunk.append(row)
+            if len(chunk) >= batch:
+                bulk.write(chunk)
+                chunk = []
+        bulk.write(chunk)
+        return bulk.close(summary)
+
+
+_KEPT_DATES = 10_000  # distinct dates a bulk write remembers converted (memory stays flat)
+
+
+class BulkWrite:
+    """`record_many` in steps, for a writer whose own rows point at the ledger rows: `write`
+    inserts one batch (rows as `record_many` takes them) and returns its ids, `close` marks the
+    clinicians' kept rows stale and writes the one audit entry. Use it inside one transaction.
+    """
+
+    def __init__(self, *, association: Association, source: str, actor: User | None = None):
+        self.association, self.source, self.actor = association, source, actor
+        self.count = 0
+        self.clinicians: set[int] = set()
+        self._created = str(Evidence.created_at.db_value(utcnow()))  # as peewee stores it
+        self._dates: dict[Any, Any] = {}  # occurred_on as given -> as stored (imports repeat)
+
+    def _date(self, value: Any) -> Any:
+        stored = Evidence.occurred_on.db_value(value)
+        if isinstance(stored, dt.date):
+            stored = stored.isoformat()  # what the driver would store; PostgreSQL casts it
+        if len(self._dates) < _KEPT_DATES:
+            self._dates[value] = stored
+        return stored
+
+    def write(self, rows: Sequence[Mapping[str, Any]]) -> list[int]:
+        """Insert these rows now; return their ids, in the rows' order."""
+        table = Evidence._meta.table_name
+        ids = new_ids(table, len(rows))
+        if not ids:
+            return ids
+        association_id, source, created = self.association.id, self.source, self._created
+        actor_id = self.actor.id if self.actor else None
+        dates, to_date, dumps = self._dates, self._date, Evidence.details.db_value
+        values = []
+        for id_, row in zip(ids, rows, strict=True):
+            get = row.get
+            on = row["occurred_on"]
+            details = get("details")
+            values.append(
                 (
+                    id_,
                     row["clinician_id"],
-                    association.id,
-                    row.get("kind", "training"),
-                    to_date(row["occurred_on"]),
-                    float(row.get("hours", 0.0)),
+                    association_id,
+                    get("kind", "training"),
+                    dates[on] if on in dates else to_date(on),
+                    float(get("hours", 0.0)),
                     row["status"],
-                    _joined(row.get("areas", ())),
-                    _joined(row.get("tags", ())),
-                    row.get("provider_id"),
-                    details
-                    if isinstance(details := row.get("details"), str)
-                    else dumps(dict(details or {})),
-                    str(row.get("label", ""))[:300],
+                    _joined(get("areas", ())),
+                    _joined(get("tags", ())),
+                    get("provider_id"),
+                    details if isinstance(details, str) else dumps(dict(details or {})),
+                    str(get("label", ""))[:300],
                     source,
-                    row.get("source_ref", ""),
+                    get("source_ref", ""),
                     "",
-                    to_time,
+                    created,
                     actor_id,
                 )
             )
-            if len(buffer) >= batch:
-                insert_rows(table, columns, buffer)
-                count += len(buffer)
-                buffer.clear()
-        if buffer:
-            insert_rows(table, columns, buffer)
-            count += len(buffer)
-        standing.touch(association.id, clinicians)
+        insert_rows(table, ("id", *BULK_COLUMNS), values)
+        self.clinicians.update(row["clinician_id"] for row in rows)
+        self.count += len(values)
+        return ids
+
+    def close(self, summary: Mapping[str, Any] | None = None) -> int:
+        """Mark the written clinicians' kept rows stale, audit the whole write; return the count."""
+        standing.touch(self.association.id, self.clinicians)
         audit.record(
             "evidence.record_many",
             object_type=Evidence._meta.table_name,
-            object_id=f"{source}:{count}",
-            actor=actor,
-            association_id=association.id,
-            after={"source": source, "rows": count, **dict(summary or {})},
+            object_id=f"{self.source}:{self.count}",
+            actor=self.actor,
+            association_id=self.association.id,
+            after={"source": self.source, "rows": self.count, **dict(summary or {})},
         )
-    return count
+        return self.count
 
 
 def _snapshot(row: Evidence) -> dict[str, Any]:

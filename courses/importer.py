@@ -22,10 +22,10 @@ from courses.csv_import import (
     TrainingRef,
     parse_completions,
 )
-from courses.models import Completion, Training
+from courses.models import Completion
 from courses.trainings import missing_prerequisites
 from lms import audit
-from lms.db import db, insert_rows, transactional
+from lms.db import db, insert_rows, new_ids, transactional
 from lms.duties import own_refusal
 from lms.models import Association, Membership, User, utcnow
 from lms.permissions import Actor
@@ -165,8 +165,8 @@ def _scan(
     report = Report()
     lookups = _Lookups(actor, association)
     import_ref = uuid.uuid4().hex
-    now = utcnow()
     done_in_file: set[tuple[int, int]] = set()
+    writer = _Writer(association, actor, lookups, import_ref) if write else None
 
     def flush(rows: list[RowOutcome]) -> None:
         batch = [(o, o.date.isoformat()) for o in rows]  # (row, ISO date), formatted once
@@ -192,7 +192,7 @@ def _scan(
                     view.missing = [t.title for t in missing]
                     report.rows.append(view)
         elif fresh and not report.bad:
-            _insert_completions(fresh, association, actor, import_ref, now)
+            writer.write(fresh)
             report.written += len(fresh)
             report.clinicians.update(o.clinician.id for o, _ in fresh)
 
@@ -220,132 +220,125 @@ def _scan(
     except CsvFileError as exc:
         report.file_errors = [(p.where, p.message) for p in exc.errors]
     if write and report.ok and report.written:
-        _write_evidence(association, actor, import_ref, report)
+        writer.close(report)
     return report
 
 
-_FIELDS = (
-    Completion.clinician,
-    Completion.association,
-    Completion.training,
-    Completion.completed_on,
-    Completion.hours,
-    Completion.areas,
-    Completion.source,
-    Completion.status,
-    Completion.live,
-    Completion.external_id,
-    Completion.import_ref,
-    Completion.created_by,
-    Completion.decided_by,
-    Completion.created_at,
-    Completion.title,
-    Completion.provider,
-    Completion.reason,
+_COLUMNS = (
+    "id",
+    "clinician_id",
+    "association_id",
+    "training_id",
+    "completed_on",
+    "hours",
+    "areas",
+    "source",
+    "status",
+    "live",
+    "external_id",
+    "import_ref",
+    "created_by_id",
+    "decided_by_id",
+    "created_at",
+    "title",
+    "provider",
+    "reason",
+    "evidence_id",
 )
 
 
-def _insert_completions(
-    rows: list[tuple[RowOutcome, str]],
-    association: Association,
-    actor: Actor,
-    ref: str,
-    now: dt.datetime,
-) -> None:
-    """Insert one batch through `insert_rows`, which skips peewee's per-value query
-    building (it cost more than the whole rest of the import). Values are already validated
-    and typed by the parser.
+class _Writer:
+    """Write an import's completions and their ledger rows, batch by batch.
+
+    Each batch's ids are reserved first (`lms.db.new_ids`), so its ledger rows are written
+    knowing their completions' ids and the completions then knowing their ledger rows' ids:
+    nothing is read back or updated. Values are already validated and typed by the parser;
+    the rows go to the driver as tuples (`insert_rows`: peewee's per-value query building cost
+    more than the whole rest of the import).
     """
-    user_id = actor.user.id
-    created = str(now)
-    values = [
-        (
-            o.clinician.id,
-            association.id,
-            o.training.id,
-            day,
-            o.hours,
-            ",".join(sorted(o.areas)),
-            "csv",
-            "verified",
-            1,
-            o.external_id,
-            ref,
-            user_id,
-            user_id,
-            created,
-            "",
-            "",
-            "",
-        )
-        for o, day in rows
-    ]
-    insert_rows(Completion._meta.table_name, [f.column_name for f in _FIELDS], values)
 
+    def __init__(self, association: Association, actor: Actor, lookups: _Lookups, ref: str):
+        self.association, self.actor, self.ref = association, actor, ref
+        self.created = str(utcnow())
+        self.ledger = ledger.BulkWrite(association=association, source="courses", actor=actor.user)
+        # What every ledger row of a training repeats: its tags, title and details.
+        self.of_training = {
+            t.id: (t.tag_list, t.title, ledger.encode_details({"provider": t.provider}))
+            for t in lookups.trainings.values()
+        }
+        self.joined: dict[frozenset[str], str] = {}  # areas as the completion stores them
 
-def _write_evidence(association: Association, actor: Actor, ref: str, report: Report) -> None:
-    """Write the ledger rows of the imported completions, reading them back in id chunks."""
-    by_id = {
-        t.id: (t.tag_list, t.title, ledger.encode_details({"provider": t.provider}))
-        for t in Training.select().where(Training.association == association)
-    }
-
-    def rows():
-        p = db.param
-        sql = (
-            "SELECT id, clinician_id, training_id, completed_on, hours, areas"
-            f" FROM {Completion._meta.table_name} WHERE import_ref = {p} AND id > {p}"
-            f" ORDER BY id LIMIT {BATCH}"
-        )
-        last = 0
-        while True:
-            chunk = db.execute_sql(sql, (ref, last)).fetchall()  # raw: no per-value conversion
-            if not chunk:
-                return
-            for cid, clinician_id, training_id, on, hours, areas in chunk:
-                t = by_id[training_id]
-                yield {
-                    "clinician_id": clinician_id,
+    def write(self, rows: list[tuple[RowOutcome, str]]) -> None:
+        """Write these new rows (each with its date as ISO text) and their ledger rows."""
+        table = Completion._meta.table_name
+        ids = new_ids(table, len(rows))
+        of_training = self.of_training
+        evidence_ids = self.ledger.write(
+            [
+                {
+                    "clinician_id": o.clinician.id,
                     "kind": "training",
-                    "occurred_on": on,  # a date, or its ISO text from SQLite: stored as is
-                    "hours": hours,
+                    "occurred_on": day,
+                    "hours": o.hours,
                     "status": "verified",
-                    "areas": areas.split(",") if areas else (),
-                    "tags": t[0],
+                    "areas": o.areas,
+                    "tags": (t := of_training[o.training.id])[0],
                     "label": t[1],
-                    "source_ref": f"completion:{cid}",
+                    "source_ref": f"completion:{id_}",
                     "details": t[2],
                 }
-            last = chunk[-1][0]
+                for id_, (o, day) in zip(ids, rows, strict=True)
+            ]
+        )
+        association_id, ref, created = self.association.id, self.ref, self.created
+        user_id = self.actor.user.id
+        joined = self.joined
+        values = []
+        for id_, evidence_id, (o, day) in zip(ids, evidence_ids, rows, strict=True):
+            areas = joined.get(o.areas)
+            if areas is None:
+                areas = joined[o.areas] = ",".join(sorted(o.areas))
+            values.append(
+                (
+                    id_,
+                    o.clinician.id,
+                    association_id,
+                    o.training.id,
+                    day,
+                    o.hours,
+                    areas,
+                    "csv",
+                    "verified",
+                    1,
+                    o.external_id,
+                    ref,
+                    user_id,
+                    user_id,
+                    created,
+                    "",
+                    "",
+                    "",
+                    evidence_id,
+                )
+            )
+        insert_rows(table, _COLUMNS, values)
 
-    ledger.record_many(
-        rows(),
-        association=association,
-        source="courses",
-        actor=actor.user,
-        summary={"import": ref},
-    )
-    # Link each completion to its ledger row in one statement.
-    p = db.param
-    db.execute_sql(
-        "UPDATE courses_completion SET evidence_id = (SELECT e.id FROM competencies_evidence e"
-        f" WHERE e.source = 'courses' AND e.source_ref = {p} || CAST(courses_completion.id AS"
-        f" VARCHAR(20))) WHERE import_ref = {p}",
-        ("completion:", ref),
-    )
-    audit.record(
-        "completion.import",
-        object_type=Completion._meta.table_name,
-        object_id=ref,
-        actor=actor.user,
-        association_id=association.id,
-        after={
-            "rows": report.total,
-            "written": report.written,
-            "already_recorded": report.existing,
-            "skipped": report.skipped,
-        },
-    )
+    def close(self, report: Report) -> None:
+        """Audit the import, once every row is written."""
+        self.ledger.close({"import": self.ref})
+        audit.record(
+            "completion.import",
+            object_type=Completion._meta.table_name,
+            object_id=self.ref,
+            actor=self.actor.user,
+            association_id=self.association.id,
+            after={
+                "rows": report.total,
+                "written": report.written,
+                "already_recorded": report.existing,
+                "skipped": report.skipped,
+            },
+        )
 
 
 def preview(

@@ -151,6 +151,27 @@ def insert_rows(table: str, columns: Sequence[str], rows: list[tuple[Any, ...]])
 PAGE_ROWS = 1000  # rows per statement sent to PostgreSQL
 
 
+def new_ids(table: str, count: int) -> list[int]:
+    """Reserve `count` ids of `table` (an integer `id` key) for rows the caller then inserts
+    with them, so other rows can point at them without reading them back. Call it inside the
+    write's transaction: SQLite gives the ids after the largest (a write transaction holds the
+    only write lock from BEGIN IMMEDIATE, so nobody else inserts meanwhile), PostgreSQL takes
+    them from the id's sequence.
+    """
+    if count <= 0:
+        return []
+    if not db.in_transaction():
+        raise RuntimeError("new_ids reserves ids only inside a transaction")
+    if is_sqlite():
+        (top,) = db.execute_sql(f"SELECT COALESCE(MAX(id), 0) FROM {table}").fetchone()
+        return list(range(top + 1, top + 1 + count))
+    cursor = db.execute_sql(
+        "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+        (table, count),
+    )
+    return sorted(row[0] for row in cursor.fetchall())
+
+
 def execute_many(sql: str, rows: list[tuple[Any, ...]]) -> None:
     """Run one parameterised statement over many rows of parameters.
 
