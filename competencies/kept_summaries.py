@@ -32,6 +32,7 @@ import pickle
 from collections.abc import Iterable, Mapping, Sequence
 
 from competencies.models import KeptSummary
+from competencies.summaries import build_summaries, empty_summary
 from competencies.types import AreaEvidence, EvidenceItem, Summary
 from lms.db import db, execute_many
 
@@ -94,10 +95,11 @@ def _day(value) -> str | None:
 
 
 def load(
-    association_id: int, clinician_ids: Iterable[int], as_of: dt.date
+    association_id: int, clinician_ids: Iterable[int], as_of: dt.date, *, make: bool = True
 ) -> tuple[dict[int, Summary], dict[int, int]]:
     """Return the current kept summaries of these clinicians as of a day, and the generation of
-    every one of them, read now (before any evidence; rows are made for clinicians with none)."""
+    every one of them, read now (before any evidence; rows are made for clinicians with none,
+    unless `make` is false: a page's read writes nothing)."""
     ids = sorted(set(clinician_ids))
     day = as_of.isoformat()
     found: dict[int, Summary] = {}
@@ -125,7 +127,7 @@ def load(
                 if summary is not None and summary.clinician_id == cid:
                     found[cid] = summary
     missing = [cid for cid in ids if cid not in generations]
-    if missing:
+    if missing and make:
         KeptSummary.insert_many(
             [{"association": association_id, "clinician": cid} for cid in missing]
         ).on_conflict_ignore().execute()
@@ -138,6 +140,22 @@ def load(
                 .tuples()
             )
     return found, generations
+
+
+def kept_or_built(
+    association_id: int, clinician_ids: list[int], as_of: dt.date, *, make: bool
+) -> tuple[dict[int, Summary], dict[int, Summary], dict[int, int]]:
+    """Return these clinicians' kept summaries still current, the others' built now with one
+    round of summary queries (an empty one for a clinician with no evidence), and the
+    generations `load` read (with `make`, for every clinician, to `keep` the built ones)."""
+    kept, generations = load(association_id, clinician_ids, as_of, make=make)
+    missing = [cid for cid in clinician_ids if cid not in kept]
+    built = (
+        build_summaries(as_of=as_of, clinician_ids=missing, association_id=association_id)
+        if missing
+        else {}
+    )
+    return kept, {cid: built.get(cid) or empty_summary(cid) for cid in missing}, generations
 
 
 def keep(

@@ -10,10 +10,10 @@ from dataclasses import dataclass
 
 import peewee as pw
 
-from competencies import evaluator, forecast, standing
+from competencies import evaluator, forecast, kept_summaries, standing
 from competencies.models import Pathway, RuleSet, Standing
 from competencies.rulesets import LIGHT, bound_rule_set, rule_set_in_force
-from competencies.summaries import build_summaries, empty_summary
+from competencies.summaries import empty_summary
 from competencies.types import Summary
 from lms import audit
 from lms.db import transactional
@@ -119,7 +119,8 @@ def _recent_key(p: Pathway, as_of: dt.date) -> tuple | None:
 
 def evaluate_pathways(pathways: list[Pathway], as_of: dt.date) -> list[Evaluation]:
     """Evaluate many pathways with one round of summary queries (none for those this process
-    evaluated already at the same ledger generation)."""
+    evaluated already at the same ledger generation, nor for clinicians whose kept summary is
+    current: `competencies.kept_summaries`, read only)."""
     done: dict[int, Evaluation] = {}
     by_association: dict[int, list[Pathway]] = {}
     keys = {p.id: _recent_key(p, as_of) for p in pathways}
@@ -131,7 +132,9 @@ def evaluate_pathways(pathways: list[Pathway], as_of: dt.date) -> list[Evaluatio
         else:
             by_association.setdefault(p.association_id, []).append(p)
     for association_id, group in by_association.items():
-        for ev in evaluate_each(association_id, group, as_of):
+        ids = sorted({p.clinician_id for p in group})
+        kept, built, _ = kept_summaries.kept_or_built(association_id, ids, as_of, make=False)
+        for ev in evaluate_each(group, as_of, {**kept, **built}):
             p = ev.pathway
             done[p.id] = ev
             if keys[p.id]:
@@ -143,21 +146,11 @@ def evaluate_pathways(pathways: list[Pathway], as_of: dt.date) -> list[Evaluatio
 
 
 def evaluate_each(
-    association_id: int,
-    pathways: list[Pathway],
-    as_of: dt.date,
-    summaries: Mapping[int, Summary] | None = None,
+    pathways: list[Pathway], as_of: dt.date, summaries: Mapping[int, Summary]
 ) -> Iterator[Evaluation]:
-    """Yield the evaluation of each pathway of one association, in order, after one round of
-    summary queries for them all (none if the caller gives the `summaries`, as the readiness
-    refresh does with its kept ones); one at a time, so that a caller may free each before
-    the next is made (the readiness refresh)."""
-    if summaries is None:
-        summaries = build_summaries(
-            as_of=as_of,
-            clinician_ids=[p.clinician_id for p in pathways],
-            association_id=association_id,
-        )
+    """Yield the evaluation of each pathway, in order, from its clinician's summary (an empty
+    one for a clinician with no evidence); one at a time, so that a caller may free each
+    before the next is made (the readiness refresh)."""
     for p in pathways:
         summary = summaries.get(p.clinician_id) or empty_summary(p.clinician_id)
         yield Evaluation(p, evaluate_with(p.rule_set, p.category, summary, as_of), summary)

@@ -2,8 +2,9 @@
 
 The report loads every open pathway of an association with names, agencies and its kept row
 (`competencies.standing`) in one query, plus one for their rule sets. Rows still current are used
-as kept; the others are evaluated in chunks, each with one round of summary queries
-(`pathways.evaluate_each`) and one for the clinicians' evidence dates, kept for
+as kept; the others are evaluated in chunks, each with one round of summary queries for the
+clinicians whose kept summary (`competencies.kept_summaries`) is not current and one for the
+clinicians' evidence dates (`pathways.evaluate_each` evaluates them), kept for
 the next reports until the first day the row could change with no ledger write (its
 `valid_until`: what `competencies.holds` finds in the evaluation, the day the row would turn
 stalled or due within 3 months, a clinician's evidence dated ahead, the association's next
@@ -32,7 +33,6 @@ from competencies.phrasing import YOU as _YOU
 from competencies.phrasing import about
 from competencies.readiness_rows import BUCKETS, Row, row_values
 from competencies.rulesets import LIGHT
-from competencies.summaries import build_summaries, empty_summary
 from competencies.types import Summary
 from lms import jobs
 from lms.db import db
@@ -295,14 +295,9 @@ def _summaries(
 ) -> _Summaries:
     """Return these clinicians' summaries: the kept ones still current, the others built with
     one round of summary queries (and kept by `_Summaries.keep` when `keeping`)."""
-    kept, generations = kept_summaries.load(association_id, clinician_ids, as_of)
-    missing = [cid for cid in clinician_ids if cid not in kept]
-    built = (
-        build_summaries(as_of=as_of, clinician_ids=missing, association_id=association_id)
-        if missing
-        else {}
+    kept, built, generations = kept_summaries.kept_or_built(
+        association_id, clinician_ids, as_of, make=keeping
     )
-    built = {cid: built.get(cid) or empty_summary(cid) for cid in missing}
     return _Summaries(
         association_id, as_of, generations if keeping else {}, built, {**kept, **built}
     )
@@ -335,7 +330,7 @@ def _evaluate(
             summaries = _summaries(association.id, clinicians, as_of, keeping)
             dates = _evidence_dates(association, as_of, clinicians)
             summaries.keep(dates)
-            evaluations = evaluate_each(association.id, pathways, as_of, summaries.all)
+            evaluations = evaluate_each(pathways, as_of, summaries.all)
             for (raw, expected), ev in zip(chunk, evaluations, strict=True):
                 p = ev.pathway
                 values = row_values(ev, dates.get(p.clinician_id, (None, None)), edition, as_of)

@@ -22,16 +22,16 @@ def _kept_rows():
 @pytest.fixture
 def built(monkeypatch):
     """The clinician ids each call of the batch path's `build_summaries` was asked for."""
-    from competencies import readiness
+    from competencies import kept_summaries
 
     calls: list[list[int]] = []
-    real = readiness.build_summaries
+    real = kept_summaries.build_summaries
 
     def counting(**kw):
         calls.append(sorted(kw["clinician_ids"]))
         return real(**kw)
 
-    monkeypatch.setattr(readiness, "build_summaries", counting)
+    monkeypatch.setattr(kept_summaries, "build_summaries", counting)
     return calls
 
 
@@ -145,3 +145,29 @@ def test_a_report_of_another_day_keeps_no_summary(cohort, association):
     readiness.association_report(association, TODAY - dt.timedelta(days=10))
 
     assert KeptSummary.select().where(KeptSummary.computed.is_null(False)).count() == 0
+
+
+def test_a_dashboard_reads_a_current_kept_summary_and_writes_none(
+    cohort, association, add_evidence, built
+):
+    from competencies import readiness
+    from competencies.models import KeptSummary, Pathway
+    from competencies.pathways import evaluate_pathways, forget_recent
+
+    ready, idle = cohort["ready"], cohort["idle"]
+    readiness.refresh_stale(association, TODAY)
+    KeptSummary.delete().where(KeptSummary.clinician == idle.id).execute()
+    add_evidence(ready, days_ago=1, hours=4)  # its kept summary is stale now
+    forget_recent()
+
+    def evaluated(user):
+        (pathway,) = Pathway.select().where(Pathway.clinician == user)
+        return evaluate_pathways([pathway], TODAY)[0].summary
+
+    before = len(built)
+    assert evaluated(cohort["soon"]).clinician_id == cohort["soon"].id
+    assert len(built) == before  # read as kept
+    assert evaluated(ready).training_hours["*"] == 34.0  # built: the new 4 hours count
+    assert evaluated(idle).clinician_id == idle.id
+    assert built[before:] == [[ready.id], [idle.id]]
+    assert not KeptSummary.select().where(KeptSummary.clinician == idle.id).exists()

@@ -134,10 +134,10 @@ def test_a_pathway_without_a_kept_row_gets_one(cohort, association):
 def test_the_collector_is_paused_for_a_chunk_only(cohort, association, monkeypatch):
     import gc
 
-    from competencies import pathways, readiness
+    from competencies import kept_summaries, pathways, readiness
 
     seen = []
-    summaries, evaluate = readiness.build_summaries, pathways.evaluate_with
+    summaries, evaluate = kept_summaries.build_summaries, pathways.evaluate_with
 
     def watched_summaries(**kw):
         seen.append(("summaries", gc.isenabled()))
@@ -147,7 +147,7 @@ def test_the_collector_is_paused_for_a_chunk_only(cohort, association, monkeypat
         seen.append(("evaluate", gc.isenabled()))
         return evaluate(*args)
 
-    monkeypatch.setattr(readiness, "build_summaries", watched_summaries)  # the batch path's
+    monkeypatch.setattr(kept_summaries, "build_summaries", watched_summaries)
     monkeypatch.setattr(pathways, "evaluate_with", watched_evaluate)
     assert gc.isenabled()
     readiness.refresh_stale(association, TODAY)
