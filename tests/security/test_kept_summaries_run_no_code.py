@@ -5,17 +5,25 @@ refused and the summary is built again from the ledger."""
 from __future__ import annotations
 
 import datetime as dt
-import os
 import pickle
+import zlib
 
 TODAY = dt.date.today()
 
 
+RAN: list[str] = []
+
+
+def _run(what: str) -> str:
+    RAN.append(what)
+    return what
+
+
 class _Calls:
-    """Pickles as a call of `os.getcwd` (harmless, but a global the unpickler must refuse)."""
+    """Pickles as a call of `_run`: loading it with a plain unpickler calls it."""
 
     def __reduce__(self):
-        return (os.getcwd, ())
+        return (_run, ("code from the database",))
 
 
 def test_a_foreign_or_damaged_row_is_refused_and_rebuilt(make_user, association, add_evidence):
@@ -33,7 +41,13 @@ def test_a_foreign_or_damaged_row_is_refused_and_rebuilt(make_user, association,
     assert kept_summaries.load(association.id, [clinician.id], TODAY)[0] == summaries
 
     good = kept_summaries.dumps(summaries[clinician.id])
-    for data in (pickle.dumps(_Calls()), good[: len(good) // 2], b"not a pickle"):
+    bomb = zlib.compress(b"\0" * (kept_summaries.MAX_BYTES + 1))
+    foreign = zlib.compress(pickle.dumps(_Calls()))
+    pickle.loads(zlib.decompress(foreign))
+    assert RAN == ["code from the database"]  # what a plain unpickler would do
+    RAN.clear()
+    for data in (foreign, good[: len(good) // 2], b"not a pickle", bomb, pickle.dumps(_Calls())):
         KeptSummary.update(data=data).execute()
         assert kept_summaries.loads(data) is None
         assert kept_summaries.load(association.id, [clinician.id], TODAY)[0] == {}
+    assert RAN == []
