@@ -281,7 +281,9 @@ def build_summaries(
     for up to FEW_CLINICIANS clinicians from one statement holding the same three.
 
     Evidence dated after `as_of` (or before `start`, for a renewal year) is left out. Void rows
-    are left out entirely: a correction replaced them.
+    are left out entirely: a correction replaced them. Summaries are kept
+    (`competencies.kept_summaries`): a change to the values built here from the same ledger
+    must bump `kept_summaries.FORMAT`.
     """
     ids = None if clinician_ids is None else sorted(set(clinician_ids))
     if ids is not None and not ids:
