@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import datetime
 from collections import defaultdict
-from dataclasses import replace
 from operator import attrgetter
 
 from competencies.nodes import NODE_TYPES
@@ -35,6 +34,7 @@ from competencies.nodes.result import (
     Result,
     add_months,
     fmt,
+    replaced,
 )
 from competencies.nodes.rsc_hours import RscChoice, applicant_key, rsc_best, rsc_screen
 from competencies.rules import Category, RuleSet
@@ -130,7 +130,7 @@ def _category(rule_set: RuleSet, code: str) -> Category:
 
 
 def _root(result: Result, rule_set: RuleSet, cat: Category, as_of: datetime.date) -> Result:
-    return replace(
+    return replaced(
         result,
         ready=result.met,
         category=cat.code,
@@ -213,4 +213,4 @@ def evaluate_renewal(
         endorsed_on=award_date,
     )
     result = ctx.evaluate(cat.renewal)
-    return _root(replace(result, label=label), rule_set, cat, due)
+    return _root(replaced(result, label=label), rule_set, cat, due)

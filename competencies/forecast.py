@@ -13,7 +13,7 @@ projects its own nodes (``NODE_TYPES[node.type].forecast``, see `competencies.no
 from __future__ import annotations
 
 import datetime
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from competencies.evaluator import Result, add_months, evaluation_context
@@ -29,6 +29,7 @@ from competencies.nodes.base import (
     weighted_rate,
 )
 from competencies.nodes.membership import valid_until
+from competencies.nodes.result import replaced
 from competencies.rules import Node, RuleSet
 from competencies.types import Summary
 
@@ -134,7 +135,7 @@ def forecast(
 
 def attach(result: Result, fc: Forecast) -> Result:
     """Return the root result carrying the forecast."""
-    return replace(result, forecast=fc)
+    return replaced(result, forecast=fc)
 
 
 def plan_line(start_date: datetime.date, target_hours: float, months: int = 24) -> list[PlanPoint]:

@@ -18,8 +18,17 @@ from competencies.nodes.base import (
     leaf_forecast,
     on_pace,
 )
-from competencies.nodes.result import EvaluationError, Figures, Result, label, plural, ratio, status
-from competencies.types import Problem
+from competencies.nodes.result import (
+    EvaluationError,
+    Figures,
+    Result,
+    from_rules,
+    label,
+    plural,
+    ratio,
+    status,
+)
+from competencies.types import COUNTED, Problem
 
 if TYPE_CHECKING:
     from competencies.forecast import Forecaster
@@ -69,14 +78,17 @@ class AreaCoverage(Leaf):
         return {"areas": listed or ()}
 
     def evaluate(self, node: Node, ctx: Context) -> Result:
-        needed = needed_areas(node, ctx)
+        needed = from_rules(self.name, node, ctx, needed_areas)
+        have = ctx.summary.areas
         covered, uncovered = [], []
-        for area in needed:
-            ev = ctx.summary.areas.get(area[0])
-            (covered if ev is not None and ev.count > 0 else uncovered).append(area)
         ids: dict[int, None] = {}
-        for area in covered:
-            ids.update(dict.fromkeys(ctx.summary.areas[area[0]].evidence_ids))
+        for area in needed:
+            ev = have.get(area[0])
+            if ev is not None and ev.count > 0:
+                covered.append(area)
+                ids.update(dict.fromkeys(ev.evidence_ids))
+            else:
+                uncovered.append(area)
         n, c = len(needed), len(covered)
         met = c == n
         progress = ratio(c, n)
@@ -101,9 +113,15 @@ class AreaCoverage(Leaf):
         )
 
     def forecast(self, fc: Forecaster, node: Node, res: Result) -> datetime.date | None:
-        by_kind = fc.ctx.by_kind
-        firsts = [it.date for it in by_kind.get("training", ())]
-        firsts += [it.date for items in by_kind.values() for it in items if it.counted]
+        # The context's lists are sorted by date: the first (counted) item of each is its
+        # earliest, and no other item can be the earliest of all.
+        firsts = []
+        for kind, items in fc.ctx.by_kind.items():
+            if kind == "training" and items:
+                firsts.append(items[0].date)  # training of any status
+            first = next((it.date for it in items if it.status in COUNTED), None)
+            if first is not None:
+                firsts.append(first)
         if fc.summary.training_monthly:
             first_month = min(fc.summary.training_monthly)
             firsts.append(datetime.date(int(first_month[:4]), int(first_month[5:7]), 1))

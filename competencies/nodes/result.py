@@ -10,7 +10,7 @@ import calendar
 import datetime
 import functools
 import math
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -43,12 +43,53 @@ class Figures:
     text: str
 
 
-@dataclass(frozen=True)
 class NotCounted:
-    """A piece of evidence that did not count, and why in plain words."""
+    """A piece of evidence that did not count, and why in plain words.
 
-    evidence_id: int
-    reason: str
+    Immutable; compares, hashes, prints and pickles as the pair (evidence_id, reason). Made by
+    `not_counted`, the reason's text is written when first read: a report reads none of them,
+    and a tree holds a dozen or more.
+    """
+
+    __slots__ = ("_id", "_text", "_why", "_item")
+
+    def __init__(self, evidence_id: int, reason: str) -> None:
+        self._id = evidence_id
+        self._text: str | None = reason
+
+    @classmethod
+    def of(cls, item: EvidenceItem, why: str) -> NotCounted:
+        """Return the entry of an item, its text written when first read."""
+        entry = cls.__new__(cls)
+        entry._id, entry._text, entry._why, entry._item = item.id, None, why, item
+        return entry
+
+    @property
+    def evidence_id(self) -> int:
+        """The ledger row's id."""
+        return self._id
+
+    @property
+    def reason(self) -> str:
+        """Why it did not count: "<hours or kind> on <date>: <why>"."""
+        text = self._text
+        if text is None:  # two threads may both write it: the same text
+            text = self._text = f"{_prefix(self._item)}: {self._why}"
+        return text
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not NotCounted:
+            return NotImplemented
+        return self._id == other._id and self.reason == other.reason  # type: ignore[attr-defined]
+
+    def __hash__(self) -> int:
+        return hash((self._id, self.reason))
+
+    def __repr__(self) -> str:
+        return f"NotCounted(evidence_id={self._id!r}, reason={self.reason!r})"
+
+    def __reduce__(self) -> tuple:
+        return NotCounted, (self._id, self.reason)
 
 
 @dataclass(frozen=True)
@@ -138,6 +179,20 @@ class Result:
         return out
 
 
+_RESULT_FIELDS = frozenset(Result.__dataclass_fields__)
+
+
+def replaced(result: Result, **changes: Any) -> Result:
+    """Return `dataclasses.replace(result, **changes)`, made by copying the fields at once:
+    `replace` reads the class's fields again on every call, and each evaluation remakes its
+    root twice (the verdict, then the forecast)."""
+    if not changes.keys() <= _RESULT_FIELDS:
+        raise TypeError(f"Result has no field {sorted(changes.keys() - _RESULT_FIELDS)[0]!r}")
+    new = object.__new__(result.__class__)
+    vars(new).update(vars(result), **changes)  # frozen: only __setattr__ is refused
+    return new
+
+
 # --- small helpers -------------------------------------------------------------------------
 
 
@@ -211,7 +266,7 @@ def status_reason(item: EvidenceItem) -> str:
 
 def not_counted(item: EvidenceItem, reason: str) -> NotCounted:
     """Return the not-counted entry of an item: "<hours or kind> on <date>: <reason>"."""
-    return NotCounted(item.id, f"{_prefix(item)}: {reason}")
+    return NotCounted.of(item, reason)
 
 
 def reason_of(entry: NotCounted) -> str:
@@ -222,6 +277,29 @@ def reason_of(entry: NotCounted) -> str:
 def label(node: Node, default: str) -> str:
     """Return the node's own label, else the default."""
     return node.params.get("label") or default
+
+
+# What a node type works out from the rules alone, not the evidence (the areas a coverage node
+# asks for, ...): made once per bound rule set instead of once per evaluation. Keyed by the
+# identity of the rule set, category and node; an entry holds them, so no id is reused while
+# it lives. Rules only, never evidence: nothing here depends on whose summary is evaluated.
+_FROM_RULES: dict[tuple[str, int, int, int], tuple[Any, ...]] = {}
+FROM_RULES_SIZE = 4096  # entries; emptied when full (a few per node of the rule sets in use)
+
+
+def from_rules(name: str, node: Node, ctx: Context, make: Callable[[Node, Context], Any]) -> Any:
+    """Return `make(node, ctx)`, made once per rule set, category and node (`make` must read
+    nothing but the rules from `ctx`)."""
+    rule_set, category = ctx.rule_set, ctx.category
+    key = (name, id(rule_set), id(category), id(node))
+    hit = _FROM_RULES.get(key)
+    if hit is not None and hit[0] is rule_set and hit[1] is category and hit[2] is node:
+        return hit[3]
+    value = make(node, ctx)
+    if len(_FROM_RULES) >= FROM_RULES_SIZE:
+        _FROM_RULES.clear()
+    _FROM_RULES[key] = (rule_set, category, node, value)
+    return value
 
 
 @dataclass

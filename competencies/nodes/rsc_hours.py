@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime
 import math
 from collections import defaultdict, deque
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from itertools import combinations
 from typing import TYPE_CHECKING, Any
@@ -274,8 +274,8 @@ def _search(
             if len(combo) == 1:
                 p = combo[0]
                 q = queues[p]
-                total = sum((hours[p],))
-                ab = sum((about.get(p, 0.0),))
+                total = hours[p]  # = sum((hours[p],)): 0 + x is x
+                ab = about.get(p, 0.0)
                 first, last = q[0], q[-1]
             else:
                 h = [hours[p] for p in combo]
@@ -303,7 +303,14 @@ def _search(
                     prog = 0.5 * hp + 0.25 * ap + 0.25 * span
                 else:
                     prog = 0.75 * hp + 0.25 * span
-            key = (round(prog, 9), round(total, 9), round(ab, 9), start)
+            rounded = round(prog, 9)
+            if (
+                best_key is not None
+                and rounded < best_key[0]
+                and (not is_late or (late_key is not None and rounded < late_key[0]))
+            ):
+                continue  # ranks below the best (and the best late) on progress alone
+            key = (rounded, round(total, 9), round(ab, 9), start)
             if best_key is None or key >= best_key:
                 best_key, best = key, (i, j, combo)
             if is_late and (late_key is None or key >= late_key):
@@ -633,6 +640,33 @@ def _main_provider(sessions: tuple[EvidenceItem, ...]) -> int | None:
     return max(hours, key=lambda p: (hours[p], -1 if p is None else p)) if hours else None
 
 
+def _first(holds: Callable[[int], bool], lo: int, hi: int) -> int:
+    """Return the first of lo..hi on which a monotone `holds` holds (it holds on hi)."""
+    while lo < hi:
+        mid = (lo + hi) // 2
+        lo, hi = (lo, mid) if holds(mid) else (mid + 1, hi)
+    return lo
+
+
+def _first_month(
+    could: Callable[[int], bool], met: Callable[[int], bool], horizon: int = HORIZON_MONTHS
+) -> int | None:
+    """Return the first month of 1..horizon after which `met` holds, or None.
+
+    Both are monotone (more sessions never hurt) and `could` is a quick bound that holds
+    whenever `met` does. The first month the bound allows is most often the answer: the
+    full searches start there (one or two of them instead of six).
+    """
+    if not could(horizon):
+        return None
+    least = _first(could, 1, horizon)  # no month before it can be met
+    if met(least):
+        return least
+    if least == horizon or not met(horizon):
+        return None
+    return _first(met, least + 1, horizon)
+
+
 def forecast_rsc(fc: Forecaster, node: Node, res: Result) -> datetime.date | None:
     """Project the day the hours, span and about-giving minimum are all met; warn on the way."""
     params = node.params
@@ -667,15 +701,17 @@ def forecast_rsc(fc: Forecaster, node: Node, res: Result) -> datetime.date | Non
     ok_about = [s.hours if s.details.get("about_giving_rsc") else 0.0 for s in ok]
     extra: list[EvidenceItem] = []
 
-    def met_after(months: int) -> bool:
+    def could_meet_after(months: int) -> bool:
         count = 2 * months
-        if not _could_meet(
+        return _could_meet(
             ok_dates + extra_dates[:count],
             ok_hours + extra_hours[:count],
             ok_about + extra_about[:count],
             params,
-        ):
-            return False
+        )
+
+    def met_after(months: int) -> bool:
+        count = 2 * months
         for n in range(len(extra), count):
             m, about = n // 2 + 1, n % 2
             extra.append(
@@ -691,13 +727,8 @@ def forecast_rsc(fc: Forecaster, node: Node, res: Result) -> datetime.date | Non
             )
         return rsc_best(ok + extra[:count], params).progress >= 1.0
 
-    day = None
-    if met_after(HORIZON_MONTHS):
-        lo_m, hi_m = 1, HORIZON_MONTHS
-        while lo_m < hi_m:  # met_after is monotone: more sessions never hurt
-            mid = (lo_m + hi_m) // 2
-            lo_m, hi_m = (lo_m, mid) if met_after(mid) else (mid + 1, hi_m)
-        day = add_months(fc.as_of, lo_m)
+    months = _first_month(could_meet_after, met_after)
+    day = None if months is None else add_months(fc.as_of, months)
     closes = add_months(choice.sessions[0].date, hi) if choice.sessions else None
     if closes is not None and closes > fc.as_of:
         if day is None or day > closes:
