@@ -101,6 +101,38 @@ def _day(value) -> str | None:
     return None if value is None else str(value)[:10]
 
 
+# What decides whether a kept summary is current, and the summary itself, in this order
+# (`current`): a reader may select them with its own query (`pathways.open_pathways`).
+COLUMNS = (
+    KeptSummary.generation,
+    KeptSummary.computed,
+    KeptSummary.as_of,
+    KeptSummary.until,
+    KeptSummary.shape,
+    KeptSummary.data,
+)
+
+
+def current(clinician_id: int, kept: Sequence | None, as_of: dt.date) -> Summary | None:
+    """Return the summary of a kept row (its COLUMNS as the database gives them) if it is
+    current as of a day, else None."""
+    if kept is None:
+        return None
+    generation, computed, kept_day, until, shape, data = kept
+    day = as_of.isoformat()
+    if (
+        computed != generation
+        or computed is None
+        or shape != SHAPE
+        or data is None
+        or _day(kept_day) > day
+        or (until is not None and day >= _day(until))
+    ):
+        return None
+    summary = loads(bytes(data))
+    return summary if summary is not None and summary.clinician_id == clinician_id else None
+
+
 def load(
     association_id: int, clinician_ids: Iterable[int], as_of: dt.date, *, make: bool = True
 ) -> tuple[dict[int, Summary], dict[int, int]]:
@@ -108,31 +140,21 @@ def load(
     every one of them, read now (before any evidence; rows are made for clinicians with none,
     unless `make` is false: a page's read writes nothing)."""
     ids = sorted(set(clinician_ids))
-    day = as_of.isoformat()
     found: dict[int, Summary] = {}
     generations: dict[int, int] = {}
     table = KeptSummary._meta.table_name
     param = db.obj.param
+    columns = ", ".join(c.column_name for c in COLUMNS)
     for chunk in _chunks(ids):
         sql = (
-            f"SELECT clinician_id, generation, computed, as_of, until, shape, data FROM {table} "
-            f"WHERE association_id = {param} AND clinician_id IN "
-            f"({', '.join([param] * len(chunk))})"
+            f"SELECT clinician_id, {columns} FROM {table} WHERE association_id = {param} "
+            f"AND clinician_id IN ({', '.join([param] * len(chunk))})"
         )
-        for cid, generation, computed, kept_day, until, shape, data in db.execute_sql(
-            sql, (association_id, *chunk)
-        ).fetchall():
-            generations[cid] = generation
-            if (
-                computed == generation
-                and shape == SHAPE
-                and data is not None
-                and _day(kept_day) <= day
-                and (until is None or day < _day(until))
-            ):
-                summary = loads(bytes(data))
-                if summary is not None and summary.clinician_id == cid:
-                    found[cid] = summary
+        for cid, *kept in db.execute_sql(sql, (association_id, *chunk)).fetchall():
+            generations[cid] = kept[0]
+            summary = current(cid, kept, as_of)
+            if summary is not None:
+                found[cid] = summary
     missing = [cid for cid in ids if cid not in generations]
     if missing and make:
         KeptSummary.insert_many(
@@ -150,12 +172,28 @@ def load(
 
 
 def kept_or_built(
-    association_id: int, clinician_ids: list[int], as_of: dt.date, *, make: bool
+    association_id: int,
+    clinician_ids: list[int],
+    as_of: dt.date,
+    *,
+    make: bool,
+    read: Mapping[int, Sequence | None] | None = None,
 ) -> tuple[dict[int, Summary], dict[int, Summary], dict[int, int]]:
     """Return these clinicians' kept summaries still current, the others' built now with one
     round of summary queries (an empty one for a clinician with no evidence), and the
-    generations `load` read (with `make`, for every clinician, to `keep` the built ones)."""
-    kept, generations = load(association_id, clinician_ids, as_of, make=make)
+    generations `load` read (with `make`, for every clinician, to `keep` the built ones).
+
+    `read` gives kept rows (COLUMNS, or None for none) the caller read already, with its
+    pathways: those clinicians' rows are not read again (their generations are not returned).
+    """
+    read = read or {}
+    kept, generations = load(
+        association_id, [cid for cid in clinician_ids if cid not in read], as_of, make=make
+    )
+    for cid, row in read.items():
+        summary = current(cid, row, as_of)
+        if summary is not None:
+            kept[cid] = summary
     missing = [cid for cid in clinician_ids if cid not in kept]
     built = (
         build_summaries(as_of=as_of, clinician_ids=missing, association_id=association_id)

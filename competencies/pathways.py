@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import peewee as pw
 
 from competencies import evaluator, forecast, kept_summaries, standing
-from competencies.models import Pathway, RuleSet, Standing
+from competencies.models import KeptSummary, Pathway, RuleSet, Standing
 from competencies.rulesets import LIGHT, bound_rule_set, rule_set_in_force
 from competencies.summaries import empty_summary
 from competencies.types import Summary
@@ -133,7 +133,10 @@ def evaluate_pathways(pathways: list[Pathway], as_of: dt.date) -> list[Evaluatio
             by_association.setdefault(p.association_id, []).append(p)
     for association_id, group in by_association.items():
         ids = sorted({p.clinician_id for p in group})
-        kept, built, _ = kept_summaries.kept_or_built(association_id, ids, as_of, make=False)
+        read = {p.clinician_id: _joined_summary(p) for p in group if hasattr(p, "kept_summary_row")}
+        kept, built, _ = kept_summaries.kept_or_built(
+            association_id, ids, as_of, make=False, read=read
+        )
         for ev in evaluate_each(group, as_of, {**kept, **built}):
             p = ev.pathway
             done[p.id] = ev
@@ -162,10 +165,19 @@ def forget_recent() -> None:
         _recent.clear()
 
 
+def _joined_summary(p: Pathway) -> tuple | None:
+    """Return the kept summary's columns `open_pathways` read with a pathway (None: none)."""
+    row = p.kept_summary_row
+    if row is None or row.generation is None:
+        return None
+    return tuple(getattr(row, c.name) for c in kept_summaries.COLUMNS)
+
+
 def open_pathways(clinician: User):
-    """Return the clinician's open pathways with their rule sets and kept rows, newest first."""
+    """Return the clinician's open pathways with their rule sets, kept rows and kept summaries,
+    newest first."""
     return (
-        Pathway.select(Pathway, *LIGHT, Standing.generation)
+        Pathway.select(Pathway, *LIGHT, Standing.generation, *kept_summaries.COLUMNS)
         .join(RuleSet)
         .switch(Pathway)
         .join(
@@ -173,6 +185,16 @@ def open_pathways(clinician: User):
             pw.JOIN.LEFT_OUTER,
             on=(Standing.pathway == Pathway.id),
             attr="standing_row",
+        )
+        .switch(Pathway)
+        .join(
+            KeptSummary,
+            pw.JOIN.LEFT_OUTER,
+            on=(
+                (KeptSummary.association == Pathway.association)
+                & (KeptSummary.clinician == Pathway.clinician)
+            ),
+            attr="kept_summary_row",
         )
         .where((Pathway.clinician == clinician) & Pathway.status.in_(OPEN_STATUSES))
         .order_by(Pathway.created_at.desc())

@@ -147,27 +147,41 @@ def test_a_report_of_another_day_keeps_no_summary(cohort, association):
     assert KeptSummary.select().where(KeptSummary.computed.is_null(False)).count() == 0
 
 
+@pytest.mark.parametrize("joined", [True, False], ids=["open_pathways", "other pathways"])
 def test_a_dashboard_reads_a_current_kept_summary_and_writes_none(
-    cohort, association, add_evidence, built
+    cohort, association, add_evidence, built, joined
 ):
-    from competencies import readiness
-    from competencies.models import KeptSummary, Pathway
-    from competencies.pathways import evaluate_pathways, forget_recent
+    from playhouse.test_utils import count_queries
 
-    ready, idle = cohort["ready"], cohort["idle"]
+    from competencies import readiness
+    from competencies.models import KeptSummary, Pathway, RuleSet
+    from competencies.pathways import evaluate_pathways, forget_recent, open_pathways
+
+    ready, idle, soon = cohort["ready"], cohort["idle"], cohort["soon"]
     readiness.refresh_stale(association, TODAY)
     KeptSummary.delete().where(KeptSummary.clinician == idle.id).execute()
     add_evidence(ready, days_ago=1, hours=4)  # its kept summary is stale now
     forget_recent()
 
     def evaluated(user):
-        (pathway,) = Pathway.select().where(Pathway.clinician == user)
-        return evaluate_pathways([pathway], TODAY)[0].summary
+        if joined:  # the kept summary comes with the pathway
+            (pathway,) = open_pathways(user)
+        else:
+            (pathway,) = (
+                Pathway.select(Pathway, RuleSet).join(RuleSet).where(Pathway.clinician == user)
+            )
+        with count_queries() as queries:
+            summary = evaluate_pathways([pathway], TODAY)[0].summary
+        return summary, queries.count
 
     before = len(built)
-    assert evaluated(cohort["soon"]).clinician_id == cohort["soon"].id
+    summary, queries = evaluated(soon)
+    assert summary.clinician_id == soon.id
     assert len(built) == before  # read as kept
-    assert evaluated(ready).training_hours["*"] == 34.0  # built: the new 4 hours count
-    assert evaluated(idle).clinician_id == idle.id
+    assert queries == (0 if joined else 1)
+    summary, queries = evaluated(ready)
+    assert summary.training_hours["*"] == 34.0  # built: the new 4 hours count
+    assert queries == (1 if joined else 2)
+    assert evaluated(idle)[0].clinician_id == idle.id
     assert built[before:] == [[ready.id], [idle.id]]
     assert not KeptSummary.select().where(KeptSummary.clinician == idle.id).exists()
