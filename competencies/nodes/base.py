@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import abc
 import datetime
+import functools
 import math
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
@@ -127,11 +128,19 @@ def month_key(day: datetime.date) -> str:
     return f"{day.year:04d}-{day.month:02d}"
 
 
+@functools.lru_cache(maxsize=64)  # the same for every clinician evaluated on a day
+def _rate_months(as_of: datetime.date) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Return the keys of the 6 months up to as_of's, and of the 6 before, latest first."""
+    first = as_of.replace(day=1)
+    keys = tuple(month_key(add_months(first, -k)) for k in range(12))
+    return keys[:6], keys[6:]
+
+
 def weighted_rate(monthly: Mapping[str, float], as_of: datetime.date) -> float:
     """Return hours per month: the last 6 months (as_of's included) count twice the 6 before."""
-    first = as_of.replace(day=1)
-    recent = math.fsum(monthly.get(month_key(add_months(first, -k)), 0.0) for k in range(6))
-    older = math.fsum(monthly.get(month_key(add_months(first, -k)), 0.0) for k in range(6, 12))
+    recent_months, older_months = _rate_months(as_of)
+    recent = math.fsum([monthly.get(key, 0.0) for key in recent_months])
+    older = math.fsum([monthly.get(key, 0.0) for key in older_months])
     return (2 * recent / 6 + older / 6) / 3
 
 

@@ -13,6 +13,7 @@ wording and its projection belong together.
 from __future__ import annotations
 
 import datetime
+import functools
 import math
 from collections import defaultdict, deque
 from collections.abc import Callable, Mapping
@@ -114,7 +115,7 @@ def rsc_screen(node: Node, ctx: Context) -> tuple[list[EvidenceItem], list[NotCo
     for it in ctx.by_kind.get("rsc", ()):
         d = it.details
         form = d.get("format", "individual")
-        if not it.counted:
+        if it.status not in COUNTED:
             refused.append(not_counted(it, status_reason(it)))
         elif form == "peer":
             refused.append(not_counted(it, "peer group without facilitator"))
@@ -122,7 +123,7 @@ def rsc_screen(node: Node, ctx: Context) -> tuple[list[EvidenceItem], list[NotCo
             refused.append(not_counted(it, f"unknown session format {form!r}"))
         elif form == "group" and facilitated_only and not d.get("facilitated", False):
             refused.append(not_counted(it, "group without facilitator"))
-        elif not creds.intersection(d.get("provider_credentials") or ()):
+        elif creds.isdisjoint(d.get("provider_credentials") or ()):  # builds no set
             refused.append(not_counted(it, _unqualified(eligible)))
         else:
             ok.append(it)
@@ -200,18 +201,19 @@ def _search(
     free = target <= 0 and not about_min  # every window is complete
     n = len(sessions)
     dates = [s.date for s in sessions]
-    days = [d.toordinal() for d in dates]
-    pids = [s.provider_id for s in sessions]
     hours_of = [s.hours for s in sessions]
-    flagged = [bool(s.details.get("about_giving_rsc")) for s in sessions]
-    # The day a window whose first counted session is s spans the shortest span (an ordinal).
-    spans_on = [add_months(d, lo).toordinal() for d in dates]
+    # Read as sessions join a window: the search most often stops after a few windows.
+    flagged = [False] * n
     # What the sessions from the window's start on hold at most: no later window holds more,
     # so once even that cannot beat the best (and the best late) key, the search is over.
     # Running sums drift from the exact ones by far less than the margin.
-    can_stop = all(h >= 0 for h in hours_of)  # (NaN is not)
+    can_stop = all(map((0.0).__le__, hours_of))  # every h >= 0 (NaN is not)
     rest = math.fsum(hours_of)
-    rest_about = math.fsum(h for h, f in zip(hours_of, flagged, strict=True) if f)
+    rest_about = (
+        math.fsum(s.hours for s in sessions if s.details.get("about_giving_rsc"))
+        if about_min
+        else 0.0  # read only with an about-giving minimum
+    )
     margin = 1e-9 * (1.0 + rest)
     late_ahead = opens_after is not None and n > 0 and dates[-1] > opens_after
     best_key: tuple | None = None
@@ -242,7 +244,8 @@ def _search(
         end = add_months(start, hi)
         changed = False
         while j < n and dates[j] < end:
-            p = pids[j]
+            joining = sessions[j]
+            p = joining.provider_id
             q = queues.get(p)
             if q is None:
                 queues[p] = q = deque()
@@ -250,11 +253,12 @@ def _search(
                 changed = True
             q.append(j)
             hours[p] += hours_of[j]
-            if flagged[j]:
+            if joining.details.get("about_giving_rsc"):
+                flagged[j] = True
                 about[p] = about.get(p, 0.0) + hours_of[j]
             j += 1
         while k < i:  # every session before this one is dated before the window's start
-            p = pids[k]
+            p = sessions[k].provider_id
             q = queues[p]
             q.popleft()
             hours[p] -= hours_of[k]
@@ -289,11 +293,13 @@ def _search(
                 prog = 1.0
             else:
                 # _rsc_progress, on day ordinals: the same operations in the same order.
-                since = days[first]
-                if days[last] >= spans_on[first]:
+                since = dates[first].toordinal()
+                until = dates[last].toordinal()
+                spans_on = add_months(dates[first], lo).toordinal()
+                if until >= spans_on:
                     span = 1.0
                 else:
-                    span = min(0.99, (days[last] - since) / max(1, spans_on[first] - since))
+                    span = min(0.99, (until - since) / max(1, spans_on - since))
                 if total + EPS >= target:
                     hp = 1.0
                 else:
@@ -351,24 +357,27 @@ def _could_meet(
     hours: list[float],
     about: list[float],
     params: Mapping[str, Any],
+    ends: list[datetime.date] | None = None,
 ) -> bool:
-    """`could_meet` of sessions given as their dates, hours and hours about giving RSC."""
+    """`could_meet` of sessions given as their dates, hours and hours about giving RSC (and
+    the day the window each one opens closes, if the caller has them)."""
     target, about_min = params["min"], params.get("about_giving_min")
     if target <= 0 and not about_min:
         return True
     if not dates:
         return False
-    if not all(h >= 0 for h in hours):
+    if not all(map((0.0).__le__, hours)):  # some h < 0 (or NaN)
         return True  # a provider left out could then raise the total: no bound
-    hi = params["window_months"][1]
+    if ends is None:
+        hi = params["window_months"][1]
+        ends = [add_months(day, hi) for day in dates]
     n = len(dates)
     most = most_about = window = window_about = 0.0
     j = 0
-    for i, day in enumerate(dates):
+    for i, end in enumerate(ends):
         if i:
             window -= hours[i - 1]
             window_about -= about[i - 1]
-        end = add_months(day, hi)
         while j < n and dates[j] < end:
             window += hours[j]
             window_about += about[j]
@@ -425,7 +434,6 @@ def evaluate_rsc(node: Node, ctx: Context) -> Result:
     target, about_min = params["min"], params.get("about_giving_min")
     hi = params["window_months"][1]
     ok, screened_out, choice, closed = screened_window(node, ctx)
-    refused = list(screened_out)
     notes = () if closed is None else (_closed_note(closed, params),)
     kept = {s.id for s in choice.sessions}
     in_window = {s.id for s in choice.window_sessions}
@@ -434,14 +442,17 @@ def evaluate_rsc(node: Node, ctx: Context) -> Result:
         if params["max_providers"] == 2
         else (f"more than {params['max_providers']} providers")
     )
-    for s in ok:
-        if s.id in kept:
-            continue
-        refused.append(
-            not_counted(s, third if s.id in in_window else f"outside the best {hi}-month window")
-        )
-    order = {it.id: (it.date, it.id) for it in ctx.by_kind.get("rsc", ())}
-    refused.sort(key=lambda nc: order[nc.evidence_id])
+    outside = f"outside the best {hi}-month window"
+    left_out = [
+        not_counted(s, third if s.id in in_window else outside) for s in ok if s.id not in kept
+    ]
+    # Each list keeps the context's (date, id) order, and ledger ids are unique: only both
+    # at once need sorting.
+    if screened_out and left_out:
+        order = {it.id: (it.date, it.id) for it in ctx.by_kind.get("rsc", ())}
+        refused = sorted([*screened_out, *left_out], key=lambda nc: order[nc.evidence_id])
+    else:
+        refused = left_out or list(screened_out)
     hours_ok = choice.hours + EPS >= target
     about_ok = not about_min or choice.about + EPS >= about_min
     met = hours_ok and about_ok and choice.span_ok
@@ -457,11 +468,25 @@ def evaluate_rsc(node: Node, ctx: Context) -> Result:
         progress,
         node.path,
         Figures(choice.hours, target, "h", text),
-        tuple(sorted(kept, key=lambda i: order[i])),
+        tuple(s.id for s in choice.sessions),  # in the context's (date, id) order
         tuple(refused),
         missing,
         notes,
     )
+
+
+@functools.lru_cache(maxsize=256)  # the same for every clinician evaluated on a day
+def _closed_by(as_of: datetime.date, hi: int) -> datetime.date:
+    """Return the last day a window of `hi` months may open and have closed by `as_of`."""
+    # add_months never decreases, but clamps to the month's end: 29-31 August + 6 months are
+    # all 28 February.
+    day = datetime.timedelta(days=1)
+    cutoff = add_months(as_of, -hi)
+    while add_months(cutoff, hi) > as_of:
+        cutoff -= day
+    while add_months(cutoff + day, hi) <= as_of:
+        cutoff += day
+    return cutoff
 
 
 def current_window(
@@ -473,15 +498,7 @@ def current_window(
     on `as_of` (opened by a session less than window_months[1] months before).
     """
     hi = params["window_months"][1]
-    # The last day a window may open and have closed by as_of (add_months never decreases, but
-    # clamps to the month's end: 29-31 August + 6 months are all 28 February).
-    day = datetime.timedelta(days=1)
-    cutoff = add_months(as_of, -hi)
-    while add_months(cutoff, hi) > as_of:
-        cutoff -= day
-    while add_months(cutoff + day, hi) <= as_of:
-        cutoff += day
-    best, late = _search(ok, params, cutoff)
+    best, late = _search(ok, params, _closed_by(as_of, hi))
     choice = _choice(ok, params, best)
     if choice.progress >= 1.0 or not choice.sessions:
         return choice, None
@@ -640,6 +657,16 @@ def _main_provider(sessions: tuple[EvidenceItem, ...]) -> int | None:
     return max(hours, key=lambda p: (hours[p], -1 if p is None else p)) if hours else None
 
 
+@functools.lru_cache(maxsize=64)  # the same for every clinician evaluated on a day
+def _paced_dates(
+    as_of: datetime.date, hi: int
+) -> tuple[tuple[datetime.date, ...], tuple[datetime.date, ...]]:
+    """Return the days of the paced sessions a forecast adds (two a month for HORIZON_MONTHS
+    months after `as_of`) and the day the window each one opens closes, `hi` months later."""
+    days = tuple(add_months(as_of, m) for m in range(1, HORIZON_MONTHS + 1) for _ in (0, 1))
+    return days, tuple(add_months(day, hi) for day in days)
+
+
 def _first(holds: Callable[[int], bool], lo: int, hi: int) -> int:
     """Return the first of lo..hi on which a monotone `holds` holds (it holds on hi)."""
     while lo < hi:
@@ -672,20 +699,29 @@ def forecast_rsc(fc: Forecaster, node: Node, res: Result) -> datetime.date | Non
     params = node.params
     target, hi = params["min"], params["window_months"][1]
     ok, _, choice, _ = screened_window(node, fc.ctx)
+    # Only the months the rate reads are summed, and "recent" (add_months(date, 12) > as_of)
+    # is "after the last day whose year has passed": add_months never decreases.
+    paced_from = add_months(fc.as_of.replace(day=1), -11)
+    year_ago = _closed_by(fc.as_of, 12)
     monthly: dict[str, float] = {}
+    recent: list[float] = []
     about_hours = 0.0
     for s in ok:
-        key = month_key(s.date)
-        monthly[key] = monthly.get(key, 0.0) + s.hours
-        if s.details.get("about_giving_rsc") and add_months(s.date, 12) > fc.as_of:
-            about_hours += s.hours
+        day = s.date
+        if day >= paced_from:
+            key = month_key(day)
+            monthly[key] = monthly.get(key, 0.0) + s.hours
+        if day > year_ago:
+            recent.append(s.hours)
+            if s.details.get("about_giving_rsc"):
+                about_hours += s.hours
     rate = weighted_rate(monthly, fc.as_of)
     if rate <= 0:
         fc.warnings.append("No eligible reflective supervision in the last 12 months")
         return fc.record(
             leaf_forecast(node, res, NO_PACE, None, "No recent reflective supervision")
         )
-    recent_total = math.fsum(s.hours for s in ok if add_months(s.date, 12) > fc.as_of)
+    recent_total = math.fsum(recent)
     about_share = about_hours / recent_total if recent_total else 0.0
     main = _main_provider(choice.sessions or tuple(ok))
 
@@ -693,10 +729,11 @@ def forecast_rsc(fc: Forecaster, node: Node, res: Result) -> datetime.date | Non
     # supervision the clinician gives; the first 2 × m of them are the sessions of m months.
     # The quick bound reads their dates and hours; the sessions are made only for a search.
     shares = (rate * (1 - about_share), rate * about_share)
-    extra_dates = [add_months(fc.as_of, m) for m in range(1, HORIZON_MONTHS + 1) for _ in (0, 1)]
+    extra_dates, extra_ends = _paced_dates(fc.as_of, hi)
     extra_hours = [*shares] * HORIZON_MONTHS
     extra_about = [0.0, shares[1]] * HORIZON_MONTHS
     ok_dates = [s.date for s in ok]
+    ok_ends = [add_months(day, hi) for day in ok_dates]
     ok_hours = [s.hours for s in ok]
     ok_about = [s.hours if s.details.get("about_giving_rsc") else 0.0 for s in ok]
     extra: list[EvidenceItem] = []
@@ -704,10 +741,11 @@ def forecast_rsc(fc: Forecaster, node: Node, res: Result) -> datetime.date | Non
     def could_meet_after(months: int) -> bool:
         count = 2 * months
         return _could_meet(
-            ok_dates + extra_dates[:count],
+            [*ok_dates, *extra_dates[:count]],
             ok_hours + extra_hours[:count],
             ok_about + extra_about[:count],
             params,
+            [*ok_ends, *extra_ends[:count]],
         )
 
     def met_after(months: int) -> bool:
