@@ -2,7 +2,8 @@
 
 Both steps stream the file through courses.csv_import.parse_completions; the commit parses
 the file again (it never trusts what the preview showed) and writes in batches inside one
-transaction, which any bad row rolls back. Memory holds one batch, not the file.
+transaction, which any bad row rolls back: each batch's ledger rows, then its completions
+pointing at them (`_Writer`). Memory holds one batch, not the file.
 """
 
 from __future__ import annotations
