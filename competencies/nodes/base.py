@@ -106,7 +106,7 @@ class ChartSeries:
     monthly: Mapping[str, float]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class LeafForecast:
     """When one leaf requirement will be met, or why no date can be given."""
 
@@ -116,6 +116,12 @@ class LeafForecast:
     status: str  # met | on_pace | needs_action | no_pace
     date: datetime.date | None
     text: str
+
+    def __init__(
+        self, path: str, type: str, label: str, status: str, date: datetime.date | None, text: str
+    ) -> None:
+        # One dict update, not six object.__setattr__ calls (see nodes.result.Figures).
+        vars(self).update(path=path, type=type, label=label, status=status, date=date, text=text)
 
 
 def after(day: datetime.date, months: float) -> datetime.date:

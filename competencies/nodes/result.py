@@ -33,7 +33,14 @@ class EvaluationError(ValueError):
         super().__init__("cannot evaluate: " + "; ".join(str(e) for e in errors))
 
 
-@dataclass(frozen=True)
+# Frozen dataclasses made in the hot loop write their fields with one dict update
+# (`__init__` below, init=False) instead of one object.__setattr__ per field: a Result is made
+# three times faster, and an evaluation makes a dozen. Equality, hashing, repr and
+# immutability stay the dataclass's; tests/competencies/test_fast_init_equals_dataclass.py
+# holds each __init__ to the fields.
+
+
+@dataclass(frozen=True, init=False)
 class Figures:
     """The numbers behind a requirement, and a text such as "RSC 32.5 of 50 h"."""
 
@@ -41,6 +48,9 @@ class Figures:
     target: float
     unit: str
     text: str
+
+    def __init__(self, value: float, target: float, unit: str, text: str) -> None:
+        vars(self).update(value=value, target=target, unit=unit, text=text)
 
 
 class NotCounted:
@@ -92,7 +102,7 @@ class NotCounted:
         return NotCounted, (self._id, self.reason)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class Result:
     """One node of the readiness tree; the root also carries the verdict and its context.
 
@@ -118,6 +128,50 @@ class Result:
     rule_set_version: str | None = None
     as_of: datetime.date | None = None
     forecast: Any = None
+
+    def __init__(
+        self,
+        type: str,
+        label: str,
+        status: str,
+        progress: float,
+        path: str = "",
+        figures: Figures | None = None,
+        evidence_ids: tuple[int, ...] = (),
+        not_counted: tuple[NotCounted, ...] = (),
+        missing: tuple[str, ...] = (),
+        notes: tuple[str, ...] = (),
+        children: tuple[Result, ...] = (),
+        weight: int = 1,
+        ready: bool | None = None,
+        category: str | None = None,
+        category_name: str | None = None,
+        rule_set_name: str | None = None,
+        rule_set_version: str | None = None,
+        as_of: datetime.date | None = None,
+        forecast: Any = None,
+    ) -> None:
+        vars(self).update(
+            type=type,
+            label=label,
+            status=status,
+            progress=progress,
+            path=path,
+            figures=figures,
+            evidence_ids=evidence_ids,
+            not_counted=not_counted,
+            missing=missing,
+            notes=notes,
+            children=children,
+            weight=weight,
+            ready=ready,
+            category=category,
+            category_name=category_name,
+            rule_set_name=rule_set_name,
+            rule_set_version=rule_set_version,
+            as_of=as_of,
+            forecast=forecast,
+        )
 
     @property
     def met(self) -> bool:
