@@ -17,6 +17,7 @@ Each node is evaluated by its type in the registry (``NODE_TYPES[node.type].eval
 
 from __future__ import annotations
 
+import bisect
 import datetime
 from collections import defaultdict
 from operator import attrgetter
@@ -71,6 +72,7 @@ __all__ = [  # the evaluator's public names, wherever they are defined
 LEAF_LABELS = {name: t.title for name, t in NODE_TYPES.items() if not t.composite}
 _TYPES = dict(NODE_TYPES)  # a plain dict: the lookup is in the hot loop
 _ITEM_ORDER = attrgetter("date", "id")
+_DATE = attrgetter("date")
 # The context made last and what it was made of (one entry: evaluate, then forecast).
 _last_context: tuple[RuleSet, Category, Summary, tuple, Context] | None = None
 
@@ -104,9 +106,12 @@ def evaluation_context(
         return last[4]
     by_kind: dict[str, list[EvidenceItem]] = defaultdict(list)
     # Sorting makes every later step independent of the order the rows arrived in.
-    for it in sorted(summary.items, key=_ITEM_ORDER):
-        if it.date <= as_of and (start is None or it.date >= start):
-            by_kind[it.kind].append(it)
+    ordered = sorted(summary.items, key=_ITEM_ORDER)
+    # Sorted by date, the items dated within [start, as_of] are one run of them.
+    last = bisect.bisect_right(ordered, as_of, key=_DATE)
+    first = 0 if start is None else bisect.bisect_left(ordered, start, hi=last, key=_DATE)
+    for it in ordered[first:last]:
+        by_kind[it.kind].append(it)
     ctx = Context(
         rule_set,
         category,

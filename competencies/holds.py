@@ -20,6 +20,7 @@ from __future__ import annotations
 import bisect
 import datetime
 from collections.abc import Callable, Iterable
+from operator import attrgetter
 
 from competencies.evaluator import Result, add_months, evaluation_context
 from competencies.nodes import NODE_TYPES
@@ -29,6 +30,7 @@ from competencies.types import Summary
 
 Hook = Callable[[Node, Result, Context], "datetime.date | None"]
 ONE_DAY = datetime.timedelta(days=1)
+_DATE = attrgetter("date")
 FEW_DAYS = datetime.timedelta(days=4)
 
 
@@ -50,7 +52,8 @@ def _rsc(node: Node, res: Result, ctx: Context) -> datetime.date | None:
     """A session leaves a window `hi` months after it, completes a span `lo` months after the
     first, and stops counting toward the recent pace and share 12 months after it."""
     lo, hi = (int(m) for m in node.params["window_months"])
-    dates = sorted({it.date for it in ctx.by_kind.get("rsc", ())})
+    # The context's items are sorted by date: each date once, in order, needs no sort.
+    dates = list(dict.fromkeys(map(_DATE, ctx.by_kind.get("rsc", ()))))
     days = []
     for months in {lo, hi, 12}:
         # add_months is monotonic: the first session whose day comes after as_of is found

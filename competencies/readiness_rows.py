@@ -14,6 +14,7 @@ touches the request.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from typing import NamedTuple
 
 from competencies import figures, holds
@@ -180,13 +181,22 @@ def why_flags(
 ONE_DAY = dt.timedelta(days=1)
 
 
-def _first_day(turns, guess: dt.date, as_of: dt.date) -> dt.date:
-    """Return the first day after `as_of` on which `turns(day)` holds, searching from a week
-    before `guess` (`turns` is false before it and stays true once true)."""
-    day = max(as_of + ONE_DAY, guess - dt.timedelta(days=7))
-    while not turns(day):
+@functools.lru_cache(maxsize=4096)  # pure; a report asks again for the same days
+def first_reaching(target: dt.date, months: int) -> dt.date:
+    """Return the first day `day` with add_months(day, months) >= target."""
+    # add_months never decreases: step back to the last day short of it, then forward.
+    day = add_months(target, -months)
+    while add_months(day - ONE_DAY, months) >= target:
+        day -= ONE_DAY
+    while add_months(day, months) < target:
         day += ONE_DAY
     return day
+
+
+def _first_day(reached: dt.date, guess: dt.date, as_of: dt.date) -> dt.date:
+    """Return the first day after `as_of`, searching from a week before `guess`, on which a
+    condition holds that holds from `reached` on (`first_reaching`) and not before."""
+    return max(as_of + ONE_DAY, guess - dt.timedelta(days=7), reached)
 
 
 def row_holds_until(
@@ -209,22 +219,16 @@ def row_holds_until(
         return min(d for d in days if d is not None and d > as_of)
     last = last_evidence_on
     if last is not None and last > add_months(as_of, -IDLE_MONTHS):
-        days.append(
-            _first_day(
-                lambda d: last <= add_months(d, -IDLE_MONTHS), add_months(last, IDLE_MONTHS), as_of
-            )
-        )
+        # The day `last <= add_months(day, -IDLE_MONTHS)` turns true: the row goes idle.
+        idle = first_reaching(last, -IDLE_MONTHS)
+        days.append(_first_day(idle, add_months(last, IDLE_MONTHS), as_of))
     if projected is not None and status != STALLED:
         if projected <= as_of:
             days.append(as_of + ONE_DAY)  # "projected today" must not show a day gone by
         elif projected > add_months(as_of, SOON_MONTHS):
-            days.append(
-                _first_day(
-                    lambda d: projected <= add_months(d, SOON_MONTHS),
-                    add_months(projected, -SOON_MONTHS),
-                    as_of,
-                )
-            )
+            # The day `projected <= add_months(day, SOON_MONTHS)` turns true: due soon.
+            soon = first_reaching(projected, SOON_MONTHS)
+            days.append(_first_day(soon, add_months(projected, -SOON_MONTHS), as_of))
     return min(d for d in days if d is not None and d > as_of)
 
 

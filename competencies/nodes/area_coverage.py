@@ -81,15 +81,15 @@ class AreaCoverage(Leaf):
     def evaluate(self, node: Node, ctx: Context) -> Result:
         needed = from_rules(self.name, node, ctx, needed_areas)
         have = ctx.summary.areas
-        covered: list[tuple[int, ...]] = []  # the evidence ids of each covered area
+        found = [have.get(area[0]) for area in needed]
+        # The evidence ids of each covered area, in order, each id once.
+        covered = [ev.evidence_ids for ev in found if ev is not None and ev.count > 0]
+        ids = dict.fromkeys(chain.from_iterable(covered))
         uncovered = []
-        for area in needed:
-            ev = have.get(area[0])
-            if ev is not None and ev.count > 0:
-                covered.append(ev.evidence_ids)
-            else:
-                uncovered.append(area)
-        ids = dict.fromkeys(chain.from_iterable(covered))  # in order, each once: one call
+        if len(covered) < len(needed):
+            uncovered = [
+                area for area, ev in zip(needed, found, strict=True) if ev is None or ev.count <= 0
+            ]
         n, c = len(needed), len(covered)
         met = c == n
         progress = ratio(c, n)

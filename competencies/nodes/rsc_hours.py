@@ -371,21 +371,9 @@ def _could_meet(
     if ends is None:
         hi = params["window_months"][1]
         ends = [add_months(day, hi) for day in dates]
-    n = len(dates)
-    most = most_about = window = window_about = 0.0
-    j = 0
-    for i, end in enumerate(ends):
-        if i:
-            window -= hours[i - 1]
-            window_about -= about[i - 1]
-        while j < n and dates[j] < end:
-            window += hours[j]
-            window_about += about[j]
-            j += 1
-        if window > most:
-            most = window
-        if window_about > most_about:
-            most_about = window_about
+    most = _most_in_a_window(dates, ends, hours)
+    # The hours about giving RSC only count against a minimum of them.
+    most_about = _most_in_a_window(dates, ends, about) if about_min else 0.0
     # Running sums drift from the exact ones by far less than this margin.
     margin = 1e-9 * (1.0 + math.fsum(hours))
     most, most_about = most + margin, most_about + margin
@@ -396,6 +384,25 @@ def _could_meet(
     return 0.75 * reach + 0.25 * 1.0 >= 1.0
 
 
+def _most_in_a_window(
+    dates: list[datetime.date], ends: list[datetime.date], values: list[float]
+) -> float:
+    """Return the most `values` a window holds: a running sum over the windows opened at each
+    date (sessions join at the window's end and leave at its start); 0 for none."""
+    n = len(dates)
+    most = window = 0.0
+    j = 0
+    for i, end in enumerate(ends):
+        if i:
+            window -= values[i - 1]
+        while j < n and dates[j] < end:
+            window += values[j]
+            j += 1
+        if window > most:
+            most = window
+    return most
+
+
 def _choice(
     sessions: list[EvidenceItem], params: Mapping[str, Any], found: tuple[int, int, tuple] | None
 ) -> RscChoice:
@@ -404,9 +411,9 @@ def _choice(
         return RscChoice((), (), 0.0, 0.0, span_ok, p)
     i, j, combo = found
     window = tuple(sessions[i:j])
-    kept = tuple(s for s in window if s.provider_id in combo)
-    total = math.fsum(s.hours for s in kept)
-    ab = math.fsum(s.hours for s in kept if s.details.get("about_giving_rsc"))
+    kept = tuple([s for s in window if s.provider_id in combo])  # (a list is made faster)
+    total = math.fsum([s.hours for s in kept])
+    ab = math.fsum([s.hours for s in kept if s.details.get("about_giving_rsc")])
     prog, span_ok = _rsc_progress(total, ab, kept[0].date, kept[-1].date, params)
     return RscChoice(kept, window, total, ab, span_ok, prog)
 

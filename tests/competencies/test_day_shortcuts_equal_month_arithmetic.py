@@ -1,6 +1,7 @@
 """The days the engine works out once per evaluation day equal the month arithmetic they stand
 for: the last day a window closes by a day (`_closed_by`), the paced sessions' days and the
-days their windows close (`_paced_dates`), the months a pace is measured over (`_rate_months`).
+days their windows close (`_paced_dates`), the months a pace is measured over (`_rate_months`),
+and the days a report row turns idle or due soon (`first_reaching`, `_first_day`).
 """
 
 from __future__ import annotations
@@ -10,6 +11,12 @@ import datetime
 from competencies.nodes.base import HORIZON_MONTHS, _rate_months, month_key
 from competencies.nodes.result import add_months
 from competencies.nodes.rsc_hours import _closed_by, _paced_dates
+from competencies.readiness_rows import (
+    IDLE_MONTHS,
+    SOON_MONTHS,
+    _first_day,
+    first_reaching,
+)
 
 D = datetime.date
 DAY = datetime.timedelta(days=1)
@@ -45,3 +52,37 @@ def test_the_pace_reads_the_twelve_months_up_to_the_day():
         recent, older = _rate_months(as_of)
         assert recent == tuple(month_key(add_months(first, -k)) for k in range(6))
         assert older == tuple(month_key(add_months(first, -k)) for k in range(6, 12))
+
+
+def plain_first_day(turns, guess, as_of):
+    """The day search a report row made: the first day from a week before `guess` (and after
+    `as_of`) on which `turns` holds."""
+    day = max(as_of + DAY, guess - DAY * 7)
+    while not turns(day):
+        day += DAY
+    return day
+
+
+def test_the_days_a_row_turns_idle_or_due_soon_are_the_ones_a_day_by_day_search_finds():
+    for as_of in DAYS[::5]:
+        for offset in range(-250, 200, 11):
+            last = as_of + DAY * offset
+            idle = first_reaching(last, -IDLE_MONTHS)
+            assert _first_day(idle, add_months(last, IDLE_MONTHS), as_of) == plain_first_day(
+                lambda d, last=last: last <= add_months(d, -IDLE_MONTHS),
+                add_months(last, IDLE_MONTHS),
+                as_of,
+            )
+            soon = first_reaching(last, SOON_MONTHS)
+            assert _first_day(soon, add_months(last, -SOON_MONTHS), as_of) == plain_first_day(
+                lambda d, last=last: last <= add_months(d, SOON_MONTHS),
+                add_months(last, -SOON_MONTHS),
+                as_of,
+            )
+
+
+def test_the_first_day_reaching_a_target_is_the_first_of_all():
+    for target in DAYS:
+        for months in (-12, -6, -1, 1, 3, 6):
+            day = first_reaching(target, months)
+            assert add_months(day, months) >= target > add_months(day - DAY, months)
