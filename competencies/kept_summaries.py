@@ -9,7 +9,7 @@ back the next time.
 
 A kept summary is current while:
 - `computed` equals `generation`: every ledger write for the clinician in the association bumps
-  `generation` in its own transaction (`touch`, called by `competencies.standing.touch`), and
+  `generation` in its own transaction (`competencies.standing.touch`, with the kept rows'), and
   `load` reads the generation before any evidence is read, so a write that lands in between
   makes the conditional write of `keep` match nothing (as for the kept readiness rows);
 - the day asked for is on or after its `as_of` and before `until`, the clinician's next
@@ -86,15 +86,6 @@ def loads(data: bytes) -> Summary | None:
 def _chunks(values: Sequence[int]):
     for start in range(0, len(values), CHUNK):
         yield values[start : start + CHUNK]
-
-
-def touch(association_id: int, clinician_ids: Sequence[int]) -> None:
-    """Mark these clinicians' kept summaries in this association stale (in the ledger write's
-    transaction)."""
-    for chunk in _chunks(clinician_ids):
-        KeptSummary.update(generation=KeptSummary.generation + 1).where(
-            (KeptSummary.association == association_id) & KeptSummary.clinician.in_(chunk)
-        ).execute()
 
 
 def _day(value) -> str | None:

@@ -23,8 +23,7 @@ import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from competencies import kept_summaries
-from competencies.models import Pathway, RuleSet, Standing
+from competencies.models import KeptSummary, Pathway, RuleSet, Standing
 from competencies.rulesets import framework_stamp
 from lms.db import db, execute_many
 
@@ -58,11 +57,14 @@ def touch(association_id: int, clinician_ids: Iterable[int]) -> None:
     the write's transaction: a reader then sees either the old evidence and the old generation,
     or both new)."""
     ids = sorted(set(clinician_ids))
-    for chunk in chunks(ids):
-        Standing.update(generation=Standing.generation + 1).where(
-            (Standing.association == association_id) & Standing.clinician.in_(chunk)
-        ).execute()
-    kept_summaries.touch(association_id, ids)
+    param = db.obj.param
+    for table in (Standing._meta.table_name, KeptSummary._meta.table_name):
+        for chunk in chunks(ids):  # plain SQL: peewee would build a node per id, per write
+            db.execute_sql(
+                f"UPDATE {table} SET generation = generation + 1 WHERE association_id = {param}"
+                f" AND clinician_id IN ({', '.join([param] * len(chunk))})",
+                (association_id, *chunk),
+            )
 
 
 def basis(pathway: Pathway, rule_set: RuleSet) -> str:
