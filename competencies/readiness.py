@@ -338,7 +338,9 @@ def _evaluate(
                     rows.append(_row(raw, *(values[name] for name in values_of)))
                 if p.id in generations:
                     fresh.append((p.id, generations[p.id], expected, values))
-            del evaluations
+            # Freed before the collector resumes: its first pass walks every young object
+            # still alive, and the chunk's summaries and results would be most of them.
+            del evaluations, ev, summaries
         standing.keep(fresh, as_of)
         if on_chunk is not None:
             on_chunk(start + len(chunk), len(stale))
