@@ -25,7 +25,6 @@ from competencies.nodes.base import (
     NO_PACE,
     ON_PACE,
     LeafForecast,
-    leaf_forecast,
     weighted_rate,
 )
 from competencies.nodes.membership import valid_until
@@ -104,8 +103,11 @@ class Forecaster:
 
     def node(self, node: Node, res: Result) -> datetime.date | None:
         """Return the projected date a node is met, recording leaf forecasts on the way."""
-        if not node.children and res.met:
-            return self.record(leaf_forecast(node, res, MET, self.as_of, "Met"))
+        if not node.children and res.status == MET:
+            # leaf_forecast and record, inline: most leaves of a report's trees are met.
+            met = LeafForecast(node.path, node.type, res.label, MET, self.as_of, "Met")
+            self.leaves.append(met)
+            return self.as_of
         return _TYPES[node.type].forecast(self, node, res)
 
     def record(self, leaf: LeafForecast) -> datetime.date | None:

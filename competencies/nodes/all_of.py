@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from competencies.checker import Checker, kind_of
 from competencies.nodes.base import Composite, ParamsModel, ParseContext, Parsed
-from competencies.nodes.result import Result, status
+from competencies.nodes.result import MET, Result, status
 
 if TYPE_CHECKING:
     from competencies.forecast import Forecaster
@@ -36,17 +36,19 @@ class AllOf(Composite):
 
     def evaluate(self, node: Node, ctx: Context) -> Result:
         # The mean of the children's progress weighted by the leaf requirements each holds.
-        kids = tuple(ctx.evaluate(c) for c in node.children)
-        weight = sum(k.weight for k in kids)
-        progress = math.fsum(k.weight * k.progress for k in kids) / weight
-        met = all(k.met for k in kids)
+        # List comprehensions, not generators: the same values in the same order, made faster.
+        evaluate = ctx.evaluate
+        kids = tuple([evaluate(c) for c in node.children])
+        weight = sum([k.weight for k in kids])
+        progress = math.fsum([k.weight * k.progress for k in kids]) / weight
+        met = all([k.status == MET for k in kids])
         return Result(
             "all_of",
             "All of",
             status(met, progress),
             1.0 if met else progress,
             node.path,
-            missing=tuple(m for k in kids for m in k.missing),
+            missing=tuple([m for k in kids for m in k.missing]),
             children=kids,
             weight=weight,
         )

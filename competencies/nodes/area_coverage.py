@@ -119,10 +119,12 @@ class AreaCoverage(Leaf):
         firsts = []
         for kind, items in fc.ctx.by_kind.items():
             if kind == "training" and items:
-                firsts.append(items[0].date)  # training of any status
-            first = next((it.date for it in items if it.status in COUNTED), None)
-            if first is not None:
-                firsts.append(first)
+                firsts.append(items[0].date)  # training of any status: none is earlier
+                continue
+            for it in items:
+                if it.status in COUNTED:
+                    firsts.append(it.date)
+                    break
         if fc.summary.training_monthly:
             first_month = min(fc.summary.training_monthly)
             firsts.append(datetime.date(int(first_month[:4]), int(first_month[5:7]), 1))

@@ -320,7 +320,13 @@ def status_reason(item: EvidenceItem) -> str:
 
 def not_counted(item: EvidenceItem, reason: str) -> NotCounted:
     """Return the not-counted entry of an item: "<hours or kind> on <date>: <reason>"."""
-    return NotCounted.of(item, reason)
+    # NotCounted.of, inline: a report makes a dozen or more of these a pathway.
+    entry = _new_entry(NotCounted)
+    entry._id, entry._text, entry._why, entry._item = item.id, None, reason, item
+    return entry
+
+
+_new_entry = object.__new__
 
 
 def reason_of(entry: NotCounted) -> str:

@@ -12,6 +12,7 @@ wording and its projection belong together.
 
 from __future__ import annotations
 
+import bisect
 import datetime
 import functools
 import math
@@ -670,8 +671,14 @@ def _paced_dates(
 ) -> tuple[tuple[datetime.date, ...], tuple[datetime.date, ...]]:
     """Return the days of the paced sessions a forecast adds (two a month for HORIZON_MONTHS
     months after `as_of`) and the day the window each one opens closes, `hi` months later."""
-    days = tuple(add_months(as_of, m) for m in range(1, HORIZON_MONTHS + 1) for _ in (0, 1))
+    days = tuple(day for day in _months_after(as_of) for _ in (0, 1))
     return days, tuple(add_months(day, hi) for day in days)
+
+
+@functools.lru_cache(maxsize=64)  # the same for every clinician evaluated on a day
+def _months_after(as_of: datetime.date) -> tuple[datetime.date, ...]:
+    """Return the same day 1, 2, ... HORIZON_MONTHS months after `as_of` (never decreasing)."""
+    return tuple(add_months(as_of, m) for m in range(1, HORIZON_MONTHS + 1))
 
 
 def _first(holds: Callable[[int], bool], lo: int, hi: int) -> int:
@@ -777,7 +784,8 @@ def forecast_rsc(fc: Forecaster, node: Node, res: Result) -> datetime.date | Non
     closes = add_months(choice.sessions[0].date, hi) if choice.sessions else None
     if closes is not None and closes > fc.as_of:
         if day is None or day > closes:
-            months_left = sum(1 for m in range(1, hi + 1) if add_months(fc.as_of, m) < closes)
+            # The months m in 1..hi with add_months(as_of, m) < closes: a sorted run of them.
+            months_left = bisect.bisect_left(_months_after(fc.as_of), closes, hi=hi)
             reach = min(target, choice.hours + rate * months_left)
             fc.warnings.append(
                 f"At this pace your RSC window closes on {closes.isoformat()} with "

@@ -1,16 +1,18 @@
 """The days the engine works out once per evaluation day equal the month arithmetic they stand
 for: the last day a window closes by a day (`_closed_by`), the paced sessions' days and the
 days their windows close (`_paced_dates`), the months a pace is measured over (`_rate_months`),
-and the days a report row turns idle or due soon (`first_reaching`, `_first_day`).
+and the days a report row turns idle or due soon (`first_reaching`, `_first_day`), the months left
+before a window closes (a bisection of `_months_after`).
 """
 
 from __future__ import annotations
 
+import bisect
 import datetime
 
 from competencies.nodes.base import HORIZON_MONTHS, _rate_months, month_key
 from competencies.nodes.result import add_months
-from competencies.nodes.rsc_hours import _closed_by, _paced_dates
+from competencies.nodes.rsc_hours import _closed_by, _months_after, _paced_dates
 from competencies.readiness_rows import (
     IDLE_MONTHS,
     SOON_MONTHS,
@@ -86,3 +88,13 @@ def test_the_first_day_reaching_a_target_is_the_first_of_all():
         for months in (-12, -6, -1, 1, 3, 6):
             day = first_reaching(target, months)
             assert add_months(day, months) >= target > add_months(day - DAY, months)
+
+
+def test_the_months_left_before_a_window_closes_are_counted_as_month_by_month():
+    for as_of in DAYS[::4]:
+        months = _months_after(as_of)
+        for hi in (1, 6, 24, 60):
+            for offset in range(0, 1900, 37):
+                closes = as_of + DAY * offset
+                plain = sum(1 for m in range(1, hi + 1) if add_months(as_of, m) < closes)
+                assert bisect.bisect_left(months, closes, hi=hi) == plain
