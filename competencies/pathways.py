@@ -133,7 +133,7 @@ def evaluate_pathways(pathways: list[Pathway], as_of: dt.date) -> list[Evaluatio
             by_association.setdefault(p.association_id, []).append(p)
     for association_id, group in by_association.items():
         ids = sorted({p.clinician_id for p in group})
-        read = {p.clinician_id: _joined_summary(p) for p in group if hasattr(p, "kept_summary_row")}
+        read = {p.clinician_id: joined_summary(p) for p in group if hasattr(p, "kept_summary_row")}
         kept, built, _ = kept_summaries.kept_or_built(
             association_id, ids, as_of, make=False, read=read
         )
@@ -165,7 +165,7 @@ def forget_recent() -> None:
         _recent.clear()
 
 
-def _joined_summary(p: Pathway) -> tuple | None:
+def joined_summary(p: Pathway) -> tuple | None:
     """Return the kept summary's columns `open_pathways` read with a pathway (None: none)."""
     row = p.kept_summary_row
     if row is None or row.generation is None:
