@@ -476,7 +476,7 @@ def evaluate_rsc(node: Node, ctx: Context) -> Result:
         progress,
         node.path,
         Figures(choice.hours, target, "h", text),
-        tuple(s.id for s in choice.sessions),  # in the context's (date, id) order
+        tuple([s.id for s in choice.sessions]),  # in the context's (date, id) order
         tuple(refused),
         missing,
         notes,
@@ -581,12 +581,14 @@ def _too_late(
     )
     pace = max_per_month(params)
     best: tuple[datetime.date, datetime.date | None, float, float] | None = None
-    starts = sorted({s.date for s in ok if first < s.date <= ctx.as_of})
+    # `ok` is sorted by date (the context's order): the sessions from a date on are a slice.
+    dates = [s.date for s in ok]
+    starts = list(dict.fromkeys(d for d in dates if first < d <= ctx.as_of))
     for start in [*starts, None]:  # None: a new window opened by the next session
         opens = start or ctx.as_of
         if best is not None and add_months(opens, lo) >= best[0]:
             break  # no later opening is ready sooner: each is ready lo months after it at best
-        held = [s for s in ok if start is not None and s.date >= start]
+        held = [] if start is None else ok[bisect.bisect_left(dates, start) :]
         hours, about = _hours_of(held, params)
         left = _still_needed(hours, about, params)
         day = max(add_months(opens, lo), after(ctx.as_of, left / pace) if left else ctx.as_of)
