@@ -118,16 +118,20 @@ def rsc_screen(node: Node, ctx: Context) -> tuple[list[EvidenceItem], list[NotCo
         form = d.get("format", "individual")
         if it.status not in COUNTED:
             refused.append(not_counted(it, status_reason(it)))
+        # The formats that may count first: most sessions are individual ones.
+        elif form == "individual" or (
+            form == "group" and (not facilitated_only or d.get("facilitated", False))
+        ):
+            if creds.isdisjoint(d.get("provider_credentials") or ()):  # builds no set
+                refused.append(not_counted(it, _unqualified(eligible)))
+            else:
+                ok.append(it)
         elif form == "peer":
             refused.append(not_counted(it, "peer group without facilitator"))
-        elif form not in ("individual", "group"):
+        elif form != "group":
             refused.append(not_counted(it, f"unknown session format {form!r}"))
-        elif form == "group" and facilitated_only and not d.get("facilitated", False):
-            refused.append(not_counted(it, "group without facilitator"))
-        elif creds.isdisjoint(d.get("provider_credentials") or ()):  # builds no set
-            refused.append(not_counted(it, _unqualified(eligible)))
         else:
-            ok.append(it)
+            refused.append(not_counted(it, "group without facilitator"))
     return ok, refused
 
 
