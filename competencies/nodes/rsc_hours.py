@@ -5,9 +5,10 @@ span at least the shortest and fit in the longest); ``eligible`` (a key of rsc_e
 a list of credentials; by default the category's entry); ``max_providers``;
 ``majority_one_provider``; ``facilitated_groups_only``; ``about_giving_min`` hours about the
 supervision the clinician gives. The window and provider search (`rsc_best`) is the hot loop
-of an evaluation. It stays one module of about 850 lines because it is one node type: its
-windows, eligibility, forecast and explanation share its private helpers, so the search, its
-wording and its projection belong together.
+of an evaluation. It stays one module of about 1,000 lines because it is one node type: its
+windows, eligibility, forecast and explanation share its private helpers (and the days worked
+out once per evaluation day that the search, the pace and the forecast read), so the search,
+its wording and its projection belong together.
 """
 
 from __future__ import annotations
