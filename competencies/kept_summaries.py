@@ -33,11 +33,11 @@ import zlib
 from collections.abc import Iterable, Mapping, Sequence
 
 from competencies.models import KeptSummary
+from competencies.standing import chunks, iso_day
 from competencies.summaries import build_summaries, empty_summary
 from competencies.types import AreaEvidence, EvidenceItem, Summary
 from lms.db import db, execute_many
 
-CHUNK = 500  # clinician ids per IN (...) list
 MAX_BYTES = 16 * 1024 * 1024  # a kept summary unpacks to no more (~10 kB for 300 ledger rows)
 FORMAT = 1  # bump when build_summaries makes other values from the same ledger
 _CLASSES = (Summary, EvidenceItem, AreaEvidence)
@@ -83,15 +83,6 @@ def loads(data: bytes) -> Summary | None:
     return summary if type(summary) is Summary else None
 
 
-def _chunks(values: Sequence[int]):
-    for start in range(0, len(values), CHUNK):
-        yield values[start : start + CHUNK]
-
-
-def _day(value) -> str | None:
-    return None if value is None else str(value)[:10]
-
-
 # What decides whether a kept summary is current, and the summary itself, in this order
 # (`current`): a reader may select them with its own query (`pathways.open_pathways`).
 COLUMNS = (
@@ -116,8 +107,8 @@ def current(clinician_id: int, kept: Sequence | None, as_of: dt.date) -> Summary
         or computed is None
         or shape != SHAPE
         or data is None
-        or _day(kept_day) > day
-        or (until is not None and day >= _day(until))
+        or iso_day(kept_day) > day
+        or (until is not None and day >= iso_day(until))
     ):
         return None
     summary = loads(bytes(data))
@@ -136,7 +127,7 @@ def load(
     table = KeptSummary._meta.table_name
     param = db.obj.param
     columns = ", ".join(c.column_name for c in COLUMNS)
-    for chunk in _chunks(ids):
+    for chunk in chunks(ids):
         sql = (
             f"SELECT clinician_id, {columns} FROM {table} WHERE association_id = {param} "
             f"AND clinician_id IN ({', '.join([param] * len(chunk))})"
@@ -151,7 +142,7 @@ def load(
         KeptSummary.insert_many(
             [{"association": association_id, "clinician": cid} for cid in missing]
         ).on_conflict_ignore().execute()
-        for chunk in _chunks(missing):
+        for chunk in chunks(missing):
             generations.update(
                 KeptSummary.select(KeptSummary.clinician, KeptSummary.generation)
                 .where(
