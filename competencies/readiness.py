@@ -33,7 +33,6 @@ from competencies.phrasing import YOU as _YOU
 from competencies.phrasing import about
 from competencies.readiness_rows import BUCKETS, Row, row_values
 from competencies.rulesets import LIGHT
-from competencies.types import Summary
 from lms import jobs
 from lms.db import db
 from lms.errors import ServiceError
@@ -271,38 +270,6 @@ def _sorted_out(
     return rows, stale, rule_sets
 
 
-@dataclass
-class _Summaries:
-    """The summaries of one chunk's clinicians: those kept, and those built now (to keep)."""
-
-    association_id: int
-    as_of: dt.date
-    generations: dict[int, int]  # read before any evidence (empty when nothing is kept)
-    built: dict[int, Summary]
-    all: dict[int, Summary]
-
-    def keep(self, dates: dict[int, tuple[dt.date | None, dt.date | None]]) -> None:
-        """Keep the summaries built now, each until the clinician's next evidence date."""
-        if self.generations and self.built:
-            until = {cid: dates.get(cid, (None, None))[1] for cid in self.built}
-            kept_summaries.keep(
-                self.association_id, self.built, self.generations, self.as_of, until
-            )
-
-
-def _summaries(
-    association_id: int, clinician_ids: list[int], as_of: dt.date, keeping: bool
-) -> _Summaries:
-    """Return these clinicians' summaries: the kept ones still current, the others built with
-    one round of summary queries (and kept by `_Summaries.keep` when `keeping`)."""
-    kept, built, generations = kept_summaries.kept_or_built(
-        association_id, clinician_ids, as_of, make=keeping
-    )
-    return _Summaries(
-        association_id, as_of, generations if keeping else {}, built, {**kept, **built}
-    )
-
-
 def _evaluate(
     association: Association,
     as_of: dt.date,
@@ -327,10 +294,14 @@ def _evaluate(
         clinicians = sorted({p.clinician_id for p in pathways})
         fresh = []
         with collector_paused():
-            summaries = _summaries(association.id, clinicians, as_of, keeping)
+            kept, built, read_at = kept_summaries.kept_or_built(
+                association.id, clinicians, as_of, make=keeping
+            )
             dates = _evidence_dates(association, as_of, clinicians)
-            summaries.keep(dates)
-            evaluations = evaluate_each(pathways, as_of, summaries.all)
+            if keeping and built:  # each until the clinician's next evidence date
+                until = {cid: dates.get(cid, (None, None))[1] for cid in built}
+                kept_summaries.keep(association.id, built, read_at, as_of, until)
+            evaluations = evaluate_each(pathways, as_of, {**kept, **built})
             for (raw, expected), ev in zip(chunk, evaluations, strict=True):
                 p = ev.pathway
                 values = row_values(ev, dates.get(p.clinician_id, (None, None)), edition, as_of)
@@ -340,7 +311,7 @@ def _evaluate(
                     fresh.append((p.id, generations[p.id], expected, values))
             # Freed before the collector resumes: its first pass walks every young object
             # still alive, and the chunk's summaries and results would be most of them.
-            del evaluations, ev, summaries
+            del evaluations, ev, kept, built
         standing.keep(fresh, as_of)
         if on_chunk is not None:
             on_chunk(start + len(chunk), len(stale))
