@@ -67,13 +67,6 @@ class NotCounted:
         self._id = evidence_id
         self._text: str | None = reason
 
-    @classmethod
-    def of(cls, item: EvidenceItem, why: str) -> NotCounted:
-        """Return the entry of an item, its text written when first read."""
-        entry = cls.__new__(cls)
-        entry._id, entry._text, entry._why, entry._item = item.id, None, why, item
-        return entry
-
     @property
     def evidence_id(self) -> int:
         """The ledger row's id."""
@@ -319,8 +312,8 @@ def status_reason(item: EvidenceItem) -> str:
 
 
 def not_counted(item: EvidenceItem, reason: str) -> NotCounted:
-    """Return the not-counted entry of an item: "<hours or kind> on <date>: <reason>"."""
-    # NotCounted.of, inline: a report makes a dozen or more of these a pathway.
+    """Return the not-counted entry of an item: "<hours or kind> on <date>: <reason>", its
+    text written when first read (a report makes a dozen or more of these a pathway)."""
     entry = _new_entry(NotCounted)
     entry._id, entry._text, entry._why, entry._item = item.id, None, reason, item
     return entry
