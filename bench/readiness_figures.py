@@ -83,7 +83,7 @@ def cold_and_refresh(association, today: dt.date) -> list[Figure]:
                 else f"≤ {COLD_BUDGET}× raw GROUP BY",
                 cold / baseline,
                 baseline,
-                True if ledgers else cold / baseline <= COLD_BUDGET,
+                ledgers or cold / baseline <= COLD_BUDGET,
                 f"{report.total:,} pathways evaluated in the request (one process, the "
                 f"refresh's batch path), {cold / max(report.total, 1) * 1000:.2f} ms each, "
                 f"{cpu / max(report.total, 1) * 1000:.2f} ms CPU; "
