@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import math
 import operator
@@ -21,7 +22,7 @@ from competencies.types import (
     EvidenceItem,
     Summary,
 )
-from lms.db import db, is_sqlite
+from lms.db import db, execute_prepared, is_sqlite
 
 _COUNTED = sorted(COUNTED)
 # Every kind, named so that the covering index is searched on (clinician, kind, status) rather
@@ -243,8 +244,47 @@ def _rows(
     few: bool = False,
 ) -> Iterable[tuple]:
     """Return a cursor over the rows of query `which` (0 training, 1 covered, 2 items) of
-    `_queries`, or of `_few_query` if `few`, run with these values through its compiled text."""
+    `_queries`, or of `_few_query` if `few`, run with these values through its compiled text
+    (on PostgreSQL `_few_query` is prepared: `_prepared`)."""
+    if few and not is_sqlite():
+        name, text, order = _prepared(ids, association_id is not None, start is not None)
+        values = _values(ids, association_id, as_of, start)
+        return execute_prepared(name, text, [values[i] for i in order])
     return db.execute_sql(*_statement(which, few, ids, association_id, as_of, start))
+
+
+# `_few_query` as PostgreSQL prepares it, by the key of `_compiled`: the statement's name, its
+# text (`$1`, `$2`, … where the call's values go) and which value each placeholder takes.
+_PREPARED: dict[tuple, tuple[str, str, list[int]]] = {}
+
+
+def _prepared(ids: list[int] | None, association: bool, start: bool) -> tuple[str, str, list[int]]:
+    """Return `_few_query` for `lms.db.execute_prepared`: the page's one statement for a few
+    clinicians (a dashboard, one clinician's evaluation), which the server would otherwise
+    plan on every call. Its constants are written into the text, as the driver would send
+    them: the planner sees them, and the month of the training rows' GROUP BY is the same
+    expression as the one selected."""
+    slots = None if ids is None else _id_slots(len(ids))
+    key = (type(db.obj), db.obj.param, slots, association, start)
+    found = _PREPARED.get(key)
+    if found is None:
+        sql, params = _compiled(slots, association, start, few=True)[0]
+        pieces = sql.split("%s")
+        if len(pieces) != len(params) + 1:
+            raise RuntimeError("the few clinicians' statement holds a literal %s")
+        cursor = db.cursor()
+        text, order = [pieces[0]], []
+        for param, piece in zip(params, pieces[1:], strict=True):
+            if type(param) is _Slot:
+                order.append(param.index)
+                text.append(f"${len(order)}")
+            else:
+                text.append(cursor.mogrify("%s", (param,)).decode())
+            text.append(piece)
+        joined = "".join(text)
+        name = "lms_summaries_" + hashlib.sha256(joined.encode()).hexdigest()[:16]
+        found = _PREPARED[key] = (name, joined, order)
+    return found
 
 
 def _statement(
@@ -258,6 +298,15 @@ def _statement(
     """Return the SQL text and parameters of a compiled query with these values."""
     slots = None if ids is None else _id_slots(len(ids))
     sql, params = _compiled(slots, association_id is not None, start is not None, few)[which]
+    values = _values(ids, association_id, as_of, start)
+    return sql, [values[p.index] if type(p) is _Slot else p for p in params]
+
+
+def _values(
+    ids: list[int] | None, association_id: int | None, as_of: dt.date, start: dt.date | None
+) -> list:
+    """Return a call's values in the order of the slots: association, as_of, start, then the
+    ids, the last repeated up to the number of id slots."""
     clinician, day = Evidence.clinician.db_value, Evidence.occurred_on.db_value
     values = [
         None if association_id is None else Evidence.association.db_value(association_id),
@@ -266,8 +315,8 @@ def _statement(
     ]
     if ids is not None:
         values += [clinician(i) for i in ids]
-        values += values[-1:] * (slots - len(ids))
-    return sql, [values[p.index] if type(p) is _Slot else p for p in params]
+        values += values[-1:] * (_id_slots(len(ids)) - len(ids))
+    return values
 
 
 def build_summaries(
@@ -315,10 +364,13 @@ def build_summaries(
     items: dict[int, list[EvidenceItem]] = {}
     # Dates, area and tag sets and details repeat from row to row: each text is read once
     # (the details' dicts are shared, read-only, by the items with the same text).
-    days, sets, splits = _texts()
+    days, sets, splits, words = _texts()
     details_of: dict[str | None, dict] = {None: {}, "": {}, "{}": {}}
     loads, fromiso, item = json.loads, dt.date.fromisoformat, EvidenceItem
+    word = words.setdefault
     for cid, row_id, kind, day, status, hrs, areas, tags, provider, details, label in item_rows:
+        # One object per text: a kept summary then pickles each once (`kept_summaries`).
+        kind, status, label = word(kind, kind), word(status, status), word(label, label)
         date = days.get(day)
         if date is None:
             date = days[day] = fromiso(day) if sqlite else day
@@ -353,7 +405,7 @@ def build_summaries(
             hours,
             count,
             monthly,
-            _areas(covered.get(clinician_id, ()), fsum, splits),
+            _areas(covered.get(clinician_id, ()), fsum, splits, sets),
             tuple(items.get(clinician_id, ())),
             by_tags,
         )
@@ -366,16 +418,17 @@ def build_summaries(
 _DAYS: dict = {}
 _SETS: dict[str, frozenset[str]] = {"": frozenset()}
 _SPLITS: dict[str, tuple[str, ...]] = {}
+_WORDS: dict[str, str] = {}  # kinds, statuses and labels, each text one object
 _TEXTS_KEPT = 20_000
 
 
-def _texts() -> tuple[dict, dict, dict]:
+def _texts() -> tuple[dict, dict, dict, dict]:
     """Return the kept readings, new ones once they hold too many (a call still reading the
     old ones keeps them: nothing is emptied under it)."""
-    global _DAYS, _SETS, _SPLITS
-    if len(_DAYS) + len(_SETS) + len(_SPLITS) > _TEXTS_KEPT:
-        _DAYS, _SETS, _SPLITS = {}, {"": frozenset()}, {}
-    return _DAYS, _SETS, _SPLITS
+    global _DAYS, _SETS, _SPLITS, _WORDS
+    if len(_DAYS) + len(_SETS) + len(_SPLITS) + len(_WORDS) > _TEXTS_KEPT:
+        _DAYS, _SETS, _SPLITS, _WORDS = {}, {"": frozenset()}, {}, {}
+    return _DAYS, _SETS, _SPLITS, _WORDS
 
 
 def _split(rows: Iterable[tuple], training: dict, covered: dict) -> list[tuple]:
@@ -430,9 +483,12 @@ def _training(rows, months: dict, sets: dict, sqlite: bool, fsum) -> tuple:
     )
 
 
-def _areas(rows, fsum, splits: dict[str, tuple[str, ...]]) -> dict[str, AreaEvidence]:
+def _areas(
+    rows, fsum, splits: dict[str, tuple[str, ...]], sets: dict[str, frozenset[str]]
+) -> dict[str, AreaEvidence]:
     """Return the AreaEvidence of one clinician from their (areas, kind, count, hours, last id)
-    rows (`splits` caches each areas text split, shared by every clinician)."""
+    rows (`splits` caches each areas text split, `sets` each text's set, here a kind's: both
+    shared by every clinician)."""
     per_area: dict[str, list[tuple]] = {}
     for areas, kind, count, total, last_id in rows:
         part = (last_id, count, total, kind)
@@ -450,11 +506,18 @@ def _areas(rows, fsum, splits: dict[str, tuple[str, ...]]) -> dict[str, AreaEvid
     for area, parts in per_area.items():
         if len(parts) == 1:
             last_id, count, total, kind = parts[0]
-            out[area] = evidence(count, fsum((total,)), (last_id,), frozenset((kind,)))
+            kinds = sets.get(kind)
+            if kinds is None:
+                kinds = sets[kind] = frozenset((kind,))
+            out[area] = evidence(count, fsum((total,)), (last_id,), kinds)
             continue
         parts.sort(reverse=True)  # latest id first (ids are unique within a clinician's rows)
         ids, counts, totals, kinds = zip(*parts, strict=True)
-        out[area] = evidence(sum(counts), fsum(totals), ids[:AREA_IDS_KEPT], frozenset(kinds))
+        kind_set = frozenset(kinds)
+        if len(kind_set) == 1:  # most often: one object for every area of that one kind
+            (kind,) = kind_set
+            kind_set = sets.get(kind) or sets.setdefault(kind, kind_set)
+        out[area] = evidence(sum(counts), fsum(totals), ids[:AREA_IDS_KEPT], kind_set)
     return out
 
 

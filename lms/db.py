@@ -189,6 +189,37 @@ def execute_many(sql: str, rows: list[tuple[Any, ...]]) -> None:
         execute_batch(cursor, sql, rows, page_size=PAGE_ROWS)
 
 
+# The statements each PostgreSQL connection has prepared (by name), for `execute_prepared`.
+_prepared: weakref.WeakKeyDictionary[Any, set[str]] = weakref.WeakKeyDictionary()
+
+
+def execute_prepared(name: str, sql: str, params: Sequence[Any]) -> Any:
+    """Run a statement the caller runs often, with these parameters; return its cursor.
+
+    On PostgreSQL the statement is prepared once per connection (`PREPARE`, with `$1`, `$2`,
+    … for the parameters in `sql`) and then only executed: the server plans it once per
+    connection (a generic plan when it is no worse) instead of on every call, which cost as
+    much as running it for one clinician. A prepared statement lasts as long as its
+    connection, whatever becomes of the transaction that prepared it. `name` must stand for
+    this one text. On SQLite, whose driver keeps its parsed statements, `sql` is the text
+    with `?` placeholders, run as it is. Either way a call sends one statement.
+    """
+    if is_sqlite():
+        return db.execute_sql(sql, params)
+    conn = db.connection()
+    names = _prepared.get(conn)
+    if names is None:
+        names = _prepared[conn] = set()
+    arguments = f" ({', '.join(['%s'] * len(params))})" if params else ""
+    if name in names:
+        return db.execute_sql(f"EXECUTE {name}{arguments}", params)
+    # Prepared and run in one round trip (the driver fills the %s of the EXECUTE only).
+    prepare = f"PREPARE {name} AS {sql.replace('%', '%%')}; "
+    cursor = db.execute_sql(f"{prepare}EXECUTE {name}{arguments}", params)
+    names.add(name)
+    return cursor
+
+
 def transactional(func: F) -> F:
     """Run a write service in one transaction (IMMEDIATE on SQLite); nested calls share it."""
 

@@ -92,6 +92,7 @@ def test_one_text_serves_many_counts_of_clinicians(ledger_rows):
 
     association, _other, people, _empty = ledger_rows
     summaries._COMPILED.clear()
+    summaries._PREPARED.clear()  # on PostgreSQL a few ids' statement is compiled to prepare it
     for count in range(1, len(people) + 1):
         summaries.build_summaries(
             as_of=TODAY, clinician_ids=people[:count], association_id=association.id
@@ -111,13 +112,15 @@ def test_one_text_serves_many_counts_of_clinicians(ledger_rows):
 
 def test_compiled_text_holds_placeholders_not_values(ledger_rows):
     """No value of a call (ids, association, dates) nor any constant is written into the SQL:
-    each is a parameter."""
+    each is a parameter. The text PostgreSQL prepares has the constants written in, and still
+    none of a call's values."""
     from competencies import summaries
     from lms.db import db
 
     association, other, people, _empty = ledger_rows
     start = TODAY - dt.timedelta(days=321)
     summaries._COMPILED.clear()
+    summaries._PREPARED.clear()
     summaries.build_summaries(
         as_of=TODAY, clinician_ids=people[4:5], association_id=association.id, start=start
     )
@@ -126,6 +129,11 @@ def test_compiled_text_holds_placeholders_not_values(ledger_rows):
         assert sql.count(db.obj.param) == len(params)
         for text in (TODAY.isoformat(), start.isoformat(), "'training'", "'verified'", "'void'"):
             assert text not in sql
+    for _name, prepared, order in summaries._PREPARED.values():  # PostgreSQL only
+        assert "'training'" in prepared and prepared.count("$") == len(order)
+        assert set(order) == {0, 1, 2, 3}  # association, as_of, start, the one id: parameters
+        assert TODAY.isoformat() not in prepared and start.isoformat() not in prepared
+        assert f" {people[4]}" not in prepared and f" {association.id})" not in prepared
     summaries.build_summaries(
         as_of=TODAY - dt.timedelta(days=3),
         clinician_ids=people[5:6],
