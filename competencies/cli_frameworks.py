@@ -11,6 +11,7 @@ from competencies.framework_files import FORMATS, detect_format, read_framework,
 from competencies.frameworks import framework_doc, framework_for, save_framework
 from competencies.frameworks_io import FrameworkError, dump_framework, dump_moodle_csv
 from competencies.models import Framework
+from competencies.reevaluate import after_framework_edit
 from competencies.rules import RuleSetError
 from competencies.rulesets import (
     RuleSetConflict,
@@ -61,11 +62,15 @@ def import_framework(file: Path, association_code: str | None, fmt: str | None) 
     with connection():
         association = _association(association_code)
         framework = save_framework(doc, association=association)
-    owner = association.code if association else "shared"
-    click.echo(
-        f"Imported {framework.name} {framework.version} ({owner}): "
-        f"{len(doc.domains)} domains, {len(doc.areas())} areas."
-    )
+        owner = association.code if association else "shared"
+        click.echo(
+            f"Imported {framework.name} {framework.version} ({owner}): "
+            f"{len(doc.domains)} domains, {len(doc.areas())} areas."
+        )
+        # A replaced framework staled the rows of the pathways reading it: evaluated here.
+        readiness = after_framework_edit(framework.id, background=False)
+        if readiness:
+            click.echo(readiness)
 
 
 @cli.command("export-framework")

@@ -9,6 +9,10 @@ command for the command line, in a background job (`lms.jobs`) for a web request
 Only the open pathways of those clinicians in those associations are looked at, and of them only
 the ones still stale are evaluated (`competencies.readiness.refresh_part`), so a call for rows a
 report has already re-evaluated costs one query a chunk.
+
+An edit of a framework (a replaced import, an area's name or categories) stales every open
+pathway whose rule set reads that framework: `after_framework_edit` refreshes the associations
+that have one (`competencies.readiness.refresh_stale`), the same way.
 """
 
 from __future__ import annotations
@@ -18,15 +22,18 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
-from competencies.models import Pathway
+from competencies.models import Pathway, RuleSet
 from competencies.pathways import OPEN_STATUSES
-from competencies.readiness import PART, Refreshed, refresh_part, split
+from competencies.readiness import PART, Refreshed, refresh_part, refresh_stale, split
 from competencies.standing import chunks
 from lms import jobs
 from lms.db import db
+from lms.models import Association
 
 JOB = "competencies.reevaluate:run_job"
+FRAMEWORK_JOB = "competencies.reevaluate:run_framework_job"
 LABEL = "Readiness after your changes"
+FRAMEWORK_LABEL = "Readiness after the framework edit"
 MESSAGE = "Re-evaluating readiness"
 
 Pairs = Iterable[tuple[int, int]]  # (association id, clinician id)
@@ -129,3 +136,56 @@ def after_commit(
         raise RuntimeError("Re-evaluate after the write's transaction has committed.")
     done = reevaluate([(a, c) for a, ids in grouped.items() for c in ids], workers=jobs.cpu_count())
     return f"Readiness: {done}."
+
+
+def associations_reading(framework_id: int) -> list[int]:
+    """Return the associations with an open pathway whose rule set reads this framework."""
+    query = (
+        Pathway.select(Pathway.association)
+        .join(RuleSet)
+        .where((RuleSet.framework == framework_id) & Pathway.status.in_(OPEN_STATUSES))
+        .distinct()
+    )
+    return sorted(association_id for (association_id,) in query.tuples())
+
+
+def refresh_reading(framework_id: int, *, workers: int = 1) -> Refreshed:
+    """Evaluate and keep the stale open pathways of every association whose rule sets read
+    this framework (an edit of it staled them all)."""
+    started = time.perf_counter()
+    pathways = evaluated = 0
+    for association_id in associations_reading(framework_id):
+        done = refresh_stale(Association.get_by_id(association_id), workers=workers)
+        pathways, evaluated = pathways + done.pathways, evaluated + done.evaluated
+    return Refreshed(pathways, evaluated, time.perf_counter() - started)
+
+
+def run_framework_job(framework_id: int) -> str:
+    """Re-evaluate what an edit of a framework staled: the job `after_framework_edit` leaves
+    behind a web request; return what a page shows when it is done."""
+    done = refresh_reading(framework_id)
+    return f"Readiness re-evaluated: {done.evaluated} pathway(s)."
+
+
+def after_framework_edit(
+    framework_id: int, *, background: bool, owner_id: int | None = None
+) -> str:
+    """Re-evaluate the readiness rows an edit of a framework staled, after its transaction
+    has committed, as `after_commit` does: a background job's id, or what was done here with
+    this host's CPUs; "" when no open pathway reads the framework (a new one)."""
+    if not associations_reading(framework_id):
+        return ""
+    if background:
+
+        def queue() -> str:
+            return jobs.enqueue(
+                FRAMEWORK_JOB, framework_id, owner_id=owner_id, label=FRAMEWORK_LABEL
+            )
+
+        if db.in_transaction():
+            db.after_commit(queue)
+            return ""
+        return queue()
+    if db.in_transaction():
+        raise RuntimeError("Re-evaluate after the framework's transaction has committed.")
+    return f"Readiness: {refresh_reading(framework_id, workers=jobs.cpu_count())}."

@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 import peewee as pw
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, session, url_for
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import HiddenField, SelectField, SelectMultipleField, StringField, SubmitField
@@ -46,7 +46,9 @@ from competencies.frameworks_io import (
     load_framework,
 )
 from competencies.models import Area, Framework
+from competencies.reevaluate import after_framework_edit
 from competencies.rulesets import rule_sets_for
+from lms import jobs
 from lms.forms import choices
 from lms.inputs import upload_limit
 from lms.models import Association
@@ -55,6 +57,22 @@ from lms.permissions import ALL, Actor, current_actor, ensure_in_association, re
 SHARED = "shared"
 VIEW = "competencies:view_frameworks"
 MANAGE = "competencies:manage_frameworks"
+JOB_KEY = "competencies_framework_job"  # the session's last framework edit's readiness job
+
+
+def _reevaluate(actor: Actor, framework: Framework) -> None:
+    """Start re-evaluating the readiness rows an edit of the framework staled (after the
+    edit's commit); its page then shows the job's progress to whoever made the edit."""
+    job = after_framework_edit(framework.id, background=True, owner_id=actor.user.id)
+    if job:
+        session[JOB_KEY] = [framework.id, job]
+
+
+def _edit_job(actor: Actor, framework: Framework) -> jobs.JobState | None:
+    """Return the readiness job this user's last edit of this framework started, or None."""
+    framework_id, job_id = session.get(JOB_KEY) or (None, "")
+    state = jobs.state(job_id) if framework_id == framework.id else None
+    return state if state is not None and state.owner_id == actor.user.id else None
 
 
 # --------------------------------------------------------------------------- forms
@@ -214,6 +232,7 @@ def framework(framework_id: int):
         shown=sum(len(d["areas"]) for d in domains),
         leaves=len(doc.areas()),
         can_edit=_may_edit(current_actor(), row),
+        job=_edit_job(current_actor(), row),
     )
 
 
@@ -287,6 +306,7 @@ def framework_import():
                 if saving:
                     association = chosen_association(form.association.data)
                     saved = save_framework(doc, association=association, actor=actor.user)
+                    _reevaluate(actor, saved)
                     flash(
                         f"Framework {saved.name} {saved.version} saved: "
                         f"{len(doc.domains)} domains, {len(doc.areas())} areas.",
@@ -370,6 +390,7 @@ def framework_area(framework_id: int, area_idnumber: str):
             form.name.errors.extend(e.message for e in exc.errors)
         else:
             save_framework(changed, association=row.association, actor=actor.user)
+            _reevaluate(actor, row)
             flash(f"Area {area_idnumber} saved.", "success")
             return redirect(url_for("competencies.framework", framework_id=row.id))
     return render_template(
