@@ -77,6 +77,7 @@ def run_all(
             figures.csv_import(first, emails, IMPORT_ROWS[size], workdir),
             figures.csv_import_memory(first, emails, workdir),
             readiness_figures.after_import(first, today),
+            readiness_figures.after_framework_edit(first, today),
         ]
         info = {
             "size": size,

@@ -20,6 +20,8 @@ FIGURES = (
     "CSV import peak memory",
     "load: dashboard p95",
     "load: readiness page p95 right after an import",
+    "readiness report after an import, its job done",
+    "readiness report after a framework edit, its job done",
 )
 
 
