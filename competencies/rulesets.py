@@ -12,7 +12,7 @@ from competencies import rules
 from competencies.frameworks import area_infos, framework_for
 from competencies.models import Framework, RuleSet
 from competencies.types import AreaInfo
-from lms import audit
+from lms import audit, compiled
 from lms.db import transactional
 from lms.errors import ServiceError
 from lms.models import Association, User
@@ -136,15 +136,29 @@ def rule_sets_for(association: Association | None):
     return query.where(RuleSet.association.is_null() | (RuleSet.association == association))
 
 
+def _in_force_query(association_id: Any, on: Any):
+    # One statement for both steps: the association's own versions sort before the shared
+    # ones (`IS NULL` is false for them), then the newest. A missing association (NULL)
+    # equals no row, so only the shared versions remain.
+    return (
+        RuleSet.select(*LIGHT)
+        .where(
+            (RuleSet.effective <= on)
+            & ((RuleSet.association == association_id) | RuleSet.association.is_null())
+        )
+        .order_by(RuleSet.association.is_null(), RuleSet.effective.desc(), RuleSet.id.desc())
+        .limit(1)
+    )
+
+
 def rule_set_in_force(association: Association | None, on: dt.date) -> RuleSet | None:
-    """Return the version in force on a date: the association's own first, else the shared one."""
-    query = RuleSet.select(*LIGHT).where(RuleSet.effective <= on)
-    newest = (RuleSet.effective.desc(), RuleSet.id.desc())
-    if association is not None:
-        own = query.where(RuleSet.association == association).order_by(*newest).first()
-        if own is not None:
-            return own
-    return query.where(RuleSet.association.is_null()).order_by(*newest).first()
+    """Return the version in force on a date: the association's own first, else the shared one
+    (one statement, its text built once: every dashboard asks)."""
+    association_id = None if association is None else RuleSet.association.db_value(association)
+    values = (association_id, RuleSet.effective.db_value(on))
+    return next(
+        iter(compiled.select("competencies.rule_set_in_force", _in_force_query, values)), None
+    )
 
 
 @transactional

@@ -4,10 +4,12 @@ training requirement, and which upcoming sessions cover an uncovered competency 
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from flask import url_for
 
 from courses.models import Session, Training
+from lms import compiled
 from lms.signals import UpcomingTraining
 
 TRAINING_NODES = ("training_hours", "training_mix", "area_coverage")
@@ -20,12 +22,8 @@ def task_pages(sender, *, node_types, **_: object) -> dict[str, tuple[str, str]]
     return {t: (url, "Find a training") for t in TRAINING_NODES if t in node_types}
 
 
-def trainings_for_areas(
-    sender, *, association_id: int, area_ids: list[str], today: dt.date, **_: object
-) -> dict[str, list[UpcomingTraining]]:
-    """The association's sessions to come whose training covers each area, soonest first."""
-    wanted = set(area_ids)
-    rows = (
+def _sessions_query(association_id: Any, today: Any):
+    return (
         Session.select(Session, Training)
         .join(Training)
         .where(
@@ -36,6 +34,15 @@ def trainings_for_areas(
         .order_by(Session.starts_on, Session.id)
         .limit(SESSIONS_READ)
     )
+
+
+def trainings_for_areas(
+    sender, *, association_id: int, area_ids: list[str], today: dt.date, **_: object
+) -> dict[str, list[UpcomingTraining]]:
+    """The association's sessions to come whose training covers each area, soonest first."""
+    wanted = set(area_ids)
+    values = (Training.association.db_value(association_id), Session.starts_on.db_value(today))
+    rows = compiled.select("courses.upcoming_sessions", _sessions_query, values)
     out: dict[str, list[UpcomingTraining]] = {}
     for session in rows:
         training = session.training

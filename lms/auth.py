@@ -23,6 +23,7 @@ from lms import accounts, audit
 from lms.db import db
 from lms.forms import ChangePasswordForm, ConfirmForm, LoginForm, SetPasswordForm
 from lms.models import User, normalise_email, utcnow
+from lms.permissions import load_identity
 from lms.security import check_password, limiter
 
 bp = Blueprint("auth", __name__)
@@ -70,7 +71,7 @@ def _load_user(user_id: str) -> User | None:
         return None  # malformed, or from before sign-ins were stamped: sign in again
     if _sign_in_expired(signed_in_at, kind):
         return None
-    user = User.get_or_none(User.id == uid)
+    user = load_identity(uid)  # with the roles the request's actor is built from
     if user is None or not user.active or user.session_version != version:
         return None
     return user

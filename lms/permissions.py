@@ -7,9 +7,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+import peewee as pw
 from flask import abort, current_app, g, has_request_context, redirect, request, url_for
 from flask_login import current_user
 
+from lms import compiled
 from lms.errors import Forbidden, NotFound
 from lms.inputs import int_arg
 from lms.models import Membership, User
@@ -42,6 +44,9 @@ class Actor:
     user: User
     grants: dict[int | None, set[str]] = field(default_factory=dict)
     token: Any = None
+    # The associations of `grants`, when read with them (`load_identity`): acting_association
+    # then reads none again.
+    associations: dict[int, Any] = field(default_factory=dict)
 
     @property
     def is_admin(self) -> bool:
@@ -92,10 +97,51 @@ def capabilities() -> dict[str, Capability]:
     return current_app.extensions["lms.capabilities"]
 
 
+def _identity_query(user_id: Any):
+    from lms.models import Association
+
+    return (
+        User.select(User, Membership.association, Membership.role, Association)
+        .join(Membership, pw.JOIN.LEFT_OUTER, on=(Membership.user == User.id), attr="membership")
+        .join(
+            Association,
+            pw.JOIN.LEFT_OUTER,
+            on=(Association.id == Membership.association),
+            attr="association_row",
+        )
+        .where(User.id == user_id)
+    )
+
+
+def load_identity(user_id: int) -> User | None:
+    """Return the user with their memberships and those memberships' associations, read in
+    one statement compiled once (every signed-in request asks); the user's actor is built
+    from what it read (`actor_for`), without reading the memberships again."""
+    user = None
+    grants: dict[int | None, set[str]] = {}
+    associations: dict[int, Any] = {}
+    for row in compiled.select("lms.identity", _identity_query, (user_id,)):
+        user = user or row
+        membership = getattr(row, "membership", None)  # None: the user holds no role
+        if membership is None or membership.role is None:
+            continue
+        grants.setdefault(membership.association_id, set()).add(membership.role)
+        association = getattr(membership, "association_row", None)  # None: a global role
+        if association is not None and association.id is not None:
+            associations[association.id] = association
+    if user is not None:
+        user.__dict__.pop("membership", None)
+        user._lms_identity = (grants, associations)  # taken by the first actor_for(user)
+    return user
+
+
 def actor_for(user: User, token: Any = None) -> Actor:
     """Build the actor of a user; an API token narrows it to the token's role and association."""
     if token is not None:
         return Actor(user, {token.association_id: {token.role}}, token)
+    read = user.__dict__.pop("_lms_identity", None)
+    if read is not None:
+        return Actor(user, read[0], associations=read[1])
     grants: dict[int | None, set[str]] = {}
     for association_id, role in (
         Membership.select(Membership.association, Membership.role)
@@ -191,11 +237,15 @@ def acting_association(
         requested = int_arg("association") if has_request_context() else None
     if requested is not None:
         ensure_in_association(actor, capability, int(requested))
-        found = Association.get_or_none(Association.id == int(requested))
+        found = actor.associations.get(int(requested)) or Association.get_or_none(
+            Association.id == int(requested)
+        )
         if found is None:
             raise NotFound()
         return found
     ids = actor.association_ids(capability)
+    if ids and ids[0] in actor.associations:  # ids are sorted: the lowest is the answer
+        return actor.associations[ids[0]]
     query = Association.select().order_by(Association.id)
     found = query.first() if ids is ALL else query.where(Association.id.in_(ids)).first()
     if found is None and required:
