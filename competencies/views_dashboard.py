@@ -7,6 +7,7 @@ import json
 import math
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from markupsafe import Markup
 
 from competencies import entry, evidence_documents, ledger, missing_help, pathways
 from competencies.blueprint import bp
@@ -105,10 +106,32 @@ def dashboard():
         "competencies/dashboard.html",
         views=views,
         form=form,
+        goal_fields=goal_fields(form) if form.category.choices else None,
         association=association,
         today=today,
         category_hints=CATEGORY_FOR,
     )
+
+
+GOAL_FIELDS_KEPT = 64  # rendered goal forms an app keeps (one per rule set and day in use)
+
+
+def goal_fields(form: GoalForm) -> Markup:
+    """Return a fresh goal form's fields rendered (competencies/_goal_fields.html).
+
+    They are the same on every dashboard of an association on a day (the dashboard's form has
+    no data and no errors), so each app keeps them per choices and start date: rendering them,
+    through WTForms, cost as much as the rest of the form's page."""
+    kept = current_app.extensions.setdefault("competencies.goal_fields", {})
+    key = (repr(form.category.choices), form.started_on.data)  # every choice's every field
+    found = kept.get(key)
+    if found is None:
+        template = current_app.jinja_env.get_template("competencies/_goal_fields.html")
+        found = Markup(template.render(form=form, category_hints=CATEGORY_FOR))
+        if len(kept) >= GOAL_FIELDS_KEPT:
+            kept.clear()
+        kept[key] = found
+    return found
 
 
 def own_open_pathways(user: User) -> list[Pathway]:

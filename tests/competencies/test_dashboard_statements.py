@@ -144,3 +144,28 @@ def test_compiled_open_pathways_equal_the_querys_own(cohort, association):
             assert [getattr(p, attr).__data__ for p in found] == [
                 getattr(p, attr).__data__ for p in expected
             ]
+
+
+def test_kept_goal_fields_equal_the_forms_own_rendering(app, client, auth, make_user, defaults):
+    from flask import render_template_string
+
+    from competencies.explanations import CATEGORY_FOR
+    from competencies.views_dashboard import _goal_form, goal_fields
+    from lms.models import Association
+
+    user = make_user("fields@example.test")
+    auth.login(user.email)
+    first = client.get("/competencies/").get_data(as_text=True)
+    again = client.get("/competencies/").get_data(as_text=True)  # from the kept rendering
+    with app.test_request_context("/competencies/"):
+        form = _goal_form(Association.get())
+        own = render_template_string(
+            '{% from "lms/macros.html" import field, radio_list %}'
+            "{{ radio_list(form.category, category_hints) }}{{ field(form.started_on) }}\n"
+            "      {{ form.submit(class_='btn btn-primary') }}",
+            form=form,
+            category_hints=CATEGORY_FOR,
+        )
+        assert str(goal_fields(form)) == own
+    assert own in first and own in again
+    assert 'type="radio" name="category"' in own and 'value="IMHS"' in own  # the choices
