@@ -38,12 +38,20 @@ from competencies.summaries import build_summaries, empty_summary
 from competencies.types import AreaEvidence, EvidenceItem, Summary
 from lms.db import db, execute_many
 
-MAX_BYTES = 16 * 1024 * 1024  # a kept summary unpacks to no more (~10 kB for 300 ledger rows)
-FORMAT = 1  # bump when build_summaries makes other values from the same ledger
+MAX_BYTES = 16 * 1024 * 1024  # a kept summary unpacks to no more (~7 kB for 300 ledger rows)
+# Bump when build_summaries makes other values from the same ledger, or the summary's classes
+# are made another way (2: EvidenceItem and AreaEvidence became named tuples).
+FORMAT = 2
 _CLASSES = (Summary, EvidenceItem, AreaEvidence)
 SHAPE = hashlib.sha256(
     repr(
-        (FORMAT, [(c.__name__, [f.name for f in dataclasses.fields(c)]) for c in _CLASSES])
+        (
+            FORMAT,
+            [
+                (c.__name__, getattr(c, "_fields", None) or [f.name for f in dataclasses.fields(c)])
+                for c in _CLASSES
+            ],
+        )
     ).encode()
 ).hexdigest()[:16]
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from competencies import ledger, pathways
@@ -68,8 +68,7 @@ def plan_items(plan: Sequence[Mapping[str, Any]]) -> list[EvidenceItem]:
     """Check the planned items with the portfolio reader; give them ids no ledger row has."""
     items = parse_portfolio({"evidence": list(plan)}).items
     return [
-        replace(
-            item,
+        item._replace(
             id=_PLAN_ID - i,
             provider_id=None if item.provider_id is None else _PLAN_PROVIDER_ID - item.provider_id,
         )

@@ -142,7 +142,7 @@ def evidence(status=statuses):
 
 
 def numbered(items: list[EvidenceItem], start: int = 1) -> list[EvidenceItem]:
-    return [dataclasses.replace(it, id=start + i) for i, it in enumerate(items)]
+    return [it._replace(id=start + i) for i, it in enumerate(items)]
 
 
 def leaf_progress(result) -> dict[str, float]:

@@ -5,7 +5,6 @@ All on the pure evaluator: no app, no database.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime
 import re
 
@@ -259,7 +258,7 @@ def test_the_property_rule_set_holds_every_leaf_type():
 @settings(max_examples=200, deadline=None)
 @given(base=st.lists(evidence, max_size=40), as_of=st.dates(D(2024, 1, 1), D(2026, 6, 1)))
 def test_every_unmet_leaf_yields_a_task_and_ready_means_nothing_is_missing(base, as_of):
-    items = [dataclasses.replace(it, id=i + 1) for i, it in enumerate(base)]
+    items = [it._replace(id=i + 1) for i, it in enumerate(base)]
     result = evaluate(PROPERTY_RULES, "IMHS", Summary.from_items(1, items), as_of)
     for leaf in result.leaves():
         if not leaf.met:
@@ -395,7 +394,7 @@ def test_the_window_open_today_is_the_best_among_sessions_recent_enough(base, as
         "facilitated_groups_only": True,
     }
     ok = sorted(
-        (dataclasses.replace(it, id=i + 1) for i, it in enumerate(base)),
+        (it._replace(id=i + 1) for i, it in enumerate(base)),
         key=lambda it: (it.date, it.id),
     )
     choice, closed = current_window(ok, params, as_of)
