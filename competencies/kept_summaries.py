@@ -17,9 +17,9 @@ A kept summary is current while:
 - its `shape` is this code's (`SHAPE`): the summary's classes and fields, and `FORMAT`, which
   changes whenever `build_summaries` would build other values from the same ledger.
 
-The summary is pickled and compressed; it is read back with an unpickler that accepts only the
-summary's own classes, dates and frozensets (and inflated to at most MAX_BYTES), so a row
-altered in the database can fail to load (it is then rebuilt) but cannot run code.
+The summary is pickled; it is read back with an unpickler that accepts only the summary's own
+classes, dates and frozensets (from at most MAX_BYTES), so a row altered in the database can
+fail to load (it is then rebuilt) but cannot run code.
 """
 
 from __future__ import annotations
@@ -29,7 +29,6 @@ import datetime as dt
 import hashlib
 import io
 import pickle
-import zlib
 from collections.abc import Iterable, Mapping, Sequence
 
 from competencies.models import KeptSummary
@@ -38,10 +37,10 @@ from competencies.summaries import build_summaries, empty_summary
 from competencies.types import AreaEvidence, EvidenceItem, Summary
 from lms.db import db, execute_many
 
-MAX_BYTES = 16 * 1024 * 1024  # a kept summary unpacks to no more (~7 kB for 300 ledger rows)
-# Bump when build_summaries makes other values from the same ledger, or the summary's classes
-# are made another way (2: EvidenceItem and AreaEvidence became named tuples).
-FORMAT = 2
+MAX_BYTES = 16 * 1024 * 1024  # a kept summary is no larger (~5.5 kB for 300 ledger rows)
+# Bump when build_summaries makes other values from the same ledger, or a summary is kept
+# another way (2: EvidenceItem and AreaEvidence became named tuples; 3: not compressed).
+FORMAT = 3
 _CLASSES = (Summary, EvidenceItem, AreaEvidence)
 SHAPE = hashlib.sha256(
     repr(
@@ -73,19 +72,17 @@ class _Unpickler(pickle.Unpickler):
 
 
 def dumps(summary: Summary) -> bytes:
-    """Return a summary as kept: pickled and compressed (a quarter of the size, ~2.5 kB for
-    300 ledger rows, for 0.03 ms more to read it back)."""
-    return zlib.compress(pickle.dumps(summary, protocol=pickle.HIGHEST_PROTOCOL), 1)
+    """Return a summary as kept: pickled (about 5.5 kB for 300 ledger rows). Not compressed:
+    inflating it took a quarter of the time reading it back takes, for 2.5 times the room."""
+    return pickle.dumps(summary, protocol=pickle.HIGHEST_PROTOCOL)
 
 
 def loads(data: bytes) -> Summary | None:
     """Return a kept summary, or None if it cannot be read as one."""
+    if len(data) > MAX_BYTES:
+        return None  # larger than any summary
     try:
-        inflate = zlib.decompressobj()
-        raw = inflate.decompress(data, MAX_BYTES)
-        if inflate.unconsumed_tail or not inflate.eof:
-            return None  # larger than any summary, or cut short
-        summary = _Unpickler(io.BytesIO(raw)).load()
+        summary = _Unpickler(io.BytesIO(data)).load()
     except Exception:  # a damaged or foreign row is rebuilt, never trusted
         return None
     return summary if type(summary) is Summary else None
