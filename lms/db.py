@@ -200,9 +200,12 @@ def execute_prepared(name: str, sql: str, params: Sequence[Any]) -> Any:
     … for the parameters in `sql`) and then only executed: the server plans it once per
     connection (a generic plan when it is no worse) instead of on every call, which cost as
     much as running it for one clinician. A prepared statement lasts as long as its
-    connection, whatever becomes of the transaction that prepared it. `name` must stand for
-    this one text. On SQLite, whose driver keeps its parsed statements, `sql` is the text
-    with `?` placeholders, run as it is. Either way a call sends one statement.
+    connection, whatever becomes of the transaction that prepared it; it is marked prepared
+    only once the server said so, so a failed `PREPARE` is sent again next time. The
+    `PREPARE` goes straight to the driver, once per connection, like the connection's own
+    setup: the statements a request runs (and counts) are the same whichever connection it
+    gets. `name` must stand for this one text. On SQLite, whose driver keeps its parsed
+    statements, `sql` is the text with `?` placeholders, run as it is.
     """
     if is_sqlite():
         return db.execute_sql(sql, params)
@@ -210,14 +213,12 @@ def execute_prepared(name: str, sql: str, params: Sequence[Any]) -> Any:
     names = _prepared.get(conn)
     if names is None:
         names = _prepared[conn] = set()
+    if name not in names:
+        with conn.cursor() as cursor:
+            cursor.execute(f"PREPARE {name} AS {sql}")
+        names.add(name)
     arguments = f" ({', '.join(['%s'] * len(params))})" if params else ""
-    if name in names:
-        return db.execute_sql(f"EXECUTE {name}{arguments}", params)
-    # Prepared and run in one round trip (the driver fills the %s of the EXECUTE only).
-    prepare = f"PREPARE {name} AS {sql.replace('%', '%%')}; "
-    cursor = db.execute_sql(f"{prepare}EXECUTE {name}{arguments}", params)
-    names.add(name)
-    return cursor
+    return db.execute_sql(f"EXECUTE {name}{arguments}", params)
 
 
 def transactional(func: F) -> F:
@@ -253,8 +254,9 @@ def init_app(app: Flask) -> None:
 
     @app.before_request
     def _open() -> None:
-        # False when someone (a test, a CLI command) already holds the connection.
-        g._db_opened = db.connect(reuse_if_open=True)
+        # False when someone (a test, a CLI command) already holds the connection; true when
+        # this thread's previous request kept it (SQLite, `_close_connection`).
+        g._db_opened = db.connect(reuse_if_open=True) or _kept()
 
     @app.after_request
     def _keep_for_stream(response: Response) -> Response:
@@ -270,8 +272,36 @@ def init_app(app: Flask) -> None:
 
 
 def _close_connection() -> None:
-    if not db.is_closed():
-        db.close()
+    """Release the request's connection: on PostgreSQL back to the pool; on SQLite kept open for
+    this thread's next request, unless a transaction was left open (then closed, which rolls it
+    back). Opening a SQLite connection cost about 0.8 ms CPU (the file, its schema read again),
+    a tenth of a dashboard; an idle one holds no lock and sees every commit."""
+    if db.is_closed():
+        return
+    if is_sqlite() and not db.in_transaction() and not db.connection().in_transaction:
+        db.obj._state.lms_kept = db.connection()
+        return
+    db.close()
+
+
+def _kept() -> bool:
+    state = db.obj._state
+    return not state.closed and state.conn is getattr(state, "lms_kept", None)
+
+
+_inherited: list[Any] = []  # SQLite connections a forked child inherited: never used, never closed
+
+
+def _forget_inherited_sqlite() -> None:
+    # A forked child must not use its parent's SQLite connection, nor close it (closing could
+    # take the parent's WAL with it): it opens its own.
+    database = db.obj
+    if isinstance(database, peewee.SqliteDatabase) and not database._state.closed:
+        _inherited.append(database._state.conn)
+        database._state.reset()
+
+
+os.register_at_fork(after_in_child=_forget_inherited_sqlite)
 
 
 # --- migrations -----------------------------------------------------------------------------
