@@ -128,7 +128,6 @@ def after_import(association, today: dt.date) -> Figure:
     """The report once an import's re-evaluation has run (what a coordinator opens after a
     trainer's import): the job's time in the note, the report against the GROUP BY."""
     from competencies.models import Standing
-    from competencies.readiness import association_report
     from competencies.reevaluate import after_commit
 
     stale = Standing.select(Standing.clinician).where(
@@ -139,23 +138,36 @@ def after_import(association, today: dt.date) -> Figure:
     stale_rows = stale.count()
     # The import's own job (`courses.importer.reevaluate`): the clinicians it wrote are the
     # ones whose rows are stale here (the driver baseline writes no kept row).
+    return _report_after_job(
+        association,
+        today,
+        "readiness report after an import, its job done",
+        lambda: after_commit([(association.id, c) for c in clinicians], background=False),
+        f"the import left {stale_rows:,} rows stale; its job (after_commit",
+    )
+
+
+def _report_after_job(association, today: dt.date, name: str, job, what: str) -> Figure:
+    """Run a writer's re-evaluation job (`job()` says what it did), then time the report
+    against the GROUP BY; the note gives `what`, the job's time and what it said."""
+    from competencies.readiness import association_report
+
     started = time.perf_counter()
-    said = after_commit([(association.id, c) for c in clinicians], background=False)
+    said = job()
     job_seconds = time.perf_counter() - started
     baseline = _group_by(association)
     started = time.perf_counter()
     association_report(association, today)
     seconds = time.perf_counter() - started
     return Figure(
-        "readiness report after an import, its job done",
+        name,
         seconds,
         "s",
         "≤ 3× raw GROUP BY",
         seconds / baseline,
         baseline,
         seconds / baseline <= 3,
-        f"the import left {stale_rows:,} rows stale; its job (after_commit, "
-        f"{job_seconds:.1f} s): {said.removeprefix('Readiness: ')}",
+        f"{what}, {job_seconds:.1f} s): {said.removeprefix('Readiness: ')}",
     )
 
 
@@ -168,7 +180,6 @@ def after_framework_edit(association, today: dt.date) -> Figure:
 
     from competencies.frameworks import framework_doc, save_framework
     from competencies.models import Framework, Pathway, RuleSet
-    from competencies.readiness import association_report
     from competencies.reevaluate import after_framework_edit as reevaluate
 
     framework = (
@@ -180,21 +191,10 @@ def after_framework_edit(association, today: dt.date) -> Figure:
     )
     doc = framework_doc(framework)
     save_framework(replace(doc, name=doc.name + " (edited)"), association=framework.association)
-    started = time.perf_counter()
-    said = reevaluate(framework.id, background=False)
-    job_seconds = time.perf_counter() - started
-    baseline = _group_by(association)
-    started = time.perf_counter()
-    association_report(association, today)
-    seconds = time.perf_counter() - started
-    return Figure(
+    return _report_after_job(
+        association,
+        today,
         "readiness report after a framework edit, its job done",
-        seconds,
-        "s",
-        "≤ 3× raw GROUP BY",
-        seconds / baseline,
-        baseline,
-        seconds / baseline <= 3,
-        f"the edit staled every row reading the framework; its job (after_framework_edit, "
-        f"{job_seconds:.1f} s): {said.removeprefix('Readiness: ')}",
+        lambda: reevaluate(framework.id, background=False),
+        "the edit staled every row reading the framework; its job (after_framework_edit",
     )

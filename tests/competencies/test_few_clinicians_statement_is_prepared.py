@@ -12,6 +12,7 @@ import pytest
 from competencies import ledger
 from competencies.summaries import build_summaries
 from lms.db import db
+from tests.statements import first_words
 
 DAY = dt.date(2026, 6, 1)
 
@@ -35,14 +36,7 @@ def test_a_few_clinicians_summaries_come_from_one_prepared_statement(
                 source="test",
             )
     ids = [c.id for c in clinicians]
-    sent: list[str] = []
-    execute = db.obj.execute_sql
-
-    def recording(sql, params=None, *args, **kwargs):
-        sent.append(sql.split(None, 1)[0])
-        return execute(sql, params, *args, **kwargs)
-
-    monkeypatch.setattr(db.obj, "execute_sql", recording)
+    sent = first_words(monkeypatch)
     first = build_summaries(as_of=DAY, clinician_ids=ids, association_id=association.id)
     again = build_summaries(as_of=DAY, clinician_ids=ids, association_id=association.id)
     monkeypatch.undo()

@@ -8,22 +8,10 @@ from __future__ import annotations
 import pytest
 
 from lms.db import db, execute_prepared
+from tests.statements import first_words
 
 NAME = "lms_test_sum"
 SUM = "SELECT $1::int + $2::int"
-
-
-def _sent(monkeypatch) -> list[str]:
-    """Record the first word of each statement sent through the database from now on."""
-    sent: list[str] = []
-    execute = db.obj.execute_sql
-
-    def recording(sql, params=None, *args, **kwargs):
-        sent.append(sql.split(None, 1)[0])
-        return execute(sql, params, *args, **kwargs)
-
-    monkeypatch.setattr(db.obj, "execute_sql", recording)
-    return sent
 
 
 def _prepared_at() -> dict[str, object]:
@@ -38,7 +26,7 @@ def test_a_statement_is_prepared_once_per_connection_and_outlives_a_rollback(
     if backend != "postgresql":
         assert execute_prepared(NAME, "SELECT ? + ?", [2, 3]).fetchone()[0] == 5
         return
-    sent = _sent(monkeypatch)
+    sent = first_words(monkeypatch)
     with db.atomic() as transaction:
         assert execute_prepared(NAME, SUM, [2, 3]).fetchone()[0] == 5
         transaction.rollback()
