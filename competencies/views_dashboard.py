@@ -5,6 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+from dataclasses import dataclass
+from types import SimpleNamespace
+from typing import Any
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from markupsafe import Markup
@@ -46,44 +49,64 @@ SELF_KINDS = {
 }
 
 
-def area_grid(result, summary: Summary, rules) -> list[dict]:
+# The rows the pathway page loops over are objects, not dicts: a template reads `a.name`
+# as an attribute first, and a dict answered each such read with a caught AttributeError
+# (about 230 a dashboard).
+@dataclass(frozen=True, slots=True)
+class GridArea:
+    id: str
+    name: str
+    covered: bool
+
+
+@dataclass(frozen=True, slots=True)
+class GridDomain:
+    domain: str
+    areas: list[GridArea]
+    covered: int
+    total: int
+
+
+@dataclass(frozen=True, slots=True)
+class NotCountedRow:
+    reason: str
+    item: Any
+
+
+def area_grid(result, summary: Summary, rules) -> list[GridDomain]:
     """Group the category's areas by domain with covered flags, for the grid."""
-    domains: dict[str, list[dict]] = {}
+    domains: dict[str, list[GridArea]] = {}
     for area in rules.areas_for(result.category):
         domains.setdefault(area.domain, []).append(
-            {"id": area.id, "name": area.name, "covered": area.id in summary.areas}
+            GridArea(area.id, area.name, area.id in summary.areas)
         )
-    return [
-        {"domain": d, "areas": a, "covered": sum(x["covered"] for x in a), "total": len(a)}
-        for d, a in domains.items()
-    ]
+    return [GridDomain(d, a, sum(x.covered for x in a), len(a)) for d, a in domains.items()]
 
 
-def evaluation_view(ev: pathways.Evaluation, as_of: dt.date) -> dict:
+def evaluation_view(ev: pathways.Evaluation, as_of: dt.date) -> SimpleNamespace:
     """Return what the dashboard and the clinician readiness page show for one pathway."""
     rules = bound_rule_set(ev.pathway.rule_set)
     labels = {item.id: item for item in ev.summary.items}
     not_counted = [
-        {"reason": nc.reason, "item": labels.get(nc.evidence_id)}
-        for nc in ev.result.all_not_counted()
+        NotCountedRow(nc.reason, labels.get(nc.evidence_id)) for nc in ev.result.all_not_counted()
     ]
     missing = missing_tasks(ev.result)
     grid = area_grid(ev.result, ev.summary, rules)
     association_id = getattr(ev.pathway, "association_id", None)
-    uncovered = [a["id"] for d in grid for a in d["areas"] if not a["covered"]]
-    return {
-        "pathway": ev.pathway,
-        "result": ev.result,
-        "leaves": list(ev.result.leaves()),
-        "grid": grid,
-        "missing": missing,
-        "tasks": missing_help.tasks_with_links(
+    uncovered = [a.id for d in grid for a in d.areas if not a.covered]
+    return SimpleNamespace(
+        pathway=ev.pathway,
+        result=ev.result,
+        leaves=list(ev.result.leaves()),
+        grid=grid,
+        missing=missing,
+        tasks=missing_help.tasks_with_links(
             ev.result, association_id, ev.pathway.id if isinstance(ev.pathway, Pathway) else None
         ),
-        "area_trainings": missing_help.trainings_for_areas(uncovered, association_id, as_of),
-        "not_counted": not_counted,
-        "chart": hours_chart(ev.result, ev.summary, ev.pathway.started_on, as_of),
-    }
+        area_trainings=missing_help.trainings_for_areas(uncovered, association_id, as_of),
+        not_counted=not_counted,
+        chart=hours_chart(ev.result, ev.summary, ev.pathway.started_on, as_of),
+    )
 
 
 @bp.app_template_filter("percent")
