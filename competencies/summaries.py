@@ -22,6 +22,7 @@ from competencies.types import (
     EvidenceItem,
     Summary,
 )
+from lms.compiled import Slot, slot
 from lms.db import db, execute_prepared, is_sqlite
 
 _COUNTED = sorted(COUNTED)
@@ -63,19 +64,6 @@ def _month(column: pw.Field) -> pw.Node:
     if is_sqlite():
         return pw.fn.substr(column, 1, 7)
     return pw.fn.date_trunc("month", pw.Cast(column, "timestamp"))
-
-
-class _Slot:
-    """A value of the call in a query compiled once per shape: `values[index]` at execution."""
-
-    __slots__ = ("index",)
-
-    def __init__(self, index: int) -> None:
-        self.index = index
-
-
-def _slot(index: int) -> pw.Value:
-    return pw.Value(_Slot(index), converter=False)  # left as it is, the value is converted later
 
 
 def _id_slots(count: int) -> int:
@@ -214,7 +202,7 @@ def _few_query(
     return uncounted_training.union_all(other_items).union_all(training).union_all(covered)
 
 
-# The three queries' SQL text and parameters (with _Slot where a call's values go), compiled by
+# The three queries' SQL text and parameters (with a Slot where a call's values go), compiled by
 # peewee once per shape: building the text cost about as much as running the queries for one
 # clinician. Keyed by the database's class and parameter style too, so that SQLite and
 # PostgreSQL in one process never share a text.
@@ -227,8 +215,8 @@ def _compiled(id_slots: int | None, association: bool, start: bool, few: bool = 
     key = (type(database), database.param, id_slots, association, start, few)
     found = _COMPILED.get(key)
     if found is None:  # the values of a call: association, as_of, start, then the ids (`_rows`)
-        ids = None if id_slots is None else [_slot(3 + i) for i in range(id_slots)]
-        values = (ids, _slot(0) if association else None, _slot(1), _slot(2) if start else None)
+        ids = None if id_slots is None else [slot(3 + i) for i in range(id_slots)]
+        values = (ids, slot(0) if association else None, slot(1), slot(2) if start else None)
         queries = (_few_query(*values),) if few else _queries(*values)
         found = _COMPILED[key] = tuple(query.sql() for query in queries)
     return found
@@ -275,7 +263,7 @@ def _prepared(ids: list[int] | None, association: bool, start: bool) -> tuple[st
         cursor = db.cursor()
         text, order = [pieces[0]], []
         for param, piece in zip(params, pieces[1:], strict=True):
-            if type(param) is _Slot:
+            if type(param) is Slot:
                 order.append(param.index)
                 text.append(f"${len(order)}")
             else:
@@ -299,7 +287,7 @@ def _statement(
     slots = None if ids is None else _id_slots(len(ids))
     sql, params = _compiled(slots, association_id is not None, start is not None, few)[which]
     values = _values(ids, association_id, as_of, start)
-    return sql, [values[p.index] if type(p) is _Slot else p for p in params]
+    return sql, [values[p.index] if type(p) is Slot else p for p in params]
 
 
 def _values(
