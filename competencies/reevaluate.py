@@ -149,12 +149,12 @@ def associations_reading(framework_id: int) -> list[int]:
     return sorted(association_id for (association_id,) in query.tuples())
 
 
-def refresh_reading(framework_id: int, *, workers: int = 1) -> Refreshed:
-    """Evaluate and keep the stale open pathways of every association whose rule sets read
-    this framework (an edit of it staled them all)."""
+def refresh_associations(association_ids: list[int], *, workers: int = 1) -> Refreshed:
+    """Evaluate and keep the stale open pathways of these associations (those reading an
+    edited framework: the edit staled them all)."""
     started = time.perf_counter()
     pathways = evaluated = 0
-    for association_id in associations_reading(framework_id):
+    for association_id in association_ids:
         done = refresh_stale(Association.get_by_id(association_id), workers=workers)
         pathways, evaluated = pathways + done.pathways, evaluated + done.evaluated
     return Refreshed(pathways, evaluated, time.perf_counter() - started)
@@ -163,7 +163,7 @@ def refresh_reading(framework_id: int, *, workers: int = 1) -> Refreshed:
 def run_framework_job(framework_id: int) -> str:
     """Re-evaluate what an edit of a framework staled: the job `after_framework_edit` leaves
     behind a web request; return what a page shows when it is done."""
-    done = refresh_reading(framework_id)
+    done = refresh_associations(associations_reading(framework_id))
     return f"Readiness re-evaluated: {done.evaluated} pathway(s)."
 
 
@@ -173,7 +173,8 @@ def after_framework_edit(
     """Re-evaluate the readiness rows an edit of a framework staled, after its transaction
     has committed, as `after_commit` does: a background job's id, or what was done here with
     this host's CPUs; "" when no open pathway reads the framework (a new one)."""
-    if not associations_reading(framework_id):
+    association_ids = associations_reading(framework_id)
+    if not association_ids:
         return ""
     if background:
 
@@ -188,4 +189,4 @@ def after_framework_edit(
         return queue()
     if db.in_transaction():
         raise RuntimeError("Re-evaluate after the framework's transaction has committed.")
-    return f"Readiness: {refresh_reading(framework_id, workers=jobs.cpu_count())}."
+    return f"Readiness: {refresh_associations(association_ids, workers=jobs.cpu_count())}."
