@@ -27,6 +27,7 @@ from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
 from competencies.ledger import BULK_COLUMNS
+from courses.importer import COMPLETION_COLUMNS
 
 _registered: dict[str, str] = {}
 
@@ -117,25 +118,6 @@ def fair_pdf(data, fonts) -> bytes:
 
 # --- import -----------------------------------------------------------------------------------
 
-COMPLETION_COLUMNS = (
-    "clinician_id",
-    "association_id",
-    "training_id",
-    "completed_on",
-    "hours",
-    "areas",
-    "source",
-    "status",
-    "live",
-    "external_id",
-    "import_ref",
-    "created_by_id",
-    "decided_by_id",
-    "created_at",
-    "title",
-    "provider",
-    "reason",
-)
 EVIDENCE_COLUMNS = BULK_COLUMNS
 
 
