@@ -124,32 +124,15 @@ def test_a_rejected_file_leaves_nothing_of_the_batches_written_before(setup, cou
 
 
 def test_ids_come_after_rows_written_before_and_writes_after_take_new_ones(
-    setup, make_user, association
+    setup, make_user, add_evidence
 ):
-    from competencies import ledger
-
     clinician = make_user("eve@example.test")
-    first = ledger.record(
-        clinician=clinician,
-        association=association,
-        kind="training",
-        occurred_on=TODAY - dt.timedelta(days=3),
-        status="verified",
-        source="test",
-        hours=1,
-    )
+    first = add_evidence(clinician, days_ago=3, hours=1)
     _commit(setup, LINES)
     written = _written()
     assert min(e.id for _, e in written.values()) > first.id
-    after = ledger.record(  # the database's own next id is past the reserved ones
-        clinician=clinician,
-        association=association,
-        kind="training",
-        occurred_on=TODAY - dt.timedelta(days=2),
-        status="verified",
-        source="test",
-        hours=1,
-    )
+    # The database's own next id is past the reserved ones.
+    after = add_evidence(clinician, days_ago=2, hours=1)
     assert after.id > max(e.id for _, e in written.values())
 
 
