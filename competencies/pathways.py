@@ -7,6 +7,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import peewee as pw
 
@@ -15,7 +16,7 @@ from competencies.models import KeptSummary, Pathway, RuleSet, Standing
 from competencies.rulesets import LIGHT, bound_rule_set, rule_set_in_force
 from competencies.summaries import empty_summary
 from competencies.types import Summary
-from lms import audit
+from lms import audit, compiled
 from lms.db import transactional
 from lms.errors import ServiceError
 from lms.models import Association, Membership, User
@@ -173,9 +174,16 @@ def joined_summary(p: Pathway) -> tuple | None:
     return tuple(getattr(row, c.name) for c in kept_summaries.COLUMNS)
 
 
-def open_pathways(clinician: User):
+def open_pathways(clinician: User | int) -> list[Pathway]:
     """Return the clinician's open pathways with their rule sets, kept rows and kept summaries,
-    newest first."""
+    newest first: `open_pathways_query` run from its SQL text built once (every dashboard and
+    home page asks)."""
+    value = (Pathway.clinician.db_value(clinician),)
+    return list(compiled.select("competencies.open_pathways", open_pathways_query, value))
+
+
+def open_pathways_query(clinician: Any) -> pw.ModelSelect:
+    """The query of `open_pathways`, as peewee builds it for a clinician (or a placeholder)."""
     return (
         Pathway.select(Pathway, *LIGHT, Standing.generation, *kept_summaries.COLUMNS)
         .join(RuleSet)

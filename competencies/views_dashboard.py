@@ -32,7 +32,6 @@ from competencies.forms import (
 from competencies.models import Evidence, Pathway
 from competencies.rulesets import bound_rule_set, rule_set_in_force
 from competencies.types import Summary
-from lms import compiled
 from lms.errors import form_error
 from lms.forms import ConfirmForm, choices
 from lms.inputs import int_arg, upload_limit
@@ -122,7 +121,7 @@ def dashboard():
     user = current_actor().user
     association = acting_association("competencies:track_own")
     today = dt.date.today()
-    open_ = own_open_pathways(user)
+    open_ = pathways.open_pathways(user)
     views = [evaluation_view(ev, today) for ev in pathways.evaluate_pathways(open_, today)]
     form = _goal_form(association)
     return render_template(
@@ -155,12 +154,6 @@ def goal_fields(form: GoalForm) -> Markup:
             kept.clear()
         kept[key] = found
     return found
-
-
-def own_open_pathways(user: User) -> list[Pathway]:
-    """Return `pathways.open_pathways(user)`, run from its SQL text built once (every dashboard
-    and home page asks)."""
-    return list(compiled.select("competencies.open_pathways", pathways.open_pathways, (user.id,)))
 
 
 def _goal_form(association: Association, formdata=None) -> GoalForm:
@@ -416,7 +409,7 @@ def home_panel(user: User, **_: object):
     ):
         return []
     today = dt.date.today()
-    evaluations = pathways.evaluate_pathways(own_open_pathways(user), today)
+    evaluations = pathways.evaluate_pathways(pathways.open_pathways(user), today)
     # The dashboard's own "what is missing", first three: the home says what to do next.
     missing = [missing_tasks(ev.result)[:3] for ev in evaluations]
     return [

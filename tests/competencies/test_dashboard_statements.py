@@ -132,13 +132,12 @@ def test_rule_set_in_force_prefers_the_associations_own_version(app, defaults, a
 
 def test_compiled_open_pathways_equal_the_querys_own(cohort, association):
     from competencies import readiness
-    from competencies.pathways import open_pathways
-    from competencies.views_dashboard import own_open_pathways
+    from competencies.pathways import open_pathways, open_pathways_query
 
     readiness.refresh_stale(association, TODAY)
     for user in cohort.values():
-        expected = list(open_pathways(user))
-        found = own_open_pathways(user)
+        expected = list(open_pathways_query(user))
+        found = open_pathways(user)
         assert [p.__data__ for p in found] == [p.__data__ for p in expected]
         for attr in ("rule_set", "standing_row", "kept_summary_row"):
             assert [getattr(p, attr).__data__ for p in found] == [
