@@ -29,7 +29,7 @@ import datetime as dt
 import hashlib
 import io
 import pickle
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 
 from competencies.models import KeptSummary
 from competencies.standing import chunks, iso_day
@@ -100,34 +100,84 @@ COLUMNS = (
 )
 
 
-def current(clinician_id: int, kept: Sequence | None, as_of: dt.date) -> Summary | None:
-    """Return the summary of a kept row (its COLUMNS as the database gives them) if it is
-    current as of a day, else None."""
+def holds(kept: Sequence | None, as_of: dt.date) -> bool:
+    """Tell whether a kept row (its COLUMNS as the database gives them) is current as of a
+    day, its summary not yet read."""
     if kept is None:
-        return None
+        return False
     generation, computed, kept_day, until, shape, data = kept
     day = as_of.isoformat()
-    if (
+    return not (
         computed != generation
         or computed is None
         or shape != SHAPE
         or data is None
         or iso_day(kept_day) > day
         or (until is not None and day >= iso_day(until))
-    ):
-        return None
+    )
+
+
+def summary_of(clinician_id: int, data: bytes | memoryview) -> Summary | None:
+    """Return the clinician's summary kept as `data`, or None if it cannot be read as theirs."""
     summary = loads(bytes(data))
     return summary if summary is not None and summary.clinician_id == clinician_id else None
 
 
-def load(
-    association_id: int, clinician_ids: Iterable[int], as_of: dt.date, *, make: bool = True
-) -> tuple[dict[int, Summary], dict[int, int]]:
-    """Return the current kept summaries of these clinicians as of a day, and the generation of
-    every one of them, read now (before any evidence; rows are made for clinicians with none,
-    unless `make` is false: a page's read writes nothing)."""
+def current(clinician_id: int, kept: Sequence | None, as_of: dt.date) -> Summary | None:
+    """Return the summary of a kept row (its COLUMNS as the database gives them) if it is
+    current as of a day, else None."""
+    return summary_of(clinician_id, kept[-1]) if holds(kept, as_of) else None
+
+
+class Summaries(Mapping[int, Summary]):
+    """Summaries by clinician: those built now as they are, the kept ones read (unpickled)
+    each time they are asked for.
+
+    A chunk's evaluations ask for each summary once, in turn: read just before its
+    evaluation and freed right after it, a summary is still in the processor's cache when
+    the evaluation walks it, where a chunk's worth read at once would not be (a tenth of the
+    report's time at M). A kept row that cannot be read (damaged) is built then, from the
+    ledger, as it would have been with the others.
+    """
+
+    def __init__(
+        self,
+        association_id: int,
+        as_of: dt.date,
+        kept: Mapping[int, bytes | memoryview],
+        built: Mapping[int, Summary],
+    ) -> None:
+        self._association_id, self._as_of = association_id, as_of
+        self._kept, self._built = kept, built
+
+    def __getitem__(self, clinician_id: int) -> Summary:
+        found = self._built.get(clinician_id)
+        if found is not None:
+            return found
+        data = self._kept[clinician_id]  # KeyError: neither kept nor built
+        summary = summary_of(clinician_id, data)
+        if summary is None:
+            summary = build_summaries(
+                as_of=self._as_of, clinician_ids=[clinician_id], association_id=self._association_id
+            ).get(clinician_id) or empty_summary(clinician_id)
+        return summary
+
+    def __iter__(self) -> Iterator[int]:
+        yield from self._built
+        yield from (cid for cid in self._kept if cid not in self._built)
+
+    def __len__(self) -> int:
+        return len(self._built) + sum(1 for cid in self._kept if cid not in self._built)
+
+
+def _read(
+    association_id: int, clinician_ids: Iterable[int], as_of: dt.date, *, make: bool
+) -> tuple[dict[int, bytes | memoryview], dict[int, int]]:
+    """Return the data of these clinicians' kept summaries current as of a day (not yet
+    read) and the generation of every one of them, read now (before any evidence; rows are
+    made for clinicians with none, unless `make` is false: a page's read writes nothing)."""
     ids = sorted(set(clinician_ids))
-    found: dict[int, Summary] = {}
+    found: dict[int, bytes | memoryview] = {}
     generations: dict[int, int] = {}
     table = KeptSummary._meta.table_name
     param = db.obj.param
@@ -139,9 +189,8 @@ def load(
         )
         for cid, *kept in db.execute_sql(sql, (association_id, *chunk)).fetchall():
             generations[cid] = kept[0]
-            summary = current(cid, kept, as_of)
-            if summary is not None:
-                found[cid] = summary
+            if holds(kept, as_of):
+                found[cid] = kept[-1]
     missing = [cid for cid in ids if cid not in generations]
     if missing and make:
         KeptSummary.insert_many(
@@ -158,6 +207,16 @@ def load(
     return found, generations
 
 
+def load(
+    association_id: int, clinician_ids: Iterable[int], as_of: dt.date, *, make: bool = True
+) -> tuple[dict[int, Summary], dict[int, int]]:
+    """Return the current kept summaries of these clinicians as of a day (those that can be
+    read), and the generation of every one of them, read now (`_read`)."""
+    data, generations = _read(association_id, clinician_ids, as_of, make=make)
+    found = {cid: summary_of(cid, d) for cid, d in data.items()}
+    return {cid: s for cid, s in found.items() if s is not None}, generations
+
+
 def kept_or_built(
     association_id: int,
     clinician_ids: list[int],
@@ -165,29 +224,30 @@ def kept_or_built(
     *,
     make: bool,
     read: Mapping[int, Sequence | None] | None = None,
-) -> tuple[dict[int, Summary], dict[int, Summary], dict[int, int]]:
-    """Return these clinicians' kept summaries still current, the others' built now with one
-    round of summary queries (an empty one for a clinician with no evidence), and the
-    generations `load` read (with `make`, for every clinician, to `keep` the built ones).
+) -> tuple[Summaries, dict[int, Summary], dict[int, int]]:
+    """Return the summaries of these clinicians (`Summaries`: the kept ones still current,
+    read when asked for), those of them built now with one round of summary queries (an empty
+    one for a clinician with no evidence), and the generations `_read` read (with `make`, for
+    every clinician, to `keep` the built ones).
 
     `read` gives kept rows (COLUMNS, or None for none) the caller read already, with its
     pathways: those clinicians' rows are not read again (their generations are not returned).
     """
     read = read or {}
-    kept, generations = load(
+    kept, generations = _read(
         association_id, [cid for cid in clinician_ids if cid not in read], as_of, make=make
     )
     for cid, row in read.items():
-        summary = current(cid, row, as_of)
-        if summary is not None:
-            kept[cid] = summary
+        if holds(row, as_of):
+            kept[cid] = row[-1]
     missing = [cid for cid in clinician_ids if cid not in kept]
     built = (
         build_summaries(as_of=as_of, clinician_ids=missing, association_id=association_id)
         if missing
         else {}
     )
-    return kept, {cid: built.get(cid) or empty_summary(cid) for cid in missing}, generations
+    built = {cid: built.get(cid) or empty_summary(cid) for cid in missing}
+    return Summaries(association_id, as_of, kept, built), built, generations
 
 
 def keep(

@@ -135,10 +135,10 @@ def evaluate_pathways(pathways: list[Pathway], as_of: dt.date) -> list[Evaluatio
     for association_id, group in by_association.items():
         ids = sorted({p.clinician_id for p in group})
         read = {p.clinician_id: joined_summary(p) for p in group if hasattr(p, "kept_summary_row")}
-        kept, built, _ = kept_summaries.kept_or_built(
+        summaries, _, _ = kept_summaries.kept_or_built(
             association_id, ids, as_of, make=False, read=read
         )
-        for ev in evaluate_each(group, as_of, {**kept, **built}):
+        for ev in evaluate_each(group, as_of, summaries):
             p = ev.pathway
             done[p.id] = ev
             if keys[p.id]:

@@ -294,14 +294,14 @@ def _evaluate(
         clinicians = sorted({p.clinician_id for p in pathways})
         fresh = []
         with collector_paused():
-            kept, built, read_at = kept_summaries.kept_or_built(
+            summaries, built, read_at = kept_summaries.kept_or_built(
                 association.id, clinicians, as_of, make=keeping
             )
             dates = _evidence_dates(association, as_of, clinicians)
             if keeping and built:  # each until the clinician's next evidence date
                 until = {cid: dates.get(cid, (None, None))[1] for cid in built}
                 kept_summaries.keep(association.id, built, read_at, as_of, until)
-            evaluations = evaluate_each(pathways, as_of, {**kept, **built})
+            evaluations = evaluate_each(pathways, as_of, summaries)
             for (raw, expected), ev in zip(chunk, evaluations, strict=True):
                 p = ev.pathway
                 values = row_values(ev, dates.get(p.clinician_id, (None, None)), edition, as_of)
@@ -311,7 +311,7 @@ def _evaluate(
                     fresh.append((p.id, generations[p.id], expected, values))
             # Freed before the collector resumes: its first pass walks every young object
             # still alive, and the chunk's summaries and results would be most of them.
-            del evaluations, ev, kept, built
+            del evaluations, ev, summaries, built
         standing.keep(fresh, as_of)
         if on_chunk is not None:
             on_chunk(start + len(chunk), len(stale))

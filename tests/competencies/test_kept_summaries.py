@@ -185,3 +185,55 @@ def test_a_dashboard_reads_a_current_kept_summary_and_writes_none(
     assert evaluated(idle)[0].clinician_id == idle.id
     assert built[before:] == [[ready.id], [idle.id]]
     assert not KeptSummary.select().where(KeptSummary.clinician == idle.id).exists()
+
+
+def test_the_batch_path_reads_each_kept_summary_when_asked_for(cohort, association, monkeypatch):
+    from competencies import kept_summaries, readiness
+    from competencies.summaries import build_summaries
+
+    readiness.refresh_stale(association, TODAY)
+    ids = sorted(u.id for u in cohort.values())
+    read: list[int] = []
+    real = kept_summaries.summary_of
+
+    def counting(clinician_id, data):
+        read.append(clinician_id)
+        return real(clinician_id, data)
+
+    monkeypatch.setattr(kept_summaries, "summary_of", counting)
+
+    summaries, built, _ = kept_summaries.kept_or_built(association.id, ids, TODAY, make=True)
+
+    assert built == {} and read == []  # nothing read yet
+    assert sorted(summaries) == ids and len(summaries) == len(ids)
+    first = summaries[ids[0]]
+    assert read == [ids[0]]
+    assert dict(summaries) == build_summaries(
+        as_of=TODAY, clinician_ids=ids, association_id=association.id
+    )
+    assert first == summaries[ids[0]] and first is not summaries[ids[0]]  # read each time
+    with pytest.raises(KeyError):
+        summaries[max(ids) + 1000]
+
+
+def test_a_damaged_kept_summary_is_built_again_by_the_report(cohort, association, add_evidence):
+    from competencies import kept_summaries, readiness
+    from competencies.models import KeptSummary, Standing
+    from competencies.summaries import build_summaries
+
+    who = cohort["soon"].id
+    readiness.refresh_stale(association, TODAY)
+    before = _kept_rows()
+    KeptSummary.update(data=b"not a pickle").where(KeptSummary.clinician == who).execute()
+    Standing.update(basis="").execute()  # every row evaluated again, from the kept summaries
+
+    summaries, built, _ = kept_summaries.kept_or_built(association.id, [who], TODAY, make=True)
+    assert built == {}  # the row looks current until it is read
+    assert (
+        summaries[who]
+        == build_summaries(as_of=TODAY, clinician_ids=[who], association_id=association.id)[who]
+    )
+    report = readiness.association_report(association, TODAY)
+
+    assert report.total == 7
+    assert _kept_rows() == before  # the same rows as from the summary built the first time
