@@ -78,6 +78,12 @@ def test_phrasing_for_the_coordinator():
     assert about("Maya Chen", "Your membership ends before you are projected to be ready") == (
         "Maya Chen's membership ends before Maya Chen is projected to be ready"
     )
+    # Only the text is rephrased, never the name put in it.
+    assert about("You Li", "Your window closes; you need 2 h") == (
+        "You Li's window closes; You Li needs 2 h"
+    )
+    assert about("  ", "you have 3 h") == "the clinician has 3 h"
+    assert about("Maya Chen", "No training recorded") == "No training recorded"
 
 
 @pytest.mark.parametrize(
