@@ -21,6 +21,7 @@ import datetime as dt
 import gc
 import json
 import math
+import operator
 import time
 from dataclasses import dataclass, field
 
@@ -29,7 +30,6 @@ import peewee as pw
 from competencies import kept_summaries, standing
 from competencies.models import Evidence, Pathway, RuleSet, Standing
 from competencies.pathways import OPEN_STATUSES, evaluate_each
-from competencies.phrasing import YOU as _YOU
 from competencies.phrasing import about
 from competencies.readiness_rows import BUCKETS, Row, row_values
 from competencies.rulesets import LIGHT
@@ -127,9 +127,12 @@ def _date(value) -> dt.date | None:
 
 
 def _pathway(association: Association, raw: tuple, rule_set: RuleSet) -> Pathway:
-    """Return the Pathway of a scope row, for evaluation."""
+    """Return the Pathway of a scope row, for evaluation (the columns it does not select have
+    no value, not even their default: a default such as the creation time costs a clock read,
+    for each of thousands of pathways)."""
     pid, cid, category, _, started, status = raw[:6]
     return Pathway(
+        __no_default__=True,
         id=pid,
         clinician=cid,
         association=association,
@@ -203,7 +206,7 @@ def _row(raw: tuple, progress, ready, projected, status, flags, category_name, l
         bool(ready),
         projected,
         status,
-        tuple(about(name, f) if _YOU.search(f) else f for f in flags),
+        tuple([about(name, f) for f in flags]),
         last,
     )
 
@@ -283,7 +286,7 @@ def _evaluate(
     return their report rows (none when `report` is false; `on_chunk(done, total)` after each
     chunk)."""
     keeping = standing.may_keep(as_of)
-    values_of = [c.name for c in standing.KEPT_COLUMNS[standing.VALUES :]]
+    values_of = operator.itemgetter(*[c.name for c in standing.KEPT_COLUMNS[standing.VALUES :]])
     edition = _next_edition(association, as_of) if stale else None
     rows: list[Row] = []
     for start in range(0, len(stale), EVALUATE_CHUNK):
@@ -306,7 +309,7 @@ def _evaluate(
                 p = ev.pathway
                 values = row_values(ev, dates.get(p.clinician_id, (None, None)), edition, as_of)
                 if report:
-                    rows.append(_row(raw, *(values[name] for name in values_of)))
+                    rows.append(_row(raw, *values_of(values)))
                 if p.id in generations:
                     fresh.append((p.id, generations[p.id], expected, values))
             # Freed before the collector resumes: its first pass walks every young object
