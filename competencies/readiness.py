@@ -235,13 +235,14 @@ EVALUATE_CHUNK = 1000  # pathways evaluated per round of summary queries
 
 @contextlib.contextmanager
 def collector_paused():
-    """Pause Python's cyclic garbage collector for one chunk's summaries and evaluations.
+    """Pause Python's cyclic garbage collector while a report or a refresh evaluates.
 
-    They allocate hundreds of thousands of tuples, dicts and results, none in a cycle (all
-    freed by reference counting), and each few hundred allocations the collector would walk
-    the young objects, and now and then every object: a quarter of a chunk's time, for
-    nothing. A chunk is bounded (EVALUATE_CHUNK pathways), so whatever cycle one makes waits
-    at most a chunk."""
+    Its scope rows, summaries and evaluations are hundreds of thousands of tuples, dicts and
+    results, none in a cycle (all freed by reference counting: a test holds the batch path
+    to that), and each few hundred allocations the collector would walk the young objects,
+    and now and then every object in the process: a quarter of a chunk's time, and once the
+    chunks are paused, still a few percent of a report between them, for nothing. The first
+    collection after it walks what the report keeps (its rows)."""
     enabled = gc.isenabled()
     gc.disable()
     try:
@@ -289,14 +290,14 @@ def _evaluate(
     values_of = operator.itemgetter(*[c.name for c in standing.KEPT_COLUMNS[standing.VALUES :]])
     edition = _next_edition(association, as_of) if stale else None
     rows: list[Row] = []
-    for start in range(0, len(stale), EVALUATE_CHUNK):
-        chunk = stale[start : start + EVALUATE_CHUNK]
-        pathways = [_pathway(association, raw, rule_sets[raw[3]]) for raw, _ in chunk]
-        known = {raw[0]: raw[_WHO] for raw, _ in chunk}  # read with the scope, before any evidence
-        generations = standing.prepare(pathways, known) if keeping else {}
-        clinicians = sorted({p.clinician_id for p in pathways})
-        fresh = []
-        with collector_paused():
+    with collector_paused():
+        for start in range(0, len(stale), EVALUATE_CHUNK):
+            chunk = stale[start : start + EVALUATE_CHUNK]
+            pathways = [_pathway(association, raw, rule_sets[raw[3]]) for raw, _ in chunk]
+            known = {raw[0]: raw[_WHO] for raw, _ in chunk}  # read with the scope, before evidence
+            generations = standing.prepare(pathways, known) if keeping else {}
+            clinicians = sorted({p.clinician_id for p in pathways})
+            fresh = []
             summaries, built, read_at = kept_summaries.kept_or_built(
                 association.id, clinicians, as_of, make=keeping
             )
@@ -312,12 +313,10 @@ def _evaluate(
                     rows.append(_row(raw, *values_of(values)))
                 if p.id in generations:
                     fresh.append((p.id, generations[p.id], expected, values))
-            # Freed before the collector resumes: its first pass walks every young object
-            # still alive, and the chunk's summaries and results would be most of them.
-            del evaluations, ev, summaries, built
-        standing.keep(fresh, as_of)
-        if on_chunk is not None:
-            on_chunk(start + len(chunk), len(stale))
+            del evaluations, ev, summaries, built  # before the next chunk's are made
+            standing.keep(fresh, as_of)
+            if on_chunk is not None:
+                on_chunk(start + len(chunk), len(stale))
     return rows
 
 
@@ -334,8 +333,11 @@ def scope_rows(
     leave its children behind. Many stale rows at once are the refresh's and the batch
     writers' work (`refresh_stale`, `competencies.reevaluate`), outside any request.
     """
-    rows, stale, rule_sets = _sorted_out(association, as_of, _scope(association, scope_agency_id))
-    return rows + _evaluate(association, as_of, stale, rule_sets)
+    with collector_paused():
+        rows, stale, rule_sets = _sorted_out(
+            association, as_of, _scope(association, scope_agency_id)
+        )
+        return rows + _evaluate(association, as_of, stale, rule_sets)
 
 
 @dataclass(frozen=True)

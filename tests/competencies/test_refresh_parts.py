@@ -131,7 +131,7 @@ def test_a_pathway_without_a_kept_row_gets_one(cohort, association):
     assert generations == {pathway.id: Standing.get_by_id(pathway.id).generation}
 
 
-def test_the_collector_is_paused_for_a_chunk_only(cohort, association, monkeypatch):
+def test_the_collector_is_paused_while_the_batch_path_evaluates(cohort, association, monkeypatch):
     import gc
 
     from competencies import kept_summaries, pathways, readiness
@@ -160,6 +160,27 @@ def test_the_collector_is_paused_for_a_chunk_only(cohort, association, monkeypat
         with readiness.collector_paused():
             pass
         assert not gc.isenabled()  # left as the caller had it
+    finally:
+        gc.enable()
+
+
+def test_a_report_and_a_refresh_leave_no_cyclic_garbage(cohort, association):
+    """What makes pausing the collector for a whole report safe: all it frees, reference
+    counting frees (a cycle would wait for the report's end)."""
+    import gc
+
+    from competencies import readiness
+    from competencies.models import Standing
+
+    readiness.association_report(association, TODAY)  # anything imported on first use, before
+    gc.collect()
+    gc.disable()
+    try:
+        Standing.update(basis="").execute()
+        assert readiness.association_report(association, TODAY).total == 7
+        Standing.update(basis="").execute()
+        assert readiness.refresh_stale(association, TODAY).evaluated == 7
+        assert gc.collect() == 0
     finally:
         gc.enable()
 
