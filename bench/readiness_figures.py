@@ -21,6 +21,7 @@ from bench.figures import Figure
 from lms.db import db
 
 COLD_BUDGET = 10  # × the GROUP BY
+COLD_RUNS = 3  # the cold report's runs, as many as the GROUP BY's (`_group_by`): the best of each
 REFRESH_BUDGET_MS = 1.5  # a pathway
 
 
@@ -67,11 +68,16 @@ def cold_and_refresh(association, today: dt.date) -> list[Figure]:
 
     figures = []
     for ledgers in (True, False):
-        _all_stale(association, ledgers=ledgers)
         baseline = _group_by(association)
-        cpu, started = _cpu(), time.perf_counter()
-        report = association_report(association, today)
-        cold, cpu = time.perf_counter() - started, _cpu() - cpu
+        runs = []
+        # The cold report is measured as its baseline is, the best of COLD_RUNS runs (each
+        # from every row stale); with every summary stale too, once (it has no budget).
+        for _ in range(1 if ledgers else COLD_RUNS):
+            _all_stale(association, ledgers=ledgers)
+            cpu, started = _cpu(), time.perf_counter()
+            report = association_report(association, today)
+            runs.append((time.perf_counter() - started, _cpu() - cpu))
+        cold, cpu = min(runs)
         figures.append(
             Figure(
                 "readiness report, every row and summary stale"
@@ -91,7 +97,10 @@ def cold_and_refresh(association, today: dt.date) -> list[Figure]:
                 + (
                     "every summary built, as if every clinician's ledger had changed"
                     if ledgers
-                    else "as after a new rule set: the ledger unchanged, its kept summaries read"
+                    else "as after a new rule set: the ledger unchanged, its kept summaries read; "
+                    f"best of {len(runs)} runs, as the baseline ("
+                    + ", ".join(f"{seconds:.2f}" for seconds, _ in runs)
+                    + " s)"
                 ),
             )
         )
