@@ -135,7 +135,7 @@ class Summaries(Mapping[int, Summary]):
 
     A chunk's evaluations ask for each summary once, in turn: read just before its
     evaluation and freed right after it, a summary is still in the processor's cache when
-    the evaluation walks it, where a chunk's worth read at once would not be (a tenth of the
+    the evaluation walks it, where a chunk's worth read at once would not be (7 % of a cold
     report's time at M). A kept row that cannot be read (damaged) is built then, from the
     ledger, as it would have been with the others.
     """
