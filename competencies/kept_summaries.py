@@ -35,7 +35,7 @@ from competencies.models import KeptSummary
 from competencies.standing import chunks, iso_day
 from competencies.summaries import build_summaries, empty_summary
 from competencies.types import AreaEvidence, EvidenceItem, Summary
-from lms.db import db, execute_many
+from lms.db import db, update_rows
 
 MAX_BYTES = 16 * 1024 * 1024  # a kept summary is no larger (~5.5 kB for 300 ledger rows)
 # Bump when build_summaries makes other values from the same ledger, or a summary is kept
@@ -259,13 +259,6 @@ def keep(
 ) -> None:
     """Keep summaries built as of a day where the generation is still the one `load` read;
     `until` gives each clinician's next evidence date after that day (None: none)."""
-    table = KeptSummary._meta.table_name
-    param = db.obj.param
-    sql = (
-        f"UPDATE {table} SET computed = {param}, as_of = {param}, until = {param}, "
-        f"shape = {param}, data = {param} "
-        f"WHERE association_id = {param} AND clinician_id = {param} AND generation = {param}"
-    )
     day = as_of.isoformat()
     blob = KeptSummary.data.db_value
     params = [
@@ -283,4 +276,9 @@ def keep(
         if cid in generations
     ]
     with db.atomic():
-        execute_many(sql, params)
+        update_rows(
+            KeptSummary,
+            ("computed", "as_of", "until", "shape", "data"),
+            ("association_id", "clinician_id", "generation"),
+            params,
+        )

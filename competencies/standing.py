@@ -25,7 +25,7 @@ from typing import Any
 
 from competencies.models import KeptSummary, Pathway, RuleSet, Standing
 from competencies.rulesets import framework_stamp
-from lms.db import db, execute_many
+from lms.db import db, update_rows
 
 CHUNK = 500  # ids per IN (...) list
 
@@ -45,6 +45,8 @@ KEPT_COLUMNS = (
     Standing.last_evidence_on,
 )
 VALUES = 5  # KEPT_COLUMNS[VALUES:] are the row's values, the ones before say whether it holds
+# What `keep` writes (all but the generation, which only ledger writes bump), in this order.
+KEEP_COLUMNS = tuple(c.column_name for c in KEPT_COLUMNS[1:])
 
 
 def chunks(values: Sequence[Any], size: int = CHUNK):
@@ -140,27 +142,6 @@ def keep(rows: Iterable[tuple[int, int, str, dict[str, Any]]], as_of: dt.date) -
     like the kept columns (valid_until, progress, ready, projected, status, flags,
     category_name, last_evidence_on).
     """
-    param = db.obj.param
-    assignments = ", ".join(
-        f"{name} = {param}"
-        for name in (
-            "computed",
-            "as_of",
-            "valid_until",
-            "basis",
-            "progress",
-            "ready",
-            "projected",
-            "status",
-            "flags",
-            "category_name",
-            "last_evidence_on",
-        )
-    )
-    sql = (
-        f"UPDATE {Standing._meta.table_name} SET {assignments} "
-        f"WHERE pathway_id = {param} AND generation = {param}"
-    )
     day = as_of.isoformat()
     to_json = Standing.flags.db_value
     params = [
@@ -182,4 +163,4 @@ def keep(rows: Iterable[tuple[int, int, str, dict[str, Any]]], as_of: dt.date) -
         for pathway_id, generation, kept_basis, values in rows
     ]
     with db.atomic():
-        execute_many(sql, params)
+        update_rows(Standing, KEEP_COLUMNS, ("pathway_id", "generation"), params)

@@ -172,21 +172,41 @@ def new_ids(table: str, count: int) -> list[int]:
     return sorted(row[0] for row in cursor.fetchall())
 
 
-def execute_many(sql: str, rows: list[tuple[Any, ...]]) -> None:
-    """Run one parameterised statement over many rows of parameters.
+def update_rows(
+    model: type[peewee.Model],
+    columns: Sequence[str],
+    keys: Sequence[str],
+    rows: list[tuple[Any, ...]],
+) -> None:
+    """Set `columns` of the rows of `model`'s table matched by `keys`: each item of `rows`
+    holds the new values of `columns`, then the values the row's `keys` must equal (a row
+    matching none is left alone, as a conditional write should be).
 
-    SQLite's executemany is fast; psycopg2's sends one round trip per row, so on PostgreSQL
-    the rows go in pages with psycopg2's execute_batch instead.
+    SQLite runs one UPDATE over every item (its executemany prepares it once). PostgreSQL gets
+    one `UPDATE … FROM unnest(…)` joined on the keys, each column's values sent as one array
+    cast to the column's type: one statement a row, as psycopg2's `execute_batch` sends them,
+    took 40 ms for 1,000 kept readiness rows (each parsed, planned and run, and formatted by
+    the client), a VALUES list 28 ms, the arrays 18 ms.
     """
     if not rows:
         return
-    cursor = db.cursor()
+    table = model._meta.table_name
     if is_sqlite():
-        cursor.executemany(sql, rows)
-    else:
-        from psycopg2.extras import execute_batch
-
-        execute_batch(cursor, sql, rows, page_size=PAGE_ROWS)
+        assignments = ", ".join(f"{c} = ?" for c in columns)
+        matches = " AND ".join(f"{k} = ?" for k in keys)
+        db.cursor().executemany(f"UPDATE {table} SET {assignments} WHERE {matches}", rows)
+        return
+    fields = {f.column_name: f for f in model._meta.sorted_fields}
+    types = db.obj.field_types
+    arrays = ", ".join(
+        f"%s::{types.get(fields[c].field_type, fields[c].field_type)}[]" for c in (*columns, *keys)
+    )
+    sql = (
+        f"UPDATE {table} AS t SET {', '.join(f'{c} = v.{c}' for c in columns)} "
+        f"FROM unnest({arrays}) AS v ({', '.join((*columns, *keys))}) "
+        f"WHERE {' AND '.join(f't.{k} = v.{k}' for k in keys)}"
+    )
+    db.cursor().execute(sql, [list(values) for values in zip(*rows, strict=True)])
 
 
 # The statements each PostgreSQL connection has prepared (by name), for `execute_prepared`.
