@@ -31,7 +31,7 @@ def _init_app(app) -> None:
 
 plugin = Plugin(
     name="competencies",
-    version=9,
+    version=10,
     blueprint=bp,
     models=MODELS,
     capabilities=CAPABILITIES,

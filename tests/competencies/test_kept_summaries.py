@@ -237,3 +237,30 @@ def test_a_damaged_kept_summary_is_built_again_by_the_report(cohort, association
 
     assert report.total == 7
     assert _kept_rows() == before  # the same rows as from the summary built the first time
+
+
+def test_postgresql_keeps_summaries_as_they_are_without_compressing_them(
+    cohort, association, backend
+):
+    """PostgreSQL would compress each summary over 2 kB and inflate it on every read (a third
+    of reading them, measured); the column is stored as is, like SQLite's."""
+    from competencies import readiness
+    from competencies.kept_summaries import loads
+    from competencies.models import KeptSummary
+    from lms.db import db
+
+    readiness.refresh_stale(association, TODAY)
+    kept = [r.data for r in KeptSummary.select()]
+    assert kept and all(loads(bytes(data)) is not None for data in kept)
+    if backend == "postgresql":
+        (storage,) = db.execute_sql(
+            "SELECT attstorage FROM pg_attribute "
+            "WHERE attrelid = 'competencies_keptsummary'::regclass AND attname = 'data'"
+        ).fetchone()
+        assert storage == "e"  # external: out of line when large, never compressed
+        big = bytes(range(256)) * 40  # 10 kB that compress well
+        KeptSummary.update(data=big).execute()
+        methods = db.execute_sql(
+            "SELECT DISTINCT pg_column_compression(data) FROM competencies_keptsummary"
+        ).fetchall()
+        assert methods == [(None,)]
