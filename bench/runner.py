@@ -69,7 +69,7 @@ def run_all(
         emails = [f"c0-{i}@bench.example" for i in range(min(dataset.clinicians, 1000))]
         results = [
             *figures.readiness_report(first, today),
-            *readiness_figures.cold_and_refresh(first, today),
+            *readiness_figures.cold_and_refresh(first, today, database_url, workdir),
             figures.one_clinician(dataset.sample_clinician, today),
             figures.dashboard_queries(app, first, today),
             figures.certificate_pdf(first, today),

@@ -45,6 +45,8 @@ def test_benchmark_command_completes_and_prints_every_figure(tmp_path):
         assert any(name.startswith(expected) for name in names), (expected, names)
     pdf = next(f for f in report["figures"] if f["name"].startswith("progress certificate"))
     assert pdf["ratio"] and "fair baseline" in pdf["note"]
+    refreshes = [f for f in report["figures"] if f["name"].endswith("process(es)")]
+    assert refreshes and all("in a process of its own" in f["note"] for f in refreshes)
     load = next(f for f in report["figures"] if f["name"].startswith("load: dashboard"))
     assert "different clinicians" in load["note"]
     for figure in report["figures"]:
