@@ -214,8 +214,10 @@ def _refresh(association, today: dt.date, database_url: str, workdir: Path) -> l
         cwd=Path(__file__).resolve().parents[1],
         capture_output=True,
         text=True,
-        check=True,
+        check=False,
     )
+    if done.returncode != 0:
+        raise RuntimeError(f"bench.refresh_runs failed:\n{done.stderr[-3000:]}")
     runs = json.loads(done.stdout)
     best = {n: min((r for r in runs if r[0] == n), key=lambda r: r[1]) for n in counts}
     _all_stale(association)
