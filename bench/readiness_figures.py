@@ -220,8 +220,10 @@ def _refresh(association, today: dt.date, database_url: str, workdir: Path) -> l
         raise RuntimeError(f"bench.refresh_runs failed:\n{done.stderr[-3000:]}")
     runs = json.loads(done.stdout)
     best = {n: min((r for r in runs if r[0] == n), key=lambda r: r[1]) for n in counts}
-    _all_stale(association)
-    here = refresh_stale(association, today, workers=counts[-1])
+    here = None  # the comparison run from this process, when there is more than one CPU
+    if len(counts) > 1:
+        _all_stale(association)
+        here = refresh_stale(association, today, workers=counts[-1])
     figures = []
     for workers, seconds, cpu, evaluated in best.values():
         baseline = _group_by(association)
@@ -244,7 +246,7 @@ def _refresh(association, today: dt.date, database_url: str, workdir: Path) -> l
                 f"best of {len(listed)} runs ({', '.join(listed)} s)"
                 + (
                     ""
-                    if workers == 1
+                    if workers == 1 or here is None
                     else f"; {speedup:.2f}× one process (starts included); once from the "
                     f"benchmark's own process (peak {_peak_mb()} MB): {here.seconds:.2f} s, "
                     f"{best[1][1] / here.seconds:.2f}×"
