@@ -8,6 +8,7 @@ import threading
 
 import pytest
 from werkzeug.serving import make_server
+from werkzeug.wsgi import FileWrapper
 
 from lms import create_app
 from lms.db import connection, db, migrate_all
@@ -74,12 +75,31 @@ def demo_database(tmp_path_factory):
     return path
 
 
+def _files_closed(app):
+    """Serve a file's response from memory, its file closed before any byte is sent.
+
+    Chromium drops connections it no longer needs (a favicon, a page it navigated away from);
+    Werkzeug's development server can then leave the response's file open, and the collector's
+    ResourceWarning fails whichever test runs next. Gunicorn, in production, closes it."""
+
+    def serve(environ, start_response):
+        body = app(environ, start_response)
+        if not isinstance(body, FileWrapper):
+            return body
+        try:
+            return [b"".join(body)]
+        finally:
+            body.close()
+
+    return serve
+
+
 @pytest.fixture
 def live_app(tmp_path, demo_database):
     """Serve a copy of the demo database on a free loopback port."""
     shutil.copyfile(demo_database, tmp_path / "browser.db")
     app = _browser_app(tmp_path / "browser.db")
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    server = make_server("127.0.0.1", 0, _files_closed(app), threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     app.config["LIVE_URL"] = f"http://127.0.0.1:{server.server_port}"
